@@ -1,0 +1,52 @@
+namespace Warden.SafeMem;
+
+/// <summary>Copying and zeroing between blocks.</summary>
+/// <remarks>
+/// These cannot fault: blocks point at live memory by construction (see <see cref="Block"/>), so
+/// they return counts alone. Overlapping source and destination are handled as by <c>memmove</c>.
+/// </remarks>
+public static class BlockCopy
+{
+    /// <summary>Copies <c>min(dst.Length, src.Length)</c> bytes from <paramref name="src"/> to <paramref name="dst"/>.</summary>
+    /// <returns>The number of bytes copied.</returns>
+    public static int Copy(Block dst, Block src)
+    {
+        int n = Math.Min(dst.Length, src.Length);
+        src.AsSpan(n).CopyTo(dst.AsSpan());
+        return n;
+    }
+
+    /// <summary>Copies <c>min(dsts.NumBytes, srcs.NumBytes)</c> bytes from <paramref name="srcs"/> to <paramref name="dsts"/>, in order.</summary>
+    /// <returns>The number of bytes copied.</returns>
+    public static ulong CopySeq(BlockSeq dsts, BlockSeq srcs)
+    {
+        ulong done = 0;
+        while (!dsts.IsEmpty && !srcs.IsEmpty)
+        {
+            int n = Copy(dsts.Head, srcs.Head);
+            done += (ulong)n;
+            dsts = dsts.DropFirst64((ulong)n);
+            srcs = srcs.DropFirst64((ulong)n);
+        }
+        return done;
+    }
+
+    /// <summary>Sets every byte of <paramref name="dst"/> to zero.</summary>
+    /// <returns>The number of bytes zeroed: <c>dst.Length</c>.</returns>
+    public static int Zero(Block dst)
+    {
+        dst.AsSpan().Clear();
+        return dst.Length;
+    }
+
+    /// <summary>Sets every byte of <paramref name="dsts"/> to zero.</summary>
+    /// <returns>The number of bytes zeroed: <c>dsts.NumBytes</c>.</returns>
+    public static ulong ZeroSeq(BlockSeq dsts)
+    {
+        foreach (Block block in dsts)
+        {
+            Zero(block);
+        }
+        return dsts.NumBytes;
+    }
+}
