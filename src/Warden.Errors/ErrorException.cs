@@ -8,7 +8,7 @@ public sealed class ErrorException : IOException
 {
     /// <summary>Creates the exception for <paramref name="error"/> after <paramref name="bytesTransferred"/> bytes.</summary>
     public ErrorException(Error error, long bytesTransferred = 0)
-        : base(error?.Message, (error as Errno)?.Number ?? 0)
+        : base(error?.ToString())
     {
         ArgumentNullException.ThrowIfNull(error);
         Error = error;

@@ -1,6 +1,5 @@
 using Microsoft.Win32.SafeHandles;
 using Warden.Errors;
-using Warden.Interop;
 
 namespace Warden.SafeMem;
 
@@ -13,7 +12,7 @@ namespace Warden.SafeMem;
 /// is <see cref="WellKnownErrors.EndOfStream"/>; a failed call returns its <see cref="Errno"/>. The
 /// reader does not own the handle. Not thread-safe.
 /// </remarks>
-public sealed unsafe class HostFileReader : IReader
+public sealed class HostFileReader : IReader
 {
     private readonly SafeFileHandle _fd;
 
@@ -44,14 +43,7 @@ public sealed unsafe class HostFileReader : IReader
         {
             return (0, null);
         }
-        int count = HostFileIO.IovecCount(dsts);
-        Span<Iovec> iovecs = count <= HostFileIO.StackIovecs ? stackalloc Iovec[count] : new Iovec[count];
-        HostFileIO.Fill(dsts, iovecs);
-        (long n, Errno? error) result;
-        fixed (Iovec* iov = iovecs)
-        {
-            result = Offset < 0 ? Libc.Readv(_fd, iov, count) : Libc.Preadv(_fd, iov, count, Offset);
-        }
+        (long n, Errno? error) result = HostFileIO.Transfer(_fd, Offset, dsts, write: false);
         if (result.error is not null)
         {
             return (0, result.error);

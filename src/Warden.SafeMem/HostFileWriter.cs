@@ -1,6 +1,5 @@
 using Microsoft.Win32.SafeHandles;
 using Warden.Errors;
-using Warden.Interop;
 
 namespace Warden.SafeMem;
 
@@ -12,7 +11,7 @@ namespace Warden.SafeMem;
 /// A call writes from at most <c>IOV_MAX</c> blocks; a short write comes without an error. A failed
 /// call returns its <see cref="Errno"/>. The writer does not own the handle. Not thread-safe.
 /// </remarks>
-public sealed unsafe class HostFileWriter : IWriter
+public sealed class HostFileWriter : IWriter
 {
     private readonly SafeFileHandle _fd;
 
@@ -43,14 +42,7 @@ public sealed unsafe class HostFileWriter : IWriter
         {
             return (0, null);
         }
-        int count = HostFileIO.IovecCount(srcs);
-        Span<Iovec> iovecs = count <= HostFileIO.StackIovecs ? stackalloc Iovec[count] : new Iovec[count];
-        HostFileIO.Fill(srcs, iovecs);
-        (long n, Errno? error) result;
-        fixed (Iovec* iov = iovecs)
-        {
-            result = Offset < 0 ? Libc.Writev(_fd, iov, count) : Libc.Pwritev(_fd, iov, count, Offset);
-        }
+        (long n, Errno? error) result = HostFileIO.Transfer(_fd, Offset, srcs, write: true);
         if (result.error is not null)
         {
             return (0, result.error);
