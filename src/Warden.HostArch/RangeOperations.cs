@@ -29,10 +29,17 @@ public static class RangeOperations
         /// <summary>Whether <paramref name="key"/> lies in the range.</summary>
         public bool Contains(ulong key) => range.RangeStart <= key && key < range.RangeEnd;
 
-        /// <summary>Whether the two ranges share at least one key.</summary>
+        /// <summary>
+        /// Whether each range starts before the other ends. For non-empty ranges this means they share
+        /// a key; an empty range strictly inside another also overlaps it (as in gVisor).
+        /// </summary>
         public bool Overlaps(TRange other) => range.RangeStart < other.RangeEnd && other.RangeStart < range.RangeEnd;
 
-        /// <summary>Whether every key of <paramref name="other"/> lies in this range.</summary>
+        /// <summary>
+        /// Whether <paramref name="other"/> lies within this range's bounds
+        /// (<c>Start &lt;= other.Start</c> and <c>other.End &lt;= End</c>); an empty range counts only
+        /// if its position does.
+        /// </summary>
         public bool IsSupersetOf(TRange other) => range.RangeStart <= other.RangeStart && other.RangeEnd <= range.RangeEnd;
 
         /// <summary>

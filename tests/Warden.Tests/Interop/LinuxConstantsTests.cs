@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Warden.HostArch;
+using Warden.Interop;
+using Warden.Tests.Infrastructure;
+using Xunit;
+
+namespace Warden.Tests.Interop;
+
+/// <summary>Warden's copies of Linux constants and struct layouts, checked against the system headers.</summary>
+public class LinuxConstantsTests
+{
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    [SkippableFact]
+    public void Iovec_MatchesStructIovec()
+    {
+        IReadOnlyDictionary<string, string> header = CHeaderProbe.RunKeyValues(CHeaderProbe.Program(
+            ["stddef.h", "stdio.h", "sys/uio.h"],
+            """
+            printf("sizeof\t%zu\n", sizeof(struct iovec));
+            printf("iov_base\t%zu\n", offsetof(struct iovec, iov_base));
+            printf("iov_len\t%zu\n", offsetof(struct iovec, iov_len));
+            """));
+
+        Assert.Equal(header["sizeof"], Text(Marshal.SizeOf<Iovec>()));
+        Assert.Equal(header["sizeof"], Text(Unsafe.SizeOf<Iovec>()));
+        Assert.Equal(header["iov_base"], Text(Marshal.OffsetOf<Iovec>(nameof(Iovec.Base))));
+        Assert.Equal(header["iov_len"], Text(Marshal.OffsetOf<Iovec>(nameof(Iovec.Length))));
+    }
+
+    [SkippableFact]
+    public void IovMax_MatchesLimitsH()
+    {
+        IReadOnlyDictionary<string, string> header = CHeaderProbe.RunKeyValues(CHeaderProbe.Program(
+            ["limits.h", "stdio.h"],
+            "printf(\"IOV_MAX\\t%d\\n\", IOV_MAX);"));
+
+        Assert.Equal(header["IOV_MAX"], Text(Iovec.IovMax));
+    }
+
+    [SkippableFact]
+    public void ProtBits_MatchSysMmanH()
+    {
+        IReadOnlyDictionary<string, string> header = CHeaderProbe.RunKeyValues(CHeaderProbe.Program(
+            ["stdio.h", "sys/mman.h"],
+            """
+            printf("PROT_READ\t%d\n", PROT_READ);
+            printf("PROT_WRITE\t%d\n", PROT_WRITE);
+            printf("PROT_EXEC\t%d\n", PROT_EXEC);
+            """));
+
+        Assert.Equal(header["PROT_READ"], Text(AccessType.ProtRead));
+        Assert.Equal(header["PROT_WRITE"], Text(AccessType.ProtWrite));
+        Assert.Equal(header["PROT_EXEC"], Text(AccessType.ProtExec));
+    }
+
+    [SkippableFact]
+    public void PageSize_MatchesSysconf()
+    {
+        IReadOnlyDictionary<string, string> host = CHeaderProbe.RunKeyValues(CHeaderProbe.Program(
+            ["stdio.h", "unistd.h"],
+            "printf(\"pagesize\\t%ld\\n\", sysconf(_SC_PAGESIZE));"));
+
+        Assert.Equal(host["pagesize"], Text(Arch.PageSize));
+    }
+
+    [Fact]
+    public void HugePageSize_MatchesTheKernel()
+    {
+        const string path = "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size";
+        if (!File.Exists(path))
+        {
+            return;
+        }
+        Assert.Equal(File.ReadAllText(path).Trim(), Text(Arch.HugePageSize));
+    }
+}
