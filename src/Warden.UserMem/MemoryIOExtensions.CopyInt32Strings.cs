@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
@@ -84,10 +83,11 @@ public static partial class MemoryIOExtensions
             {
                 end++;
             }
-            if (!int.TryParse(text[i..end], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out dsts[parsed]))
+            if (!TryParseDecimalInt32(text[i..end], out int value))
             {
                 return (i, Errno.EINVAL);
             }
+            dsts[parsed] = value;
             i = end;
         }
         while (i < text.Length && IsAsciiWhitespace(text[i]))
@@ -99,6 +99,40 @@ public static partial class MemoryIOExtensions
             return (i, copyError);
         }
         return parsed == 0 ? (i, Errno.EINVAL) : (i, null);
+    }
+
+    // An optional '+' or '-' and one or more ASCII digits, nothing else, within the range of int.
+    // (The runtime's parsers accept more, e.g. trailing NULs, which Linux rejects.)
+    private static bool TryParseDecimalInt32(ReadOnlySpan<byte> token, out int value)
+    {
+        value = 0;
+        bool negative = token[0] == (byte)'-';
+        int i = token[0] is (byte)'-' or (byte)'+' ? 1 : 0;
+        if (i == token.Length)
+        {
+            return false;
+        }
+        long magnitude = 0;
+        for (; i < token.Length; i++)
+        {
+            uint digit = (uint)(token[i] - (byte)'0');
+            if (digit > 9)
+            {
+                return false;
+            }
+            magnitude = magnitude * 10 + digit;
+            if (magnitude > -(long)int.MinValue)
+            {
+                return false;
+            }
+        }
+        long signed = negative ? -magnitude : magnitude;
+        if (signed > int.MaxValue)
+        {
+            return false;
+        }
+        value = (int)signed;
+        return true;
     }
 
     // Linux's isspace() in the C locale: space, \t, \n, \v, \f, \r.
