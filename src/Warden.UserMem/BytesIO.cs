@@ -142,10 +142,11 @@ public sealed class BytesIO : IMemoryIO
         {
             return (0, Errno.EFAULT);
         }
-        (Addr end, bool ok) = addr.AddLength((ulong)length);
-        if (!ok || end.Value > size)
+        // Comparing with the room left (rather than computing addr + length) cannot overflow.
+        ulong room = size - addr.Value;
+        if ((ulong)length > room)
         {
-            return ((long)(size - addr.Value), Errno.EFAULT);
+            return ((long)room, Errno.EFAULT);
         }
         return (length, null);
     }
