@@ -20,6 +20,8 @@ public class LayeringTests
         ["Warden.Interop"] = ["Warden.Errors"],
         ["Warden.SafeMem"] = ["Warden.Errors", "Warden.Interop", "Warden.HostArch"],
         ["Warden.UserMem"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem"],
+        // The command (Warden.Cli) stands on top and may use every layer.
+        ["warden"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem"],
     };
 
     // The only assemblies compiled with AllowUnsafeBlocks.
