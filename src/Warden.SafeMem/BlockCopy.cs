@@ -20,6 +20,11 @@ public static class BlockCopy
     /// <returns>The number of bytes copied.</returns>
     public static ulong CopySeq(BlockSeq dsts, BlockSeq srcs)
     {
+        if (dsts.NumBlocks == 1 && srcs.NumBlocks == 1)
+        {
+            // The common case (one range of memory, one buffer): a single copy.
+            return (ulong)Copy(dsts.Head, srcs.Head);
+        }
         ulong done = 0;
         while (!dsts.IsEmpty && !srcs.IsEmpty)
         {

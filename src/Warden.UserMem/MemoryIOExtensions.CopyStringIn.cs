@@ -12,6 +12,9 @@ public static partial class MemoryIOExtensions
     // strings (most paths and names) cost one allocation: the string itself.
     private const int CopyStringInitialBuffer = 256;
 
+    // The span overload's first read; each later read is as long as all before it (within the page).
+    private const int CopyStringFirstRead = 128;
+
     /// <summary>
     /// Copies a NUL-terminated string of unknown length from the memory mapped at <paramref name="addr"/>
     /// and returns it without the NUL, decoded as UTF-8.
@@ -23,8 +26,8 @@ public static partial class MemoryIOExtensions
     /// </returns>
     /// <remarks>
     /// <para>
-    /// Reads page by page, never past the page holding the NUL, so an unmapped page after a short
-    /// string is never touched. Bytes that are not valid UTF-8 decode to U+FFFD: callers that need
+    /// Reads in growing chunks that never cross a page boundary and stop at the page holding the
+    /// NUL, so an unmapped page after a short string is never touched. Bytes that are not valid UTF-8 decode to U+FFFD: callers that need
     /// the exact bytes (paths handed back to the host) use the <see cref="Span{T}"/> overload.
     /// </para>
     /// <para><b>Preconditions:</b> as for <see cref="IMemoryIO.CopyIn"/>; <paramref name="maxlen"/> &gt;= 0.</para>
@@ -99,8 +102,10 @@ public static partial class MemoryIOExtensions
                 return (done, Errno.EFAULT);
             }
             // Never read past the end of the current page: the next one may be unmapped even though
-            // the string ends on this one.
-            int chunk = (int)Math.Min((ulong)(buffer.Length - done), Arch.PageSize - start.PageOffset);
+            // the string ends on this one. Start small and double, so a short string (most paths)
+            // costs a short copy rather than the rest of its page.
+            int wanted = Math.Max(CopyStringFirstRead, done);
+            int chunk = (int)Math.Min((ulong)Math.Min(buffer.Length - done, wanted), Arch.PageSize - start.PageOffset);
             (int n, Error? error) = uio.CopyIn(ctx, start, buffer.Slice(done, chunk), opts);
             int nul = buffer.Slice(done, n).IndexOf((byte)0);
             if (nul >= 0)
