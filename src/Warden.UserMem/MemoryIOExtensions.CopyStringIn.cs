@@ -12,8 +12,10 @@ public static partial class MemoryIOExtensions
     // strings (most paths and names) cost one allocation: the string itself.
     private const int CopyStringInitialBuffer = 256;
 
-    // The span overload's first read; each later read is as long as all before it (within the page).
+    // The span overload's first read, and how much longer each read is than everything read before
+    // it (always within the page): 128, then 1 KiB, then the rest of the page.
     private const int CopyStringFirstRead = 128;
+    private const int CopyStringReadGrowth = 8;
 
     /// <summary>
     /// Copies a NUL-terminated string of unknown length from the memory mapped at <paramref name="addr"/>
@@ -102,9 +104,9 @@ public static partial class MemoryIOExtensions
                 return (done, Errno.EFAULT);
             }
             // Never read past the end of the current page: the next one may be unmapped even though
-            // the string ends on this one. Start small and double, so a short string (most paths)
-            // costs a short copy rather than the rest of its page.
-            int wanted = Math.Max(CopyStringFirstRead, done);
+            // the string ends on this one. Start small and grow fast, so a short string (most paths)
+            // costs a short copy, and a long one only a few reads.
+            int wanted = (int)Math.Min(Math.Max(CopyStringFirstRead, (long)done * CopyStringReadGrowth), int.MaxValue);
             int chunk = (int)Math.Min((ulong)Math.Min(buffer.Length - done, wanted), Arch.PageSize - start.PageOffset);
             (int n, Error? error) = uio.CopyIn(ctx, start, buffer.Slice(done, chunk), opts);
             int nul = buffer.Slice(done, n).IndexOf((byte)0);
