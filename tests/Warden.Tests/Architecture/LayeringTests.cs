@@ -20,6 +20,9 @@ public class LayeringTests
         ["Warden.Interop"] = ["Warden.Errors"],
         ["Warden.SafeMem"] = ["Warden.Errors", "Warden.Interop", "Warden.HostArch"],
         ["Warden.UserMem"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem"],
+        ["Warden.RangeMap"] = ["Warden.HostArch"],
+        ["Warden.MemMap"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem", "Warden.RangeMap"],
+        ["Warden.Platform"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem", "Warden.MemMap"],
         // The command (Warden.Cli) stands on top and may use every layer.
         ["warden"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem"],
     };
