@@ -23,12 +23,13 @@ public class LayeringTests
         ["Warden.RangeMap"] = ["Warden.HostArch"],
         ["Warden.MemMap"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem", "Warden.RangeMap"],
         ["Warden.Platform"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem", "Warden.MemMap"],
+        ["Warden.PgAlloc"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform"],
         // The command (Warden.Cli) stands on top and may use every layer.
         ["warden"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem"],
     };
 
     // The only assemblies compiled with AllowUnsafeBlocks.
-    private static readonly HashSet<string> s_unsafeAllowed = ["Warden.Interop", "Warden.SafeMem"];
+    private static readonly HashSet<string> s_unsafeAllowed = ["Warden.Interop", "Warden.SafeMem", "Warden.PgAlloc"];
 
     public static TheoryData<string> Layers => new(s_allowed.Keys);
 

@@ -1,0 +1,88 @@
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.Interop;
+using Warden.SafeMem;
+
+namespace Warden.PgAlloc;
+
+public sealed partial class MemoryFile
+{
+    /// <inheritdoc/>
+    /// <remarks>
+    /// <para><b>Preconditions:</b> <paramref name="fr"/> is non-empty and every page it touches holds a
+    /// reference (not checked: that would need the lock).</para>
+    /// <para><b>Postconditions:</b> the blocks lie in the file's chunk mappings, one block per chunk
+    /// the range touches, and stay valid until the pages are freed. Execute access is refused with
+    /// <c>EACCES</c>. Once the chunks are mapped this takes no lock and makes no system call.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="fr"/> is empty or beyond the file's maximum size.</exception>
+    public unsafe (BlockSeq Blocks, Error? Error) MapInternal(FileRange fr, AccessType at)
+    {
+        ThrowIfDestroyed();
+        CheckInFile(fr, nameof(fr));
+        if (at.Execute)
+        {
+            return (default, Errno.EACCES);
+        }
+        int first = (int)(fr.Start >> _chunkShift);
+        int last = (int)((fr.End - 1) >> _chunkShift);
+        ulong offsetMask = _chunkSize - 1;
+        if (first == last)
+        {
+            (nint chunk, Error? error) = Chunk(first);
+            if (error is not null)
+            {
+                return (default, error);
+            }
+            return (BlockSeq.Of(Block.FromPointer((byte*)chunk + (fr.Start & offsetMask), (int)fr.Length)), null);
+        }
+
+        var blocks = new Block[last - first + 1];
+        ulong pos = fr.Start;
+        for (int i = first; i <= last; i++)
+        {
+            (nint chunk, Error? error) = Chunk(i);
+            if (error is not null)
+            {
+                return (default, error);
+            }
+            ulong end = Math.Min(((ulong)i + 1) << _chunkShift, fr.End);
+            blocks[i - first] = Block.FromPointer((byte*)chunk + (pos & offsetMask), (int)(end - pos));
+            pos = end;
+        }
+        return (BlockSeq.FromArray(blocks), null);
+    }
+
+    // The address of chunk i's mapping, mapping it first if need be (only then under _lock).
+    private (nint Address, Error? Error) Chunk(int i)
+    {
+        nint address = Volatile.Read(ref _chunks[i]);
+        if (address != 0)
+        {
+            return (address, null);
+        }
+        lock (_lock)
+        {
+            ThrowIfDestroyed();
+            return ChunkLocked(i);
+        }
+    }
+
+    // Like Chunk, with _lock held.
+    private unsafe (nint Address, Error? Error) ChunkLocked(int i)
+    {
+        nint address = _chunks[i];
+        if (address != 0)
+        {
+            return (address, null);
+        }
+        // The mapping may reach past the file's end; only allocated pages, which are inside it, are touched.
+        (nint mapped, Errno? error) = Libc.Mmap(null, (nuint)_chunkSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, _fd, (long)((ulong)i << _chunkShift));
+        if (error is not null)
+        {
+            return (0, error);
+        }
+        Volatile.Write(ref _chunks[i], mapped);
+        return (mapped, null);
+    }
+}
