@@ -24,12 +24,15 @@ public class LayeringTests
         ["Warden.MemMap"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem", "Warden.RangeMap"],
         ["Warden.Platform"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem", "Warden.MemMap"],
         ["Warden.PgAlloc"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform"],
+        ["Warden.Mm"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform", "Warden.PgAlloc"],
+        ["Warden.Platforms.SoftMmu"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform"],
+        ["Warden.Platforms.Ptrace"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.MemMap", "Warden.Platform", "Warden.PgAlloc"],
         // The command (Warden.Cli) stands on top and may use every layer.
         ["warden"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem"],
     };
 
     // The only assemblies compiled with AllowUnsafeBlocks.
-    private static readonly HashSet<string> s_unsafeAllowed = ["Warden.Interop", "Warden.SafeMem", "Warden.PgAlloc"];
+    private static readonly HashSet<string> s_unsafeAllowed = ["Warden.Interop", "Warden.SafeMem", "Warden.PgAlloc", "Warden.Platforms.Ptrace"];
 
     public static TheoryData<string> Layers => new(s_allowed.Keys);
 
