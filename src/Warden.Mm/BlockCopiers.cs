@@ -1,0 +1,68 @@
+using Warden.Errors;
+using Warden.SafeMem;
+
+namespace Warden.Mm;
+
+/// <summary>Copies the caller's bytes into application memory.</summary>
+internal readonly ref struct CopyOutCopier(ReadOnlySpan<byte> source) : IBlockCopier
+{
+    private readonly ReadOnlySpan<byte> _source = source;
+
+    public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
+    {
+        ReadOnlySpan<byte> src = _source[(int)done..];
+        int copied = 0;
+        foreach (Block block in blocks)
+        {
+            int n = Math.Min(block.Length, src.Length - copied);
+            src.Slice(copied, n).CopyTo(block.AsSpan(n));
+            copied += n;
+        }
+        return ((ulong)copied, null);
+    }
+}
+
+/// <summary>Copies application memory into the caller's buffer.</summary>
+internal readonly ref struct CopyInCopier(Span<byte> destination) : IBlockCopier
+{
+    private readonly Span<byte> _destination = destination;
+
+    public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
+    {
+        Span<byte> dst = _destination[(int)done..];
+        int copied = 0;
+        foreach (Block block in blocks)
+        {
+            int n = Math.Min(block.Length, dst.Length - copied);
+            block.AsSpan(n).CopyTo(dst.Slice(copied, n));
+            copied += n;
+        }
+        return ((ulong)copied, null);
+    }
+}
+
+/// <summary>Zeroes application memory.</summary>
+internal readonly struct ZeroCopier : IBlockCopier
+{
+    public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done) => (BlockCopy.ZeroSeq(blocks), null);
+}
+
+/// <summary>Fills application memory from an <see cref="IReader"/>.</summary>
+internal readonly struct ReaderCopier(IReader reader) : IBlockCopier
+{
+    public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
+    {
+        (ulong n, Error? error) = reader.ReadToBlocks(blocks);
+        return (n, error);
+    }
+}
+
+/// <summary>Drains application memory into an <see cref="IWriter"/>.</summary>
+internal readonly struct WriterCopier(IWriter writer) : IBlockCopier
+{
+    public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
+    {
+        (ulong n, Error? error) = writer.WriteFromBlocks(blocks);
+        return (n, error);
+    }
+}

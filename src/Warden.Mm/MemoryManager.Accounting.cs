@@ -1,0 +1,48 @@
+namespace Warden.Mm;
+
+public sealed partial class MemoryManager
+{
+    /// <summary>The bytes mapped (VmSize).</summary>
+    public ulong VirtualMemorySize => ReadUnderMappingLock(static mm => mm._usageAS);
+
+    /// <summary>The bytes of private writable non-stack mappings (VmData).</summary>
+    public ulong VirtualDataSize => ReadUnderMappingLock(static mm => mm._dataAS);
+
+    /// <summary>The bytes locked by mlock and friends (VmLck).</summary>
+    public ulong LockedSize => ReadUnderMappingLock(static mm => mm._lockedAS);
+
+    /// <summary>The bytes with memory behind them (VmRSS).</summary>
+    public ulong ResidentSetSize => ReadUnderActiveLock(static mm => mm._curRSS);
+
+    /// <summary>The largest <see cref="ResidentSetSize"/> seen (VmHWM).</summary>
+    public ulong MaxResidentSetSize => ReadUnderActiveLock(static mm => mm._maxRSS);
+
+    /// <summary>The number of vmas (as counted against the map-count limit).</summary>
+    public int MapCount => ReadUnderMappingLock(static mm => mm._vmas.Count);
+
+    private T ReadUnderMappingLock<T>(Func<MemoryManager, T> read)
+    {
+        _mappingLock.EnterReadLock();
+        try
+        {
+            return read(this);
+        }
+        finally
+        {
+            _mappingLock.ExitReadLock();
+        }
+    }
+
+    private T ReadUnderActiveLock<T>(Func<MemoryManager, T> read)
+    {
+        _activeLock.EnterReadLock();
+        try
+        {
+            return read(this);
+        }
+        finally
+        {
+            _activeLock.ExitReadLock();
+        }
+    }
+}

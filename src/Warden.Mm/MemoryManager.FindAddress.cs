@@ -1,0 +1,106 @@
+using Warden.Errors;
+using Warden.HostArch;
+
+namespace Warden.Mm;
+
+public sealed partial class MemoryManager
+{
+    // MAP_32BIT places mappings in the second GiB, as x86-64 Linux does.
+    private const ulong Map32BitStart = 0x4000_0000;
+    private const ulong Map32BitEnd = 0x8000_0000;
+
+    /// <summary>
+    /// Chooses where a new mapping of <paramref name="length"/> bytes goes, as x86-64 Linux's
+    /// get_unmapped_area does: a usable hint (rounded down to a page) wins, else the highest fitting
+    /// gap below the top-down base, else the lowest one above the bottom-up base.
+    /// </summary>
+    /// <remarks>Mapping lock held.</remarks>
+    private (ulong Addr, Error? Error) FindAvailableLocked(ulong hint, ulong length, bool map32Bit)
+    {
+        if (length > _layout.MaxAddress - _layout.MinAddress)
+        {
+            return (0, Errno.ENOMEM);
+        }
+        hint = Arch.PageRoundDown(hint);
+        if (hint != 0 && hint >= _layout.MinAddress && hint <= _layout.MaxAddress - length && IsFreeForNewMapping(hint, hint + length))
+        {
+            return (hint, null);
+        }
+        if (map32Bit)
+        {
+            return SearchBottomUp(Math.Max(Map32BitStart, _layout.MinAddress), Math.Min(Map32BitEnd, _layout.MaxAddress), length);
+        }
+        if (_layout.DefaultDirection == MmapDirection.TopDown)
+        {
+            (ulong addr, Error? error) = SearchTopDown(_layout.MinAddress, _layout.TopDownBase, length);
+            if (error is null)
+            {
+                return (addr, null);
+            }
+        }
+        return SearchBottomUp(_layout.BottomUpBase, _layout.MaxAddress, length);
+    }
+
+    // Whether [start, end) overlaps no vma and no guard gap below a grows-down vma.
+    private bool IsFreeForNewMapping(ulong start, ulong end)
+    {
+        var next = _vmas.LowerBoundSegment(start);
+        return !next.IsValid || end <= StartGap(next.Value, next.Start);
+    }
+
+    // The highest `length`-byte hole in [low, high), placed at the top of its gap.
+    private (ulong Addr, Error? Error) SearchTopDown(ulong low, ulong high, ulong length)
+    {
+        if (high <= low || high - low < length)
+        {
+            return (0, Errno.ENOMEM);
+        }
+        var gap = _vmas.UpperBoundGap(high - 1);
+        while (gap.IsValid)
+        {
+            ulong gapStart = Math.Max(gap.Start, low);
+            ulong gapEnd = Math.Min(gap.End, high);
+            var next = gap.NextSegment();
+            if (next.IsValid)
+            {
+                gapEnd = Math.Min(gapEnd, StartGap(next.Value, next.Start));
+            }
+            if (gapEnd > gapStart && gapEnd - gapStart >= length)
+            {
+                return (gapEnd - length, null);
+            }
+            if (gap.Start <= low)
+            {
+                break;
+            }
+            gap = gap.PrevLargeEnoughGap(length);
+        }
+        return (0, Errno.ENOMEM);
+    }
+
+    // The lowest `length`-byte hole in [low, high).
+    private (ulong Addr, Error? Error) SearchBottomUp(ulong low, ulong high, ulong length)
+    {
+        if (high <= low || high - low < length)
+        {
+            return (0, Errno.ENOMEM);
+        }
+        var gap = _vmas.LowerBoundGap(low);
+        while (gap.IsValid && gap.Start < high)
+        {
+            ulong gapStart = Math.Max(gap.Start, low);
+            ulong gapEnd = Math.Min(gap.End, high);
+            var next = gap.NextSegment();
+            if (next.IsValid)
+            {
+                gapEnd = Math.Min(gapEnd, StartGap(next.Value, next.Start));
+            }
+            if (gapEnd > gapStart && gapEnd - gapStart >= length)
+            {
+                return (gapStart, null);
+            }
+            gap = gap.NextLargeEnoughGap(length);
+        }
+        return (0, Errno.ENOMEM);
+    }
+}

@@ -1,0 +1,96 @@
+using Warden.Contexts;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.MemMap;
+
+namespace Warden.Mm;
+
+public sealed partial class MemoryManager
+{
+    /// <summary>
+    /// Makes a copy-on-write copy of this address space for a child process: private memory is
+    /// shared read-only by both until either writes it, shared mappings stay shared, DONTFORK ranges
+    /// are left out, WIPEONFORK ranges start zeroed in the child, and locks are not inherited.
+    /// </summary>
+    /// <returns>The child's memory manager (not activated), or the error of a mappable that refused the copy.</returns>
+    public (MemoryManager? Child, Error? Error) Fork(IContext ctx)
+    {
+        var child = new MemoryManager(this);
+        _mappingLock.EnterReadLock();
+        try
+        {
+            ThrowIfDisposed();
+            child._brkStart = _brkStart;
+            child._brk = _brk;
+            foreach (var segment in _vmas)
+            {
+                Vma vma = segment.Value;
+                if (vma.DontFork)
+                {
+                    continue;
+                }
+                vma.MLockMode = MLockMode.None;
+                if (vma.Mappable is not null)
+                {
+                    Error? error = vma.Mappable.AddMapping(ctx, child, segment.Range, vma.Offset, vma.CanWriteMappable);
+                    if (error is not null)
+                    {
+                        child.Dispose();
+                        return (null, error);
+                    }
+                }
+                child.InsertVmaLocked(segment.Start, segment.End, vma);
+            }
+
+            _activeLock.EnterWriteLock();
+            try
+            {
+                foreach (var vseg in _vmas)
+                {
+                    Vma vma = vseg.Value;
+                    if (vma.DontFork || vma.WipeOnFork)
+                    {
+                        continue;
+                    }
+                    SharePmasWithChildLocked(child, vseg.Start, vseg.End, vma.Private);
+                }
+            }
+            finally
+            {
+                _activeLock.ExitWriteLock();
+            }
+        }
+        finally
+        {
+            _mappingLock.ExitReadLock();
+        }
+        return (child, null);
+    }
+
+    // Gives the child the pmas of [start, end), each with its own reference; private ones become
+    // copy-on-write on both sides (the platform forgets this side's writable mappings of them).
+    // Active lock held for writing; the child is not yet shared with anyone.
+    private void SharePmasWithChildLocked(MemoryManager child, ulong start, ulong end, bool isPrivate)
+    {
+        AddrRange ar = Range(start, end);
+        var segment = _pmas.LowerBoundSegment(start);
+        while (segment.IsValid && segment.Start < end)
+        {
+            segment = _pmas.Isolate(segment, ar);
+            ref Pma pma = ref segment.Value;
+            if (isPrivate && !pma.NeedCOW)
+            {
+                pma.NeedCOW = true;
+                if (pma.EffectivePerms.Write)
+                {
+                    UnmapPlatformLocked(segment.Start, segment.End);
+                }
+            }
+            pma.File.IncRef(pma.FileRangeOf(segment.Start, segment.Range), _options.MemCgID);
+            child._pmas.Add(segment.Range, pma);
+            child.AddRSS(segment.Length);
+            segment = segment.NextSegment();
+        }
+        _pmas.MergeRange(ar);
+    }
+}

@@ -1,0 +1,153 @@
+using Warden.Contexts;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.MemMap;
+
+namespace Warden.Mm;
+
+/// <summary>What <see cref="MemoryManager.MLockAll"/> locks.</summary>
+/// <param name="Current">MCL_CURRENT: lock every existing mapping.</param>
+/// <param name="Future">MCL_FUTURE: lock every later mapping.</param>
+/// <param name="Mode">How to lock (eagerly, or on fault for MCL_ONFAULT); <see cref="MLockMode.None"/> unlocks everything (munlockall).</param>
+public readonly record struct MLockAllOpts(bool Current, bool Future, MLockMode Mode);
+
+public sealed partial class MemoryManager
+{
+    /// <summary>
+    /// Locks (or with <see cref="MLockMode.None"/> unlocks) [addr, addr + length): mlock(2),
+    /// mlock2(2), munlock(2). The address is rounded down and the length up to pages.
+    /// </summary>
+    /// <remarks>ENOMEM when part of the range is unmapped or RLIMIT_MEMLOCK would be passed (EPERM if it is zero).</remarks>
+    public Error? MLock(IContext ctx, Addr addr, ulong length, MLockMode mode)
+    {
+        ulong start = Arch.PageRoundDown(addr.Value);
+        (ulong end, bool ok) = Arch.PageRoundUp(addr.Value + length);
+        if (addr.Value + length < addr.Value || !ok)
+        {
+            return Errno.ENOMEM;
+        }
+        if (start == end)
+        {
+            return null;
+        }
+        if (mode != MLockMode.None && !_options.CanLockMemory && _options.Limits.MemLock == 0)
+        {
+            return Errno.EPERM;
+        }
+        _mappingLock.EnterWriteLock();
+        try
+        {
+            ThrowIfDisposed();
+            if (MappedBytesLocked(start, end) != end - start)
+            {
+                return Errno.ENOMEM;
+            }
+            if (mode != MLockMode.None && !_options.CanLockMemory)
+            {
+                ulong newlyLocked = (end - start) - LockedBytesLocked(start, end, replacing: true);
+                if (_lockedAS + newlyLocked > _options.Limits.MemLock)
+                {
+                    return Errno.ENOMEM;
+                }
+            }
+            SetMLockModeLocked(start, end, mode);
+            if (mode == MLockMode.Eager)
+            {
+                PopulateRangeLocked(start, end);
+            }
+            return null;
+        }
+        finally
+        {
+            _mappingLock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// mlockall(2) and, with <see cref="MLockMode.None"/>, munlockall(2).
+    /// </summary>
+    /// <remarks>ENOMEM when locking the current mappings would pass RLIMIT_MEMLOCK; EPERM when it is zero.</remarks>
+    public Error? MLockAll(IContext ctx, MLockAllOpts opts)
+    {
+        if (opts.Mode != MLockMode.None && !_options.CanLockMemory && _options.Limits.MemLock == 0)
+        {
+            return Errno.EPERM;
+        }
+        _mappingLock.EnterWriteLock();
+        try
+        {
+            ThrowIfDisposed();
+            if (opts.Mode == MLockMode.None)
+            {
+                _defaultMLockMode = MLockMode.None;
+                SetMLockModeLocked(0, ulong.MaxValue, MLockMode.None);
+                return null;
+            }
+            if (opts.Current && !_options.CanLockMemory && _usageAS > _options.Limits.MemLock)
+            {
+                return Errno.ENOMEM;
+            }
+            if (opts.Future)
+            {
+                _defaultMLockMode = opts.Mode;
+            }
+            if (opts.Current)
+            {
+                SetMLockModeLocked(0, ulong.MaxValue, opts.Mode);
+                if (opts.Mode == MLockMode.Eager)
+                {
+                    PopulateRangeLocked(0, ulong.MaxValue);
+                }
+            }
+            return null;
+        }
+        finally
+        {
+            _mappingLock.ExitWriteLock();
+        }
+    }
+
+    // Sets the lock mode of every vma in [start, end). Mapping lock held for writing.
+    private void SetMLockModeLocked(ulong start, ulong end, MLockMode mode)
+    {
+        AddrRange ar = Range(start, end);
+        var segment = _vmas.LowerBoundSegment(start);
+        while (segment.IsValid && segment.Start < end)
+        {
+            if (segment.Value.MLockMode == mode)
+            {
+                segment = segment.NextSegment();
+                continue;
+            }
+            segment = _vmas.Isolate(segment, ar);
+            ref Vma vma = ref segment.Value;
+            if (vma.MLockMode == MLockMode.None)
+            {
+                _lockedAS += segment.Length;
+            }
+            else if (mode == MLockMode.None)
+            {
+                _lockedAS -= segment.Length;
+            }
+            vma.MLockMode = mode;
+            segment = segment.NextSegment();
+        }
+        _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end == ulong.MaxValue ? end : end + 1));
+    }
+
+    // Populates every accessible vma in [start, end). Mapping lock held.
+    private void PopulateRangeLocked(ulong start, ulong end)
+    {
+        var pieces = new List<(ulong Start, ulong End, Vma Vma)>();
+        var segment = _vmas.LowerBoundSegment(start);
+        while (segment.IsValid && segment.Start < end)
+        {
+            pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end), segment.Value));
+            segment = segment.NextSegment();
+        }
+        foreach ((ulong s, ulong e, Vma vma) in pieces)
+        {
+            PopulateLocked(s, e, vma, precommit: false);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+using Warden.Contexts;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.MemMap;
+
+namespace Warden.Mm;
+
+public sealed partial class MemoryManager
+{
+    /// <summary>
+    /// Creates a mapping as described by <paramref name="opts"/> and returns its address.
+    /// </summary>
+    /// <remarks>
+    /// <para>A shared mapping without a mappable gets a new shared anonymous mappable. Errors are
+    /// Linux's: EINVAL (zero length, unaligned fixed address or offset), ENOMEM (no room, a limit or
+    /// the map count), EEXIST (a fixed no-replace range is in use), EACCES (perms beyond max perms),
+    /// EPERM/EAGAIN (locking beyond RLIMIT_MEMLOCK), EOVERFLOW (offset + length overflows).</para>
+    /// <para>Takes the mapping lock for writing.</para>
+    /// </remarks>
+    public (Addr Addr, Error? Error) MMap(IContext ctx, MMapOpts opts)
+    {
+        if (opts.Length == 0)
+        {
+            return (default, Errno.EINVAL);
+        }
+        (ulong length, bool ok) = Arch.PageRoundUp(opts.Length);
+        if (!ok || length == 0)
+        {
+            return (default, Errno.ENOMEM);
+        }
+        if (opts.Mappable is not null)
+        {
+            if (!Arch.IsPageAligned(opts.Offset))
+            {
+                return (default, Errno.EINVAL);
+            }
+            if (opts.Offset + length < opts.Offset)
+            {
+                return (default, Errno.EOVERFLOW);
+            }
+        }
+        if (!opts.MaxPerms.SupersetOf(opts.Perms))
+        {
+            return (default, Errno.EACCES);
+        }
+        if (opts.Fixed && !opts.Addr.IsPageAligned)
+        {
+            return (default, Errno.EINVAL);
+        }
+        if (opts.GrowsDown && opts.Mappable is not null)
+        {
+            return (default, Errno.EINVAL);
+        }
+        if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory && _options.Limits.MemLock == 0)
+        {
+            return (default, Errno.EPERM);
+        }
+
+        _mappingLock.EnterWriteLock();
+        ulong addr;
+        Vma vma;
+        try
+        {
+            ThrowIfDisposed();
+            (addr, Error? error) = PlaceMappingLocked(opts, length);
+            if (error is not null)
+            {
+                return (default, error);
+            }
+            if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory &&
+                _lockedAS + length - LockedBytesLocked(addr, addr + length, opts.Unmap && opts.Fixed) > _options.Limits.MemLock)
+            {
+                return (default, Errno.EAGAIN);
+            }
+            SharedAnonMappable? created = null;
+            if (opts.Mappable is null && !opts.Private)
+            {
+                created = new SharedAnonMappable(_memory, length, _options.MemCgID);
+                opts.Mappable = created;
+                opts.MappingIdentity = created;
+                opts.Offset = 0;
+            }
+            vma = new Vma
+            {
+                Mappable = opts.Mappable,
+                Offset = opts.Offset,
+                RealPerms = opts.Perms,
+                MaxPerms = opts.MaxPerms,
+                Private = opts.Private,
+                GrowsDown = opts.GrowsDown,
+                IsStack = opts.Stack,
+                MLockMode = opts.MLockMode != MLockMode.None ? opts.MLockMode : _defaultMLockMode,
+                Id = opts.MappingIdentity,
+                Name = opts.Name,
+            };
+            if (opts.Fixed && opts.Unmap)
+            {
+                UnmapLocked(ctx, addr, addr + length);
+            }
+            if (vma.Mappable is not null)
+            {
+                Error? addError = vma.Mappable.AddMapping(ctx, this, Range(addr, addr + length), vma.Offset, vma.CanWriteMappable);
+                if (addError is not null)
+                {
+                    created?.DecRef(ctx);
+                    return (default, addError);
+                }
+            }
+            InsertVmaLocked(addr, addr + length, vma);
+            // The vma now holds the new shared memory's reference (see AccountIdentity).
+            created?.DecRef(ctx);
+
+            bool populate = opts.PlatformEffect != MMapPlatformEffect.Default || vma.MLockMode == MLockMode.Eager;
+            if (populate)
+            {
+                PopulateLocked(addr, addr + length, vma, opts.PlatformEffect == MMapPlatformEffect.Commit);
+            }
+        }
+        finally
+        {
+            _mappingLock.ExitWriteLock();
+        }
+        return ((Addr)addr, null);
+    }
+
+    // Chooses the address and checks the map count and the address-space and data limits.
+    private (ulong Addr, Error? Error) PlaceMappingLocked(in MMapOpts opts, ulong length)
+    {
+        if (_vmas.Count > _options.MaxMapCount)
+        {
+            return (0, Errno.ENOMEM);
+        }
+        ulong addr;
+        if (opts.Fixed)
+        {
+            addr = opts.Addr.Value;
+            if (addr < _layout.MinAddress || addr > _layout.MaxAddress || length > _layout.MaxAddress - addr)
+            {
+                return (0, Errno.ENOMEM);
+            }
+            if (!opts.Unmap && !_vmas.IsEmptyRange(Range(addr, addr + length)))
+            {
+                return (0, Errno.EEXIST);
+            }
+            if (opts.Unmap && UnmapWouldExceedMapCount(addr, addr + length))
+            {
+                return (0, Errno.ENOMEM);
+            }
+        }
+        else
+        {
+            (addr, Error? error) = FindAvailableLocked(opts.Addr.Value, length, opts.Map32Bit);
+            if (error is not null)
+            {
+                return (0, error);
+            }
+        }
+        ulong replaced = opts.Fixed && opts.Unmap ? MappedBytesLocked(addr, addr + length) : 0;
+        if (_usageAS - replaced + length > _options.Limits.AddressSpace)
+        {
+            return (0, Errno.ENOMEM);
+        }
+        bool isData = opts.Perms.Write && opts.Private && !opts.GrowsDown;
+        if (isData && _dataAS + length > _options.Limits.Data)
+        {
+            return (0, Errno.ENOMEM);
+        }
+        return (addr, null);
+    }
+
+    // Bytes of [start, end) in locked vmas (those an overlapping fixed mapping would replace).
+    private ulong LockedBytesLocked(ulong start, ulong end, bool replacing)
+    {
+        if (!replacing)
+        {
+            return 0;
+        }
+        ulong total = 0;
+        var segment = _vmas.LowerBoundSegment(start);
+        while (segment.IsValid && segment.Start < end)
+        {
+            if (segment.Value.MLockMode != MLockMode.None)
+            {
+                total += Math.Min(segment.End, end) - Math.Max(segment.Start, start);
+            }
+            segment = segment.NextSegment();
+        }
+        return total;
+    }
+
+    // Faults in [start, end) of a vma (MAP_POPULATE, MAP_LOCKED, mlock) and maps it into the platform
+    // address space. Failures are ignored, as Linux's populate ignores them. Mapping lock held.
+    private void PopulateLocked(ulong start, ulong end, in Vma vma, bool precommit)
+    {
+        if (!vma.RealPerms.Any)
+        {
+            return;
+        }
+        // Linux populates a private writable mapping with write faults (breaking copy-on-write) and
+        // any other mapping with read faults.
+        var at = new AccessType(Read: true, Write: vma.Private && vma.RealPerms.Write, Execute: false);
+        _activeLock.EnterWriteLock();
+        try
+        {
+            (ulong doneEnd, _) = FaultInLocked(start, end, at, ignorePermissions: false);
+            if (_addressSpace is not null)
+            {
+                var segment = _pmas.LowerBoundSegment(start);
+                while (segment.IsValid && segment.Start < doneEnd)
+                {
+                    ulong s = Math.Max(segment.Start, start), e = Math.Min(segment.End, doneEnd);
+                    Pma pma = segment.Value;
+                    if (pma.PlatformPerms.Any)
+                    {
+                        _addressSpace.MapFile((Addr)s, pma.File, pma.FileRangeOf(segment.Start, Range(s, e)), pma.PlatformPerms, precommit);
+                    }
+                    segment = segment.NextSegment();
+                }
+            }
+        }
+        finally
+        {
+            _activeLock.ExitWriteLock();
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using Warden.Errors;
+using Warden.HostArch;
+
+namespace Warden.Mm;
+
+public sealed partial class MemoryManager
+{
+    /// <summary>
+    /// Changes the permissions of [addr, addr + length) to <paramref name="perms"/>: mprotect(2).
+    /// With <paramref name="growsDown"/> (PROT_GROWSDOWN) the change extends down to the start of the
+    /// grows-down vma containing the range's end.
+    /// </summary>
+    /// <remarks>
+    /// As on Linux, vmas are changed in address order and the first failure stops the walk with the
+    /// earlier changes kept: ENOMEM at a hole, EACCES where <paramref name="perms"/> exceed a vma's
+    /// maximum permissions. EINVAL for an unaligned address or PROT_GROWSDOWN on a vma that does not
+    /// grow down. A zero length succeeds without looking at the range.
+    /// </remarks>
+    public Error? MProtect(Addr addr, ulong length, AccessType perms, bool growsDown)
+    {
+        if (!addr.IsPageAligned)
+        {
+            return Errno.EINVAL;
+        }
+        if (length == 0)
+        {
+            return null;
+        }
+        (ulong rounded, bool ok) = Arch.PageRoundUp(length);
+        ulong start = addr.Value;
+        ulong end = start + rounded;
+        if (!ok || end <= start)
+        {
+            return Errno.ENOMEM;
+        }
+        _mappingLock.EnterWriteLock();
+        try
+        {
+            ThrowIfDisposed();
+            var segment = _vmas.LowerBoundSegment(start);
+            if (!segment.IsValid)
+            {
+                return Errno.ENOMEM;
+            }
+            if (growsDown)
+            {
+                if (segment.Start >= end)
+                {
+                    return Errno.ENOMEM;
+                }
+                start = segment.Start;
+                if (!segment.Value.GrowsDown)
+                {
+                    return Errno.EINVAL;
+                }
+            }
+            else if (segment.Start > start)
+            {
+                return Errno.ENOMEM;
+            }
+
+            Error? error = null;
+            ulong reached = start;
+            while (segment.IsValid && segment.Start < end)
+            {
+                if (segment.Start != reached)
+                {
+                    error = Errno.ENOMEM;
+                    break;
+                }
+                if (!segment.Value.MaxPerms.SupersetOf(perms))
+                {
+                    error = Errno.EACCES;
+                    break;
+                }
+                ulong pieceStart = Math.Max(segment.Start, start), pieceEnd = Math.Min(segment.End, end);
+                bool splits = (pieceStart > segment.Start ? 1 : 0) + (pieceEnd < segment.End ? 1 : 0) > 0;
+                if (splits && segment.Value.RealPerms != perms && _vmas.Count >= _options.MaxMapCount)
+                {
+                    error = Errno.ENOMEM;
+                    break;
+                }
+                reached = segment.End;
+                if (segment.Value.RealPerms == perms)
+                {
+                    segment = segment.NextSegment();
+                    continue;
+                }
+                segment = _vmas.Isolate(segment, Range(start, end));
+                ref Vma vma = ref segment.Value;
+                bool wasData = vma.IsData;
+                AccessType oldEffective = vma.EffectivePerms;
+                vma.RealPerms = perms;
+                if (wasData != vma.IsData)
+                {
+                    ulong len = segment.Length;
+                    _dataAS = wasData ? _dataAS - len : _dataAS + len;
+                }
+                UpdatePmaPermsLocked(pieceStart, pieceEnd, vma, !vma.EffectivePerms.SupersetOf(oldEffective));
+                segment = segment.NextSegment();
+            }
+            if (error is null && reached < end)
+            {
+                error = Errno.ENOMEM;
+            }
+            _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end < ulong.MaxValue ? end + 1 : end));
+            return error;
+        }
+        finally
+        {
+            _mappingLock.ExitWriteLock();
+        }
+    }
+
+    // Gives the pmas of [start, end) the permissions of their (changed) vma and, when access was
+    // reduced, makes the platform forget the range. Mapping lock held for writing.
+    private void UpdatePmaPermsLocked(ulong start, ulong end, in Vma vma, bool reduced)
+    {
+        _activeLock.EnterWriteLock();
+        try
+        {
+            if (reduced)
+            {
+                UnmapPlatformLocked(start, end);
+            }
+            var segment = _pmas.LowerBoundSegment(start);
+            while (segment.IsValid && segment.Start < end)
+            {
+                segment = _pmas.Isolate(segment, Range(start, end));
+                ref Pma pma = ref segment.Value;
+                // MaxPerms already holds the translation's limits; stay within them.
+                pma.EffectivePerms = vma.EffectivePerms.Intersect(pma.MaxPerms);
+                segment = segment.NextSegment();
+            }
+            _pmas.MergeRange(Range(start, end));
+        }
+        finally
+        {
+            _activeLock.ExitWriteLock();
+        }
+    }
+}

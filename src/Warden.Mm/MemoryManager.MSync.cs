@@ -1,0 +1,82 @@
+using Warden.Contexts;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.MemMap;
+
+namespace Warden.Mm;
+
+/// <summary>The flags of <see cref="MemoryManager.MSync"/>.</summary>
+/// <param name="Sync">MS_SYNC: write shared file pages back before returning.</param>
+/// <param name="Invalidate">MS_INVALIDATE: fails with EBUSY on locked mappings, as on Linux.</param>
+public readonly record struct MSyncOpts(bool Sync, bool Invalidate);
+
+public sealed partial class MemoryManager
+{
+    /// <summary>
+    /// msync(2) over [addr, addr + length): with <see cref="MSyncOpts.Sync"/>, shared file mappings
+    /// write their dirty pages back through their identity's <see cref="IMappingIdentity.Msync"/>.
+    /// </summary>
+    /// <remarks>EINVAL for an unaligned address; ENOMEM when part of the range is unmapped (after
+    /// syncing the mapped parts before it); EBUSY for MS_INVALIDATE on a locked mapping.</remarks>
+    public Error? MSync(IContext ctx, Addr addr, ulong length, MSyncOpts opts)
+    {
+        if (!addr.IsPageAligned)
+        {
+            return Errno.EINVAL;
+        }
+        (ulong rounded, bool ok) = Arch.PageRoundUp(length);
+        ulong start = addr.Value;
+        ulong end = start + rounded;
+        if (!ok || end < start)
+        {
+            return Errno.ENOMEM;
+        }
+        if (start == end)
+        {
+            return null;
+        }
+        var work = new List<(IMappingIdentity Id, MappableRange Range)>();
+        Error? error = null;
+        _mappingLock.EnterReadLock();
+        try
+        {
+            ThrowIfDisposed();
+            ulong reached = start;
+            var segment = _vmas.LowerBoundSegment(start);
+            while (reached < end)
+            {
+                if (!segment.IsValid || segment.Start > reached)
+                {
+                    error = Errno.ENOMEM;
+                    break;
+                }
+                Vma vma = segment.Value;
+                if (opts.Invalidate && vma.MLockMode != MLockMode.None)
+                {
+                    error = Errno.EBUSY;
+                    break;
+                }
+                ulong e = Math.Min(segment.End, end);
+                if (opts.Sync && !vma.Private && vma.Id is not null)
+                {
+                    work.Add((vma.Id, new MappableRange(vma.MappableOffsetAt(segment.Start, reached), vma.MappableOffsetAt(segment.Start, e))));
+                }
+                reached = e;
+                segment = segment.NextSegment();
+            }
+        }
+        finally
+        {
+            _mappingLock.ExitReadLock();
+        }
+        foreach ((IMappingIdentity id, MappableRange mr) in work)
+        {
+            Error? syncError = id.Msync(ctx, mr);
+            if (syncError is not null)
+            {
+                return syncError;
+            }
+        }
+        return error;
+    }
+}

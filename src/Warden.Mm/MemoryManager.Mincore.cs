@@ -1,0 +1,65 @@
+using Warden.Errors;
+using Warden.HostArch;
+
+namespace Warden.Mm;
+
+public sealed partial class MemoryManager
+{
+    /// <summary>
+    /// mincore(2): sets byte i of <paramref name="vector"/> to 1 when page i of the range has memory
+    /// behind it, else 0.
+    /// </summary>
+    /// <remarks>
+    /// <b>Preconditions:</b> <paramref name="vector"/> holds at least one byte per page of the range
+    /// (ArgumentException). EINVAL for an unaligned address; ENOMEM when part of the range is unmapped
+    /// or it passes the end of the address space.
+    /// </remarks>
+    public Error? Mincore(Addr addr, ulong length, Span<byte> vector)
+    {
+        if (!addr.IsPageAligned)
+        {
+            return Errno.EINVAL;
+        }
+        (ulong rounded, bool ok) = Arch.PageRoundUp(length);
+        ulong start = addr.Value;
+        ulong end = start + rounded;
+        if (!ok || end < start || end > _layout.MaxAddress)
+        {
+            return Errno.ENOMEM;
+        }
+        ulong pages = rounded / Arch.PageSize;
+        if ((ulong)vector.Length < pages)
+        {
+            throw new ArgumentException($"The vector needs {pages} bytes for a range of {rounded} bytes; it has {vector.Length}.", nameof(vector));
+        }
+        _mappingLock.EnterReadLock();
+        try
+        {
+            if (MappedBytesLocked(start, end) != rounded)
+            {
+                return Errno.ENOMEM;
+            }
+            _activeLock.EnterReadLock();
+            try
+            {
+                vector[..(int)pages].Clear();
+                var segment = _pmas.LowerBoundSegment(start);
+                while (segment.IsValid && segment.Start < end)
+                {
+                    ulong s = Math.Max(segment.Start, start), e = Math.Min(segment.End, end);
+                    vector[(int)((s - start) / Arch.PageSize)..(int)((e - start) / Arch.PageSize)].Fill(1);
+                    segment = segment.NextSegment();
+                }
+                return null;
+            }
+            finally
+            {
+                _activeLock.ExitReadLock();
+            }
+        }
+        finally
+        {
+            _mappingLock.ExitReadLock();
+        }
+    }
+}

@@ -1,0 +1,272 @@
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.MemMap;
+using Warden.Platform;
+using Warden.SafeMem;
+using PmaMapSegment = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Pma, Warden.Mm.PmaOps>.Segment;
+
+namespace Warden.Mm;
+
+public sealed partial class MemoryManager
+{
+    // Releases the pmas in [start, end) and their references. Active lock held for writing.
+    private void RemovePmasLocked(ulong start, ulong end)
+    {
+        AddrRange ar = Range(start, end);
+        var segment = _pmas.LowerBoundSegment(start);
+        while (segment.IsValid && segment.Start < end)
+        {
+            segment = _pmas.Isolate(segment, ar);
+            Pma pma = segment.Value;
+            pma.File.DecRef(pma.FileRangeOf(segment.Start, segment.Range));
+            _curRSS -= segment.Length;
+            segment = _pmas.Remove(segment).NextSegment();
+        }
+    }
+
+    // Tells the platform to forget [start, end). Active lock held for writing.
+    private void UnmapPlatformLocked(ulong start, ulong end)
+    {
+        if (_addressSpace is not null && start < end)
+        {
+            _addressSpace.Unmap((Addr)start, end - start);
+        }
+    }
+
+    private void AddRSS(ulong length)
+    {
+        _curRSS += length;
+        if (_curRSS > _maxRSS)
+        {
+            _maxRSS = _curRSS;
+        }
+    }
+
+    /// <summary>
+    /// Makes pmas cover [start, end) for access <paramref name="at"/>, creating them and breaking
+    /// copy-on-write as needed. Returns how far pmas are now usable and the error that stopped it
+    /// (EFAULT where no vma allows the access).
+    /// </summary>
+    /// <remarks>Mapping lock held (either mode); active lock held for writing.</remarks>
+    private (ulong End, Error? Error) FaultInLocked(ulong start, ulong end, AccessType at, bool ignorePermissions)
+    {
+        ulong addr = start;
+        var vseg = _vmas.FindSegment(addr);
+        while (addr < end)
+        {
+            if (!vseg.IsValid || vseg.Start > addr)
+            {
+                return (addr, Errno.EFAULT);
+            }
+            Vma vma = vseg.Value;
+            AccessType allowed = ignorePermissions ? vma.MaxPerms.Effective() : vma.EffectivePerms;
+            if (!allowed.SupersetOf(at))
+            {
+                return (addr, Errno.EFAULT);
+            }
+            ulong vmaEnd = Math.Min(vseg.End, end);
+            (ulong done, Error? error) = FaultInVmaLocked(vseg.Range, vma, addr, vmaEnd, at);
+            if (error is not null)
+            {
+                return (done, error);
+            }
+            addr = vmaEnd;
+            vseg = vseg.NextSegment();
+        }
+        return (end, null);
+    }
+
+    // FaultInLocked's work within one vma, over [start, end) which lies inside vmaRange.
+    private (ulong End, Error? Error) FaultInVmaLocked(AddrRange vmaRange, in Vma vma, ulong start, ulong end, AccessType at)
+    {
+        ulong addr = start;
+        while (addr < end)
+        {
+            var (pseg, gap) = _pmas.Find(addr);
+            if (pseg.IsValid)
+            {
+                ulong pmaEnd = Math.Min(pseg.End, end);
+                if (at.Write && pseg.Value.NeedCOW)
+                {
+                    Error? error = BreakCopyOnWriteLocked(pseg, addr, pmaEnd, vma);
+                    if (error is not null)
+                    {
+                        return (addr, error);
+                    }
+                }
+                addr = pmaEnd;
+                continue;
+            }
+            ulong gapEnd = Math.Min(gap.End, end);
+            // Fault in generously: the enclosing huge page of the vma and gap, so that one fault
+            // serves many pages.
+            ulong optStart = Math.Max(Math.Max(vmaRange.Start.Value, gap.Start), Arch.HugePageRoundDown(addr));
+            (ulong hugeEnd, bool ok) = Arch.HugePageRoundUp(gapEnd);
+            ulong optEnd = Math.Min(Math.Min(vmaRange.End.Value, gap.End), ok ? hugeEnd : ulong.MaxValue);
+            (ulong done, Error? err) = vma.IsPrivateAnonymous
+                ? AllocateAnonymousLocked(vma, optStart, optEnd)
+                : TranslateLocked(vmaRange, vma, addr, gapEnd, optStart, optEnd, at);
+            if (err is not null && done < gapEnd)
+            {
+                return (Math.Max(addr, Math.Min(done, gapEnd)), err);
+            }
+            addr = gapEnd;
+        }
+        return (end, null);
+    }
+
+    // Backs [start, end) of a private anonymous vma with fresh zeroed memory.
+    private (ulong End, Error? Error) AllocateAnonymousLocked(in Vma vma, ulong start, ulong end)
+    {
+        (FileRange fr, Error? error) = _memory.Allocate(end - start, MemoryKind.Anonymous);
+        if (error is not null)
+        {
+            return (start, Errno.ENOMEM);
+        }
+        _pmas.Add(Range(start, end), new Pma
+        {
+            File = _memory,
+            Offset = fr.Start,
+            EffectivePerms = vma.EffectivePerms,
+            MaxPerms = vma.MaxPerms.Effective(),
+            Private = true,
+        });
+        AddRSS(end - start);
+        return (end, null);
+    }
+
+    // Backs [start, end) (at least) of a vma with a mappable, from its translations over the optional
+    // range [optStart, optEnd). A write to a private mapping copies at once.
+    private (ulong End, Error? Error) TranslateLocked(AddrRange vmaRange, in Vma vma, ulong start, ulong end, ulong optStart, ulong optEnd, AccessType at)
+    {
+        bool copyNow = vma.Private && at.Write;
+        if (copyNow)
+        {
+            optStart = start;
+            optEnd = end;
+        }
+        ulong vmaStart = vmaRange.Start.Value;
+        var required = new MappableRange(vma.MappableOffsetAt(vmaStart, start), vma.MappableOffsetAt(vmaStart, end));
+        var optional = new MappableRange(vma.MappableOffsetAt(vmaStart, optStart), vma.MappableOffsetAt(vmaStart, optEnd));
+        AccessType translateAt = vma.Private ? new AccessType(Read: true, Write: false, Execute: at.Execute) : at;
+        (Translation[] translations, Error? error) = vma.Mappable!.Translate(Contexts.Context.Background, required, optional, translateAt);
+        ulong doneEnd = start;
+        foreach (Translation t in translations)
+        {
+            ulong tStart = vmaStart + (t.Source.Start - vma.Offset);
+            ulong tEnd = tStart + t.Source.Length;
+            // Only fill the part that is still a gap (translations may overlap existing pmas).
+            if (!_pmas.IsEmptyRange(Range(tStart, tEnd)))
+            {
+                continue;
+            }
+            if (copyNow)
+            {
+                Error? copyError = CopyToNewAnonymousLocked(vma, tStart, tEnd, t.File, t.FileRange());
+                if (copyError is not null)
+                {
+                    return (doneEnd, copyError);
+                }
+            }
+            else
+            {
+                t.File.IncRef(t.FileRange(), _options.MemCgID);
+                _pmas.Add(Range(tStart, tEnd), new Pma
+                {
+                    File = t.File,
+                    Offset = t.Offset,
+                    EffectivePerms = vma.EffectivePerms.Intersect(t.Perms),
+                    MaxPerms = vma.MaxPerms.Effective().Intersect(t.Perms),
+                    NeedCOW = vma.Private,
+                    Private = false,
+                });
+                AddRSS(tEnd - tStart);
+            }
+            doneEnd = Math.Max(doneEnd, tEnd);
+        }
+        return (doneEnd, error);
+    }
+
+    // Allocates anonymous memory for [start, end), copies `source` into it and inserts it as a
+    // private pma. [start, end) must be free of pmas.
+    private Error? CopyToNewAnonymousLocked(in Vma vma, ulong start, ulong end, IFile source, FileRange sourceRange)
+    {
+        (FileRange fr, Error? error) = _memory.Allocate(end - start, MemoryKind.Anonymous);
+        if (error is not null)
+        {
+            return Errno.ENOMEM;
+        }
+        Error? copyError = CopyFileRange(_memory, fr, source, sourceRange);
+        if (copyError is not null)
+        {
+            _memory.DecRef(fr);
+            return copyError;
+        }
+        _pmas.Add(Range(start, end), new Pma
+        {
+            File = _memory,
+            Offset = fr.Start,
+            EffectivePerms = vma.EffectivePerms,
+            MaxPerms = vma.MaxPerms.Effective(),
+            Private = true,
+        });
+        AddRSS(end - start);
+        return null;
+    }
+
+    private static Error? CopyFileRange(IFile dst, FileRange dstRange, IFile src, FileRange srcRange)
+    {
+        (BlockSeq dstBlocks, Error? dstError) = dst.MapInternal(dstRange, AccessType.WriteOnly);
+        if (dstError is not null)
+        {
+            return dstError;
+        }
+        (BlockSeq srcBlocks, Error? srcError) = src.MapInternal(srcRange, AccessType.ReadOnly);
+        if (srcError is not null)
+        {
+            return srcError;
+        }
+        BlockCopy.CopySeq(dstBlocks, srcBlocks);
+        return null;
+    }
+
+    /// <summary>
+    /// Gives [start, end) of a copy-on-write pma its own memory: taken over when this address space
+    /// holds the only reference, copied otherwise.
+    /// </summary>
+    private Error? BreakCopyOnWriteLocked(PmaMapSegment segment, ulong start, ulong end, in Vma vma)
+    {
+        segment = _pmas.Isolate(segment, Range(start, end));
+        Pma pma = segment.Value;
+        FileRange fr = pma.FileRangeOf(segment.Start, segment.Range);
+        UnmapPlatformLocked(start, end);
+        if (pma.Private && _memoryFile is not null && ReferenceEquals(pma.File, _memoryFile) && _memoryFile.HasUniqueRef(fr))
+        {
+            segment.Value.NeedCOW = false;
+            _pmas.MergeAdjacent(Range(start, end));
+            return null;
+        }
+        (FileRange copy, Error? error) = _memory.Allocate(end - start, MemoryKind.Anonymous);
+        if (error is not null)
+        {
+            return Errno.ENOMEM;
+        }
+        Error? copyError = CopyFileRange(_memory, copy, pma.File, fr);
+        if (copyError is not null)
+        {
+            _memory.DecRef(copy);
+            return copyError;
+        }
+        pma.File.DecRef(fr);
+        segment.Value = new Pma
+        {
+            File = _memory,
+            Offset = copy.Start,
+            EffectivePerms = vma.EffectivePerms,
+            MaxPerms = vma.MaxPerms.Effective(),
+            Private = true,
+        };
+        _pmas.MergeAdjacent(Range(start, end));
+        return null;
+    }
+}

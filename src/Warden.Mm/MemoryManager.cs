@@ -1,0 +1,144 @@
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.MemMap;
+using Warden.PgAlloc;
+using Warden.Platform;
+using Warden.UserMem;
+using PmaMap = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Pma, Warden.Mm.PmaOps>;
+using VmaMap = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Vma, Warden.Mm.VmaOps>;
+
+namespace Warden.Mm;
+
+/// <summary>
+/// An application's address space: what it mapped (vmas), what memory currently backs it (pmas),
+/// and the copies into and out of it that a kernel makes on its behalf. Every operation has Linux's
+/// semantics and errnos.
+/// </summary>
+/// <remarks>
+/// <para><b>Locking.</b> Two reader-writer locks, always taken in this order: the <i>mapping lock</i>
+/// (guards the vmas, the brk and the usage counters) before the <i>active lock</i> (guards the pmas
+/// and the platform address space), and both before the memory file's own lock. Copies and faults
+/// take the mapping lock for reading, so they run concurrently with each other; mmap, munmap,
+/// mprotect, mremap and brk take it for writing.</para>
+/// <para><b>Memory safety.</b> A pma holds a reference on its file range, and pages are only released
+/// with the active lock held for writing, so a copy (which holds it for reading) never touches a page
+/// after its release.</para>
+/// <para><see cref="IMappable"/> callbacks (AddMapping, RemoveMapping, Translate) are made with the
+/// mapping lock held but not the active lock; <see cref="Invalidate"/> takes only the active lock.</para>
+/// </remarks>
+public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposable
+{
+    private readonly IPlatform _platform;
+    private readonly IMemory _memory;
+    private readonly MemoryFile? _memoryFile;
+    private readonly MemoryManagerOptions _options;
+    private readonly MmapLayout _layout;
+    private readonly Random? _random;
+
+    private readonly ReaderWriterLockSlim _mappingLock = new(LockRecursionPolicy.NoRecursion);
+    private readonly ReaderWriterLockSlim _activeLock = new(LockRecursionPolicy.NoRecursion);
+
+    // Guarded by the mapping lock.
+    private readonly VmaMap _vmas = new();
+    private ulong _usageAS;
+    private ulong _dataAS;
+    private ulong _lockedAS;
+    private ulong _brkStart;
+    private ulong _brk;
+    private MLockMode _defaultMLockMode;
+
+    // Guarded by the active lock.
+    private readonly PmaMap _pmas = new();
+    private ulong _curRSS;
+    private ulong _maxRSS;
+    private IAddressSpace? _addressSpace;
+
+    private bool _disposed;
+
+    /// <summary>Creates an empty address space whose memory comes from <paramref name="platform"/>'s <see cref="IPlatform.Memory"/>.</summary>
+    /// <param name="platform">The platform programs run on; its address spaces are created by <see cref="Activate"/>.</param>
+    /// <param name="options">Limits, layout and randomisation; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException">The layout is not page-aligned or its bases lie outside its bounds.</exception>
+    public MemoryManager(IPlatform platform, MemoryManagerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(platform);
+        _platform = platform;
+        _memory = platform.Memory;
+        _memoryFile = _memory as MemoryFile;
+        _options = options ?? MemoryManagerOptions.Default;
+        _random = _options.RandomSeed is int seed ? new Random(seed) : null;
+        _layout = _options.Layout ?? MmapLayout.Create(
+            Math.Max(platform.MinUserAddress.Value, Arch.PageSize), platform.MaxUserAddress.Value, _options.Limits.Stack, _random);
+        ValidateLayout(_layout);
+    }
+
+    // Fork's constructor: same platform, options and layout.
+    private MemoryManager(MemoryManager parent)
+    {
+        _platform = parent._platform;
+        _memory = parent._memory;
+        _memoryFile = parent._memoryFile;
+        _options = parent._options;
+        _layout = parent._layout;
+        _random = parent._options.RandomSeed is int seed ? new Random(seed) : null;
+    }
+
+    /// <summary>The layout mmap places mappings by.</summary>
+    public MmapLayout Layout => _layout;
+
+    /// <summary>The options this manager was created with.</summary>
+    public MemoryManagerOptions Options => _options;
+
+    /// <summary>The memory anonymous pages are allocated from.</summary>
+    public IMemory Memory => _memory;
+
+    private static void ValidateLayout(MmapLayout layout)
+    {
+        bool aligned = Arch.IsPageAligned(layout.MinAddress) && Arch.IsPageAligned(layout.MaxAddress) &&
+            Arch.IsPageAligned(layout.TopDownBase) && Arch.IsPageAligned(layout.BottomUpBase);
+        bool ordered = layout.MinAddress < layout.MaxAddress &&
+            layout.MinAddress <= layout.TopDownBase && layout.TopDownBase <= layout.MaxAddress &&
+            layout.MinAddress <= layout.BottomUpBase && layout.BottomUpBase <= layout.MaxAddress;
+        if (!aligned || !ordered)
+        {
+            throw new ArgumentException(
+                $"The mmap layout must be page-aligned with its bases inside [MinAddress, MaxAddress): {layout}.", nameof(layout));
+        }
+    }
+
+    private static AddrRange Range(ulong start, ulong end) => new((Addr)start, (Addr)end);
+
+    /// <summary>
+    /// Unmaps everything and releases the platform address space. The memory manager must not be used
+    /// afterwards; a second call does nothing.
+    /// </summary>
+    public void Dispose()
+    {
+        _mappingLock.EnterWriteLock();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            UnmapLocked(Contexts.Context.Background, 0, ulong.MaxValue);
+            _activeLock.EnterWriteLock();
+            try
+            {
+                _addressSpace?.Release();
+                _addressSpace = null;
+            }
+            finally
+            {
+                _activeLock.ExitWriteLock();
+            }
+            _disposed = true;
+        }
+        finally
+        {
+            _mappingLock.ExitWriteLock();
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}
