@@ -1,0 +1,82 @@
+using Xunit;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.Mm;
+using Warden.Platforms.SoftMmu;
+using static Warden.Mm.LinuxMman;
+
+namespace Warden.Tests.Mm;
+
+public class FaultTests
+{
+    private const ulong Page = MmFixture.Page;
+
+    [Fact]
+    public void AFaultMapsThePageAndItsNeighboursIntoThePlatform()
+    {
+        using var f = new MmFixture();
+        Assert.Null(f.Mm.Activate(f.Ctx).Error);
+        var space = (SoftMmuAddressSpace)f.Mm.AddressSpace!;
+        ulong a = f.Map(1024 * Page, addr: 0x4000_0000, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+        Assert.Null(f.Mm.HandleUserFault(f.Ctx, (Addr)(a + 5 * Page + 3), AccessType.WriteOnly, default));
+        // The map unit is 2 MiB: the whole huge page around the fault is mapped at once.
+        Assert.Equal((ulong)Arch.HugePageSize, space.MappedBytes);
+        (int n, Error? error) = space.CopyOut((Addr)(a + 100 * Page), new byte[] { 77 });
+        Assert.Null(error);
+        Assert.Equal(1, n);
+        Assert.Equal(77, f.Read(a + 100 * Page, 1)[0]);
+    }
+
+    [Fact]
+    public void AFaultWithoutPermissionIsEFault()
+    {
+        using var f = new MmFixture();
+        ulong a = f.Map(Page, PROT_READ);
+        Assert.Same(Errno.EFAULT, f.Mm.HandleUserFault(f.Ctx, (Addr)a, AccessType.WriteOnly, default));
+        Assert.Null(f.Mm.HandleUserFault(f.Ctx, (Addr)a, AccessType.ReadOnly, default));
+        Assert.Same(Errno.EFAULT, f.Mm.HandleUserFault(f.Ctx, (Addr)(a + Page), AccessType.ReadOnly, default));
+    }
+
+    [Fact]
+    public void AWriteFaultAfterForkGivesTheParentItsOwnPage()
+    {
+        using var f = new MmFixture();
+        Assert.Null(f.Mm.Activate(f.Ctx).Error);
+        var space = (SoftMmuAddressSpace)f.Mm.AddressSpace!;
+        ulong a = f.Map(Page);
+        f.Write(a, [1]);
+        Assert.Null(f.Mm.HandleUserFault(f.Ctx, (Addr)a, AccessType.WriteOnly, default));
+        (var child, _) = f.Mm.Fork(f.Ctx);
+        using (child)
+        {
+            // Fork revoked the parent's write access in the platform.
+            Assert.NotNull(space.CopyOut((Addr)a, new byte[] { 2 }).Error);
+            Assert.Null(f.Mm.HandleUserFault(f.Ctx, (Addr)a, AccessType.WriteOnly, default));
+            Assert.Null(space.CopyOut((Addr)a, new byte[] { 2 }).Error);
+            var buffer = new byte[1];
+            child!.CopyIn(f.Ctx, (Addr)a, buffer, default);
+            Assert.Equal(1, buffer[0]);
+            Assert.Equal(2, f.Read(a, 1)[0]);
+        }
+    }
+
+    [Fact]
+    public void TheStackGrowsDownOnFaultsUpToItsLimitAndKeepsItsGuardGap()
+    {
+        using var f = new MmFixture(new MemoryManagerOptions { Limits = new ResourceLimits { Stack = 1UL << 20 } });
+        (AddrRange stack, Error? error) = f.Mm.MapStack(f.Ctx);
+        Assert.Null(error);
+        Assert.Contains("[stack]", f.Mm.MapsText(f.Ctx));
+        ulong below = stack.Start.Value - 16 * Page;
+        Assert.Null(f.Mm.HandleUserFault(f.Ctx, (Addr)below, AccessType.WriteOnly, default));
+        f.Write(below, [1]);
+        // Past RLIMIT_STACK (1 MiB from the top) the fault fails.
+        ulong tooFar = stack.End.Value - (2UL << 20);
+        Assert.Same(Errno.EFAULT, f.Mm.HandleUserFault(f.Ctx, (Addr)tooFar, AccessType.WriteOnly, default));
+
+        // A mapping just below the stack blocks growth within the guard gap.
+        ulong guardProbe = below - 64 * Page;
+        f.Map(Page, addr: guardProbe - 100 * Page, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+        Assert.Same(Errno.EFAULT, f.Mm.HandleUserFault(f.Ctx, (Addr)guardProbe, AccessType.WriteOnly, default));
+    }
+}
