@@ -31,4 +31,23 @@ public static unsafe partial class Libc
         }
         return (*(long*)(buf + StatSizeOffset), *(long*)(buf + StatBlocksOffset), null);
     }
+
+    /// <summary><c>st_dev</c>'s offset in x86-64's <c>struct stat</c>.</summary>
+    public const int StatDevOffset = 0;
+
+    /// <summary><c>st_ino</c>'s offset in x86-64's <c>struct stat</c>.</summary>
+    public const int StatInoOffset = 8;
+
+    /// <summary><c>fstat(2)</c>, returning the file's identity and size.</summary>
+    /// <returns>The device (<c>st_dev</c>), inode (<c>st_ino</c>) and size, or the errno.</returns>
+    [SupportedOSPlatform("linux")]
+    public static (ulong Device, ulong Inode, long Size, Errno? Error) FstatIdentity(SafeFileHandle fd)
+    {
+        byte* buf = stackalloc byte[StatBufferSize];
+        if (FstatNative(fd, buf) != 0)
+        {
+            return (0, 0, 0, LastErrno());
+        }
+        return (*(ulong*)(buf + StatDevOffset), *(ulong*)(buf + StatInoOffset), *(long*)(buf + StatSizeOffset), null);
+    }
 }

@@ -63,6 +63,8 @@ public class MemoryInteropConstantsTests
             printf("sizeof\t%zu\n", sizeof(struct stat));
             printf("st_size\t%zu\n", offsetof(struct stat, st_size));
             printf("st_blocks\t%zu\n", offsetof(struct stat, st_blocks));
+            printf("st_dev\t%zu\n", offsetof(struct stat, st_dev));
+            printf("st_ino\t%zu\n", offsetof(struct stat, st_ino));
             printf("st_size_width\t%zu\n", sizeof(((struct stat*)0)->st_size));
             printf("st_blocks_width\t%zu\n", sizeof(((struct stat*)0)->st_blocks));
             """));
@@ -70,6 +72,8 @@ public class MemoryInteropConstantsTests
         Assert.True(long.Parse(header["sizeof"], CultureInfo.InvariantCulture) <= 256, "struct stat must fit the wrapper's buffer");
         Assert.Equal(header["st_size"], Text(Libc.StatSizeOffset));
         Assert.Equal(header["st_blocks"], Text(Libc.StatBlocksOffset));
+        Assert.Equal(header["st_dev"], Text(Libc.StatDevOffset));
+        Assert.Equal(header["st_ino"], Text(Libc.StatInoOffset));
         Assert.Equal("8", header["st_size_width"]);
         Assert.Equal("8", header["st_blocks_width"]);
     }
