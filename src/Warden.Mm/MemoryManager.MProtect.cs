@@ -60,7 +60,7 @@ public sealed partial class MemoryManager
             }
 
             Error? error = null;
-            ulong reached = start;
+            ulong reached = segment.Start;
             while (segment.IsValid && segment.Start < end)
             {
                 if (segment.Start != reached)
