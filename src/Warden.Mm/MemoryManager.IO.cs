@@ -11,17 +11,65 @@ public sealed partial class MemoryManager
     /// <inheritdoc/>
     public (int Count, Error? Error) CopyOut(IContext ctx, Addr addr, ReadOnlySpan<byte> src, IOOpts opts)
     {
-        var copier = new CopyOutCopier(src);
-        (ulong n, Error? error) = Transfer(addr, (ulong)src.Length, AccessType.WriteOnly, opts, ref copier);
-        return ((int)n, error);
+        int done = 0;
+        if (UseAddressSpaceIO(opts, src.Length))
+        {
+            _activeLock.EnterReadLock();
+            try
+            {
+                if (_addressSpace is { } space)
+                {
+                    (done, Error? error) = space.CopyOut(addr, src);
+                    if (error is null)
+                    {
+                        return (done, null);
+                    }
+                }
+            }
+            finally
+            {
+                _activeLock.ExitReadLock();
+            }
+        }
+        // The rest (or all) through internal mappings, which fault pages in as needed.
+        var copier = new CopyOutCopier(src[done..]);
+        (ulong n, Error? copyError) = Transfer(addr + (ulong)done, (ulong)(src.Length - done), AccessType.WriteOnly, opts, ref copier);
+        return (done + (int)n, copyError);
     }
+
+    // Copies this small are tried through the platform's AddressSpaceIO first when the address
+    // space is active (no internal-mapping lookup); larger ones are faster through internal mappings.
+    private const int AddressSpaceIOMaxBytes = 256;
+
+    private bool UseAddressSpaceIO(IOOpts opts, int length) =>
+        opts.AddressSpaceActive && !opts.IgnorePermissions && length <= AddressSpaceIOMaxBytes && _platform.SupportsAddressSpaceIO;
 
     /// <inheritdoc/>
     public (int Count, Error? Error) CopyIn(IContext ctx, Addr addr, Span<byte> dst, IOOpts opts)
     {
-        var copier = new CopyInCopier(dst);
-        (ulong n, Error? error) = Transfer(addr, (ulong)dst.Length, AccessType.ReadOnly, opts, ref copier);
-        return ((int)n, error);
+        int done = 0;
+        if (UseAddressSpaceIO(opts, dst.Length))
+        {
+            _activeLock.EnterReadLock();
+            try
+            {
+                if (_addressSpace is { } space)
+                {
+                    (done, Error? error) = space.CopyIn(addr, dst);
+                    if (error is null)
+                    {
+                        return (done, null);
+                    }
+                }
+            }
+            finally
+            {
+                _activeLock.ExitReadLock();
+            }
+        }
+        var copier = new CopyInCopier(dst[done..]);
+        (ulong n, Error? copyError) = Transfer(addr + (ulong)done, (ulong)(dst.Length - done), AccessType.ReadOnly, opts, ref copier);
+        return (done + (int)n, copyError);
     }
 
     /// <inheritdoc/>

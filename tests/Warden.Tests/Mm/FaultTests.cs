@@ -79,4 +79,31 @@ public class FaultTests
         f.Map(Page, addr: guardProbe - 100 * Page, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
         Assert.Same(Errno.EFAULT, f.Mm.HandleUserFault(f.Ctx, (Addr)guardProbe, AccessType.WriteOnly, default));
     }
+
+    [Fact]
+    public void SmallCopiesUseTheAddressSpaceWhenActiveAndFallBackWhenItHasNoMapping()
+    {
+        using var f = new MmFixture();
+        Assert.Null(f.Mm.Activate(f.Ctx).Error);
+        var space = (SoftMmuAddressSpace)f.Mm.AddressSpace!;
+        ulong a = f.Map(2 * Page);
+        var active = new Warden.UserMem.IOOpts { AddressSpaceActive = true };
+        // Nothing is mapped in the platform yet: the copy falls back to internal mappings.
+        (int n, Error? error) = f.Mm.CopyOut(f.Ctx, (Addr)a, new byte[] { 1, 2 }, active);
+        Assert.Null(error);
+        Assert.Equal(2, n);
+        Assert.Equal(0UL, space.MappedBytes);
+        Assert.Null(f.Mm.HandleUserFault(f.Ctx, (Addr)a, AccessType.ReadOnly, default));
+        long unmapsBefore = space.UnmapCalls;
+        var buffer = new byte[2];
+        (n, error) = f.Mm.CopyIn(f.Ctx, (Addr)a, buffer, active);
+        Assert.Null(error);
+        Assert.Equal(new byte[] { 1, 2 }, buffer);
+        // An unmapped page still ends in EFAULT with the partial count.
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, a + Page, Page));
+        Assert.True(space.UnmapCalls > unmapsBefore);
+        (n, error) = f.Mm.CopyIn(f.Ctx, (Addr)(a + Page - 1), buffer, active);
+        Assert.Same(Errno.EFAULT, error);
+        Assert.Equal(1, n);
+    }
 }
