@@ -1,0 +1,330 @@
+using System.Text;
+using Warden.HostArch;
+using Warden.Mm;
+
+namespace Warden.Tests.Mm.Oracle;
+
+/// <summary>
+/// Applies one seeded sequence to two targets and compares them after every op (result and errno)
+/// and every few ops and at the end (per-page state of the window and contents of accessible pages).
+/// </summary>
+/// <remarks>
+/// The first target is the reference: the generator sees its results, and its window is the
+/// canonical one. Where an address is placement policy (non-fixed mmap, mremap moving without
+/// MREMAP_FIXED) only success, errno and length are compared, unless either side kept the address it
+/// was given (the hint, or the old address of an mremap): that is semantics. A kernel target then
+/// moves its mapping to where the other side put it, or, when neither side places inside its window
+/// (kernel against kernel), to the highest free gap of the op area.
+/// </remarks>
+public sealed class OracleRunner
+{
+    private readonly IOracleTarget _reference;
+    private readonly IOracleTarget _subject;
+    private readonly OracleWindow _canonical;
+
+    private OracleRunner(IOracleTarget reference, IOracleTarget subject)
+    {
+        _reference = reference;
+        _subject = subject;
+        _canonical = reference.Window;
+    }
+
+    /// <summary>The ops a run applied (all of them, or up to and including the one that failed).</summary>
+    public List<OracleOp> Ops { get; } = [];
+
+    /// <summary>
+    /// Runs <paramref name="opCount"/> ops of sequence <paramref name="seed"/>; returns <c>null</c> if
+    /// the targets agreed throughout, otherwise a report (seed, op, the ops so far, both maps).
+    /// </summary>
+    public static string? Run(int seed, int opCount, IOracleTarget reference, IOracleTarget subject, ulong initialBrk = 0, int snapshotEvery = 20) =>
+        Run(seed, opCount, reference, subject, out _, initialBrk, snapshotEvery);
+
+    public static string? Run(int seed, int opCount, IOracleTarget reference, IOracleTarget subject, out List<OracleOp> ops, ulong initialBrk = 0, int snapshotEvery = 20)
+    {
+        var runner = new OracleRunner(reference, subject);
+        ops = runner.Ops;
+        return runner.RunSequence(seed, opCount, initialBrk, snapshotEvery);
+    }
+
+    private string? RunSequence(int seed, int opCount, ulong initialBrk, int snapshotEvery)
+    {
+        var generator = new OracleOpGenerator(seed, _canonical, initialBrk);
+        for (int i = 0; i < opCount; i++)
+        {
+            OracleOp op = generator.Next();
+            Ops.Add(op);
+            string? problem;
+            long result;
+            int errno;
+            try
+            {
+                (problem, result, errno) = Step(op);
+            }
+            catch (Exception e) when (e is InvalidOperationException)
+            {
+                _reference.DiscardPending();
+                _subject.DiscardPending();
+                return Report(seed, i, "the harness failed: " + e);
+            }
+            if (problem is not null)
+            {
+                _reference.DiscardPending();
+                _subject.DiscardPending();
+                return Report(seed, i, problem);
+            }
+            generator.Observe(op, result, errno);
+            if ((i + 1) % snapshotEvery == 0 || i == opCount - 1)
+            {
+                // Contents cost far more than states: every fifth snapshot and the last one compare them.
+                bool contents = (i + 1) % (snapshotEvery * 5) == 0 || i == opCount - 1;
+                (problem, IReadOnlyList<PageState> snapshot) = CompareState(contents);
+                if (problem is not null)
+                {
+                    return Report(seed, i, problem);
+                }
+                generator.Resync(snapshot);
+            }
+        }
+        return null;
+    }
+
+    private (string? Problem, long Result, int Errno) Step(OracleOp op)
+    {
+        switch (op)
+        {
+            case OracleOp.Mmap m:
+            {
+                var a = _reference.Mmap(To(_reference, m.Addr), m.Len, m.Prot, m.Flags);
+                var b = _subject.Mmap(To(_subject, m.Addr), m.Len, m.Prot, m.Flags);
+                return m.PlacedByPolicy
+                    ? Placement(a, b, Arch.PageRoundDown(m.Addr), KernelTargetBase.AlignedLength(m.Len) ?? 0)
+                    : Same(a, b);
+            }
+            case OracleOp.Munmap u:
+                return Same(_reference.Munmap(To(_reference, u.Addr), u.Len), _subject.Munmap(To(_subject, u.Addr), u.Len));
+            case OracleOp.Mprotect p:
+                return Same(_reference.Mprotect(To(_reference, p.Addr), p.Len, p.Prot), _subject.Mprotect(To(_subject, p.Addr), p.Len, p.Prot));
+            case OracleOp.Madvise d:
+                return Same(_reference.Madvise(To(_reference, d.Addr), d.Len, d.Advice), _subject.Madvise(To(_subject, d.Addr), d.Len, d.Advice));
+            case OracleOp.Mremap r:
+            {
+                var a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
+                var b = _subject.Mremap(To(_subject, r.Old), r.OldLen, r.NewLen, r.Flags, To(_subject, r.NewAddr));
+                return r.PlacedByPolicy
+                    ? Placement(a, b, r.Old, KernelTargetBase.AlignedLength(r.NewLen) ?? 0)
+                    : Same(a, b);
+            }
+            case OracleOp.Brk k:
+            {
+                ulong a = _reference.Brk(k.Addr);
+                ulong b = _subject.Brk(k.Addr);
+                return (a == b ? null : $"brk returned 0x{a:x} on {_reference.Name} but 0x{b:x} on {_subject.Name}", (long)a, 0);
+            }
+            case OracleOp.Write w:
+            {
+                byte[] data = w.Data();
+                var a = _reference.Write(To(_reference, w.Addr), data);
+                var b = _subject.Write(To(_subject, w.Addr), data);
+                return (a == b ? null : $"write: {_reference.Name} wrote {a.Count} (errno {a.Errno}), {_subject.Name} {b.Count} (errno {b.Errno})", a.Count, a.Errno);
+            }
+            case OracleOp.Read r:
+            {
+                var bufferA = new byte[r.Len];
+                var bufferB = new byte[r.Len];
+                var a = _reference.Read(To(_reference, r.Addr), bufferA);
+                var b = _subject.Read(To(_subject, r.Addr), bufferB);
+                if (a != b)
+                {
+                    return ($"read: {_reference.Name} read {a.Count} (errno {a.Errno}), {_subject.Name} {b.Count} (errno {b.Errno})", a.Count, a.Errno);
+                }
+                int diff = FirstDifference(bufferA.AsSpan(0, (int)a.Count), bufferB.AsSpan(0, (int)b.Count));
+                return (diff < 0 ? null : $"read: the bytes differ from offset {diff} (0x{r.Addr + (ulong)diff:x}): {_reference.Name} {bufferA[diff]:x2}, {_subject.Name} {bufferB[diff]:x2}", a.Count, a.Errno);
+            }
+            default:
+                throw new InvalidOperationException($"Unknown op {op}.");
+        }
+    }
+
+    /// <summary>Fixed-address results: the same errno, and on success the same (canonical) value.</summary>
+    private (string?, long, int) Same((long Result, int Errno) a, (long Result, int Errno) b)
+    {
+        long ra = a.Errno == 0 ? (long)From(_reference, (ulong)a.Result) : a.Result;
+        long rb = b.Errno == 0 ? (long)From(_subject, (ulong)b.Result) : b.Result;
+        if (a.Errno != b.Errno || (a.Errno == 0 && ra != rb))
+        {
+            return ($"{Outcome(_reference, a)} but {Outcome(_subject, b)}", ra, a.Errno);
+        }
+        return (null, ra, a.Errno);
+    }
+
+    private (string?, long, int) Placement((long Result, int Errno) a, (long Result, int Errno) b, ulong kept, ulong len)
+    {
+        if (a.Errno != b.Errno)
+        {
+            return ($"{Outcome(_reference, a)} but {Outcome(_subject, b)}", a.Result, a.Errno);
+        }
+        if (a.Errno != 0)
+        {
+            return (null, a.Result, a.Errno);
+        }
+        ulong ra = From(_reference, (ulong)a.Result);
+        ulong rb = From(_subject, (ulong)b.Result);
+        if (IsSemantic(_reference, ra, kept, len) || IsSemantic(_subject, rb, kept, len))
+        {
+            return ra == rb ? (null, (long)ra, 0) : ($"{Outcome(_reference, a)} but {Outcome(_subject, b)} (an address one side kept)", (long)ra, 0);
+        }
+        ulong final = _reference.PlacesInWindow ? ra : _subject.PlacesInWindow ? rb : HighestGap(len);
+        if (final == 0 || !_canonical.InOpArea(final, len))
+        {
+            return ($"placement: {Outcome(_reference, a)}, {Outcome(_subject, b)}: 0x{final:x} is not in the op area", (long)ra, 0);
+        }
+        if (!_reference.PlacesInWindow)
+        {
+            _reference.Relocate((ulong)a.Result, len, To(_reference, final));
+        }
+        if (!_subject.PlacesInWindow)
+        {
+            _subject.Relocate((ulong)b.Result, len, To(_subject, final));
+        }
+        return (null, (long)final, 0);
+    }
+
+    /// <summary>Whether a placed result is semantics rather than policy: a kernel that stayed in its window, or an address the call named.</summary>
+    private bool IsSemantic(IOracleTarget target, ulong result, ulong kept, ulong len) =>
+        target.PlacesInWindow ? result == kept : _canonical.Contains(result, len);
+
+    /// <summary>The highest free range of <paramref name="len"/> bytes in the op area (a top-down policy for kernel-only runs).</summary>
+    private ulong HighestGap(ulong len)
+    {
+        IReadOnlyList<PageState> pages = _reference.Snapshot();
+        ulong need = len / Arch.PageSize;
+        ulong free = 0;
+        for (int i = pages.Count - 1; i >= 0; i--)
+        {
+            PageState p = pages[i];
+            ulong page = From(_reference, p.Page);
+            if (page < _canonical.OpStart || page >= _canonical.OpEnd)
+            {
+                free = 0;
+                continue;
+            }
+            free = p.Mapped ? 0 : free + 1;
+            if (free == need)
+            {
+                return page;
+            }
+        }
+        return 0;
+    }
+
+    private (string? Problem, IReadOnlyList<PageState> Snapshot) CompareState(bool contents)
+    {
+        IReadOnlyList<PageState> a = _reference.Snapshot();
+        IReadOnlyList<PageState> b = _subject.Snapshot();
+        var problems = new StringBuilder();
+        int differing = 0;
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (a[i].Key != b[i].Key && differing++ < 8)
+            {
+                problems.Append($"  page 0x{From(_reference, a[i].Page):x}: {_reference.Name} {a[i].PermsText}, {_subject.Name} {b[i].PermsText}\n");
+            }
+        }
+        if (differing > 0)
+        {
+            return ($"{differing} pages differ in state:\n{problems}", a);
+        }
+        if (!contents)
+        {
+            return (null, a);
+        }
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (!a[i].AnyAccess)
+            {
+                continue;
+            }
+            // Whole runs of accessible pages are read at once; a run where either side cannot read
+            // some page is compared page by page.
+            int run = 1;
+            while (i + run < a.Count && a[i + run].AnyAccess && a[i + run].Page == a[i].Page + ((ulong)run * Arch.PageSize))
+            {
+                run++;
+            }
+            if (run > 1)
+            {
+                var runA = new byte[run * (int)Arch.PageSize];
+                var runB = new byte[runA.Length];
+                if (_reference.TryReadPages(a[i].Page, runA) && _subject.TryReadPages(b[i].Page, runB))
+                {
+                    int at = FirstDifference(runA, runB);
+                    if (at >= 0)
+                    {
+                        int page = at / (int)Arch.PageSize;
+                        int offset = at % (int)Arch.PageSize;
+                        problems.Append($"  page 0x{From(_reference, a[i + page].Page):x} ({a[i + page].PermsText}) differs from byte {offset}: {_reference.Name} {runA[at]:x2}, {_subject.Name} {runB[at]:x2}\n");
+                        differing++;
+                    }
+                    i += run - 1;
+                    continue;
+                }
+            }
+            // A page can be mapped and still fault (a shared anonymous mapping grown past its object's
+            // end): both sides must then refuse it.
+            byte[]? ca = _reference.PageContents(a[i].Page);
+            byte[]? cb = _subject.PageContents(b[i].Page);
+            if (ca is null != cb is null && differing++ < 8)
+            {
+                problems.Append($"  page 0x{From(_reference, a[i].Page):x} ({a[i].PermsText}) can be read on {(ca is null ? _subject.Name : _reference.Name)} only\n");
+                continue;
+            }
+            if (ca is null || cb is null)
+            {
+                continue;
+            }
+            int diff = FirstDifference(ca, cb);
+            if (diff >= 0 && differing++ < 8)
+            {
+                problems.Append($"  page 0x{From(_reference, a[i].Page):x} ({a[i].PermsText}) differs from byte {diff}: {_reference.Name} {ca[diff]:x2}, {_subject.Name} {cb[diff]:x2}\n");
+            }
+        }
+        return (differing > 0 ? $"{differing} pages differ in contents:\n{problems}" : null, a);
+    }
+
+    private string Report(int seed, int index, string problem)
+    {
+        var text = new StringBuilder();
+        text.Append($"Oracle mismatch: seed {seed}, op {index}: {Ops[index]}\n{problem}\n");
+        text.Append("Ops:\n").Append(OracleOp.ListText(Ops, index));
+        text.Append($"{_reference.Name} maps (window):\n{Safe(_reference.WindowMapsText)}");
+        text.Append($"{_subject.Name} maps (window):\n{Safe(_subject.WindowMapsText)}");
+        return text.ToString();
+    }
+
+    private static string Safe(Func<string> text)
+    {
+        try
+        {
+            return text();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException)
+        {
+            return $"(unavailable: {e.Message})\n";
+        }
+    }
+
+    private static string Outcome(IOracleTarget target, (long Result, int Errno) r) =>
+        r.Errno == 0 ? $"{target.Name} returned 0x{r.Result:x}" : $"{target.Name} failed with {ErrnoName(r.Errno)}";
+
+    private static string ErrnoName(int errno) => Warden.Errors.Errno.TryFromNumber(errno, out var e) ? e.Name : errno.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private ulong To(IOracleTarget target, ulong addr) => target.Window.Translate(addr, _canonical);
+
+    private ulong From(IOracleTarget target, ulong addr) => _canonical.Translate(addr, target.Window);
+
+    private static int FirstDifference(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        int common = a.CommonPrefixLength(b);
+        return common == a.Length && common == b.Length ? -1 : common;
+    }
+}

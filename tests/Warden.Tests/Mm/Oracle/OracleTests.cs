@@ -1,0 +1,54 @@
+using Xunit;
+
+namespace Warden.Tests.Mm.Oracle;
+
+/// <summary>
+/// Linux as oracle (issue 5): seeded sequences of mmap, munmap, mprotect, mremap, madvise, writes
+/// and reads applied to a Warden <c>MemoryManager</c> and to the real kernel (in a reserved window of
+/// this process) must give the same results, errnos, per-page states and contents; the brk
+/// sequences do the same against a child process, whose break is its own.
+/// </summary>
+[Collection(OracleCollection.Name)]
+public class OracleTests
+{
+    /// <summary>How many seeds each theory runs.</summary>
+    public const int SeedCount = 100;
+
+    public const int BrkSeedCount = 20;
+
+    public static TheoryData<int> Seeds() => OracleHarnessTests.Seeds(SeedCount);
+
+    public static TheoryData<int> BrkSeeds() => OracleHarnessTests.Seeds(BrkSeedCount);
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void WardenMatchesTheKernel(int seed)
+    {
+        string? report = Run(seed);
+        Assert.True(report is null, report);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(BrkSeeds))]
+    public void WardenMatchesTheKernelWithBrk(int seed)
+    {
+        string? report = RunBrk(seed);
+        Assert.True(report is null, report);
+    }
+
+    /// <summary>Runs sequence <paramref name="seed"/> against the in-process kernel; <c>null</c> or the mismatch report.</summary>
+    public static string? Run(int seed, int opCount = OracleCollection.OpsPerSeed)
+    {
+        using var kernel = new KernelTarget(OracleWindow.Default);
+        using var warden = new WardenTarget(OracleWindow.Default);
+        return OracleRunner.Run(seed, opCount, kernel, warden);
+    }
+
+    /// <summary>Runs brk sequence <paramref name="seed"/> against a child process; <c>null</c> or the mismatch report.</summary>
+    public static string? RunBrk(int seed, int opCount = OracleCollection.OpsPerSeed)
+    {
+        using var kernel = ChildProcessKernelTarget.Start(OracleWindow.Default);
+        using var warden = new WardenTarget(kernel.Window, kernel.InitialBrk);
+        return OracleRunner.Run(seed, opCount, kernel, warden, kernel.InitialBrk);
+    }
+}

@@ -1,0 +1,148 @@
+using Xunit;
+
+namespace Warden.Tests.Mm.Oracle;
+
+/// <summary>
+/// Seeds the oracle found Warden disagreeing with Linux 6.18 on, each named for the first mismatch it
+/// showed when it was found (a seed may hold more behind it). Seeds without a prefix run the main
+/// sequence against the in-process kernel; <c>Brk</c> seeds run the brk sequence against a child.
+/// </summary>
+[Collection(OracleCollection.Name)]
+public class RegressionCases
+{
+    // mremap(MAYMOVE|FIXED) to a range overlapping the old one: Linux EINVAL, Warden EFAULT.
+    [Fact]
+    public void Seed1_MremapFixedOntoItsOwnRange() => AssertAgrees(1);
+
+    // mremap(old, 0, n, MAYMOVE|FIXED, old): Linux EINVAL (overlap), Warden EFAULT.
+    [Fact]
+    public void Seed21_MremapOldSizeZeroOntoItself() => AssertAgrees(21);
+
+    // mremap to a new size of 2^63 with MREMAP_FIXED: Linux EINVAL up front, Warden EFAULT.
+    [Fact]
+    public void Seed41_MremapFixedHugeNewSize() => AssertAgrees(41);
+
+    // mremap(MAYMOVE) to a new size of 2^63: Linux EINVAL up front, Warden ENOMEM.
+    [Fact]
+    public void Seed5_MremapMayMoveHugeNewSize() => AssertAgrees(5);
+
+    // mremap with an old size of 2^63: Linux EFAULT, Warden EINVAL.
+    [Fact]
+    public void Seed88_MremapHugeOldSize() => AssertAgrees(88);
+
+    // mremap(MAYMOVE) growth with room after the mapping: Linux grows in place, Warden moved it.
+    [Fact]
+    public void Seed3_MremapMayMoveGrowsInPlaceWhenItCan() => AssertAgrees(3);
+
+    // mremap growth without MREMAP_MAYMOVE: Linux grows in place, Warden returned another address.
+    [Fact]
+    public void Seed18_MremapGrowsInPlaceWithoutMayMove() => AssertAgrees(18);
+
+    // mremap(MAYMOVE|FIXED) of a range that is not one mapping: Linux EFAULT, Warden moved it.
+    [Fact]
+    public void Seed30_MremapFixedOfARangeAcrossMappings() => AssertAgrees(30);
+
+    // mremap(MAYMOVE|FIXED) of (part of) one mapping: Linux moves it, Warden EFAULT.
+    [Fact]
+    public void Seed43_MremapFixedOfOneMapping() => AssertAgrees(43);
+
+    // mremap(DONTUNMAP|FIXED) with a new size equal to the old one after page rounding: Linux moves, Warden EINVAL.
+    [Fact]
+    public void Seed8_MremapDontUnmapUnalignedNewSize() => AssertAgrees(8);
+
+    // The same without MREMAP_FIXED (the kernel chooses the address): Linux moves, Warden EINVAL.
+    [Fact]
+    public void Seed22_MremapDontUnmapPlacedUnalignedNewSize() => AssertAgrees(22);
+
+    // MAP_FIXED_NOREPLACE|MAP_SHARED_VALIDATE onto a mapping: Linux EEXIST, Warden EINVAL.
+    [Fact]
+    public void Seed12_FixedNoReplaceSharedValidateOntoAMapping() => AssertAgrees(12);
+
+    // MAP_SHARED_VALIDATE with flag bit 0x400000: Linux 6.18 EINVAL, Warden EOPNOTSUPP.
+    [Fact]
+    public void Seed83_SharedValidateWithAnUnassignedFlag() => AssertAgrees(83);
+
+    // A MAP_FIXED mmap over part of the window: afterwards Warden has pages unmapped that Linux keeps.
+    [Fact]
+    public void Seed65_FixedMmapReplacesOnlyItsRange() => AssertAgrees(65);
+
+    // munmap of three pages: afterwards Warden has neighbouring pages unmapped that Linux keeps.
+    [Fact]
+    public void Seed63_MunmapLeavesItsNeighboursMapped() => AssertAgrees(63);
+
+    // mprotect of one page of a mapping: Linux succeeds, Warden ENOMEM.
+    [Fact]
+    public void Seed34_MprotectOfPartOfAMapping() => AssertAgrees(34);
+
+    // mprotect(PROT_GROWSUP) of an unmapped range: Linux checks the range first (ENOMEM), Warden the flag (EINVAL).
+    [Fact]
+    public void Seed55_MprotectGrowsUpOnAHole() => AssertAgrees(55);
+
+    // madvise(MADV_DONTNEED) over mapped pages: Linux succeeds, Warden ENOMEM.
+    [Fact]
+    public void Seed6_MadviseDontNeedOverSeveralMappings() => AssertAgrees(6);
+
+    // madvise(MADV_REMOVE) on a shared anonymous mapping: Linux frees the pages, Warden EINVAL.
+    [Fact]
+    public void Seed26_MadviseRemoveOnSharedMemory() => AssertAgrees(26);
+
+    // madvise(MADV_REMOVE) over a range with a hole: Linux ENOMEM, Warden EINVAL.
+    [Fact]
+    public void Seed67_MadviseRemoveOverAHole() => AssertAgrees(67);
+
+    // A read of written memory: Warden read zeros where Linux reads the bytes written.
+    [Fact]
+    public void Seed161_ReadSeesEarlierWrites() => AssertAgrees(161);
+
+    // A private page's contents after a non-fixed mmap elsewhere: Warden's page reads as zeros.
+    [Fact]
+    public void Seed45_ContentsSurviveAPlacedMmap() => AssertAgrees(45);
+
+    // A read across several mappings: Linux reads 25242 bytes, Warden 8858 (both EFAULT).
+    [Fact]
+    public void Seed25_ReadCountAcrossPages() => AssertAgrees(25);
+
+    // A read across shared pages returns different bytes from the page boundary on.
+    [Fact]
+    public void Seed70_ReadOfSharedPages() => AssertAgrees(70);
+
+    // A write Linux completes (4215 bytes): Warden wrote nothing (EFAULT).
+    [Fact]
+    public void Seed99_WriteThatLinuxAllows() => AssertAgrees(99);
+
+    // brk shrinking over a range holding no heap mapping: Linux keeps the old break, Warden moves it.
+    [SkippableFact]
+    public void Brk6_BrkShrinkOverAHole() => AssertBrkAgrees(6);
+
+    // The same, to the initial break.
+    [SkippableFact]
+    public void Brk35_BrkShrinkOverAHole() => AssertBrkAgrees(35);
+
+    // Pages above the initial break: Linux has rw-p heap pages that Warden does not map.
+    [SkippableFact]
+    public void Brk9_HeapPagesAfterBrk() => AssertBrkAgrees(9);
+
+    // mremap of a heap range that is not one mapping: Linux EFAULT, Warden grows it.
+    [SkippableFact]
+    public void Brk14_MremapOfTheHeapAcrossMappings() => AssertBrkAgrees(14);
+
+    // mprotect(addr, 0, PROT_GROWSUP): Linux returns 0 (zero length first), Warden EINVAL.
+    [SkippableFact]
+    public void Brk16_MprotectZeroLengthWithGrowsUp() => AssertBrkAgrees(16);
+
+    // Contents after an mremap of heap pages: Warden reads zeros where Linux has data.
+    [SkippableFact]
+    public void Brk0_ContentsAfterMremapNearTheHeap() => AssertBrkAgrees(0);
+
+    private static void AssertAgrees(int seed)
+    {
+        string? report = OracleTests.Run(seed);
+        Assert.True(report is null, report);
+    }
+
+    private static void AssertBrkAgrees(int seed)
+    {
+        string? report = OracleTests.RunBrk(seed);
+        Assert.True(report is null, report);
+    }
+}

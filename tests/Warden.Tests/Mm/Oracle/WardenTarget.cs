@@ -1,0 +1,133 @@
+using Warden.Contexts;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.Mm;
+using Warden.PgAlloc;
+using Warden.Platforms.SoftMmu;
+using Warden.UserMem;
+
+namespace Warden.Tests.Mm.Oracle;
+
+/// <summary>
+/// A Warden <see cref="MemoryManager"/> (on the SoftMmu platform) as an oracle target: the memory
+/// system calls through <see cref="MemorySyscalls"/>, writes and reads as a system call's
+/// CopyOut/CopyIn, and the snapshot from its /proc/[pid]/maps text.
+/// </summary>
+/// <remarks>
+/// Its address space is the window (from the lowest user address when the run has a brk region),
+/// with the same two PROT_NONE guards the kernel targets keep; it places top-down from the high guard.
+/// </remarks>
+public sealed class WardenTarget : IOracleTarget
+{
+    /// <summary>Linux's usual vm.mmap_min_addr: the lowest address of a brk run's address space.</summary>
+    private const ulong MinUserAddress = 0x1_0000;
+
+    /// <summary>What an error that is not an errno is reported as.</summary>
+    private const int NotAnErrno = 9999;
+
+    private static readonly IContext s_ctx = Context.Background;
+    private static readonly IOOpts s_force = new() { IgnorePermissions = true };
+
+    private readonly MemoryFile _memory;
+    private readonly MemoryManager _mm;
+
+    /// <param name="window">The window (the kernel target's, for a brk run).</param>
+    /// <param name="initialBrk">The kernel's initial break for a brk run; 0 otherwise.</param>
+    public WardenTarget(OracleWindow window, ulong initialBrk = 0)
+    {
+        Window = window;
+        (MemoryFile? memory, Error? error) = MemoryFile.Create();
+        _memory = memory ?? throw new InvalidOperationException($"MemoryFile.Create failed: {error}");
+        ulong min = window.HasBrk ? MinUserAddress : window.Start;
+        var platform = new SoftMmuPlatform(_memory, new SoftMmuOptions { MinUserAddress = new Addr(min), MaxUserAddress = new Addr(window.End) });
+        var layout = new MmapLayout { MinAddress = min, MaxAddress = window.End, TopDownBase = window.OpEnd, BottomUpBase = window.OpStart };
+        _mm = new MemoryManager(platform, new MemoryManagerOptions { Layout = layout });
+        int guard = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_NORESERVE | LinuxMman.MAP_FIXED;
+        foreach (ulong at in (ulong[])[window.Start, window.OpEnd])
+        {
+            (ulong result, Error? e) = MemorySyscalls.Mmap(s_ctx, _mm, at, window.Guard, LinuxMman.PROT_NONE, guard);
+            if (e is not null || result != at)
+            {
+                throw new InvalidOperationException($"warden: could not map the guard at 0x{at:x}: {e}");
+            }
+        }
+        if (initialBrk != 0)
+        {
+            _mm.BrkSetup(s_ctx, new Addr(initialBrk));
+        }
+    }
+
+    public string Name => "warden";
+
+    public OracleWindow Window { get; }
+
+    public bool PlacesInWindow => true;
+
+    public (long Result, int Errno) Mmap(ulong addr, ulong len, int prot, int flags) =>
+        Result(MemorySyscalls.Mmap(s_ctx, _mm, addr, len, prot, flags));
+
+    public (long Result, int Errno) Munmap(ulong addr, ulong len) => Result(MemorySyscalls.Munmap(s_ctx, _mm, addr, len));
+
+    public (long Result, int Errno) Mprotect(ulong addr, ulong len, int prot) => Result(MemorySyscalls.Mprotect(s_ctx, _mm, addr, len, prot));
+
+    public (long Result, int Errno) Mremap(ulong oldAddr, ulong oldLen, ulong newLen, int flags, ulong newAddr) =>
+        Result(MemorySyscalls.Mremap(s_ctx, _mm, oldAddr, oldLen, newLen, flags, newAddr));
+
+    public (long Result, int Errno) Madvise(ulong addr, ulong len, int advice) => Result(MemorySyscalls.Madvise(s_ctx, _mm, addr, len, advice));
+
+    public ulong Brk(ulong addr) => MemorySyscalls.Brk(s_ctx, _mm, addr);
+
+    public (long Count, int Errno) Write(ulong addr, ReadOnlySpan<byte> data)
+    {
+        (int count, Error? error) = _mm.CopyOut(s_ctx, new Addr(addr), data, default);
+        return (count, ErrnoOf(error));
+    }
+
+    public (long Count, int Errno) Read(ulong addr, Span<byte> buffer)
+    {
+        (int count, Error? error) = _mm.CopyIn(s_ctx, new Addr(addr), buffer, default);
+        return (count, ErrnoOf(error));
+    }
+
+    public IReadOnlyList<PageState> Snapshot() => MapsParser.Pages(_mm.MapsText(s_ctx), Window);
+
+    public string WindowMapsText() => MapsParser.WindowText(_mm.MapsText(s_ctx), Window);
+
+    public byte[]? PageContents(ulong page)
+    {
+        var buffer = new byte[Arch.PageSize];
+        (int count, Error? error) = _mm.CopyIn(s_ctx, new Addr(page), buffer, s_force);
+        return error is null && count == buffer.Length ? buffer : null;
+    }
+
+    public bool TryReadPages(ulong start, Span<byte> into)
+    {
+        (int count, Error? error) = _mm.CopyIn(s_ctx, new Addr(start), into, s_force);
+        return error is null && count == into.Length;
+    }
+
+    public void Relocate(ulong from, ulong len, ulong to) =>
+        throw new InvalidOperationException("Warden places its mappings inside its window; there is nothing to relocate.");
+
+    public void DiscardPending()
+    {
+        // Nothing is ever placed outside the window.
+    }
+
+    public void Dispose()
+    {
+        _mm.Dispose();
+        _memory.Dispose();
+    }
+
+    private static (long, int) Result((ulong Result, Error? Error) r) => r.Error is null ? ((long)r.Result, 0) : (-1, ErrnoOf(r.Error));
+
+    private static (long, int) Result(Error? error) => error is null ? (0, 0) : (-1, ErrnoOf(error));
+
+    private static int ErrnoOf(Error? error) => error switch
+    {
+        null => 0,
+        Errno errno => errno.Number,
+        _ => NotAnErrno,
+    };
+}

@@ -1,0 +1,203 @@
+/*
+ * The oracle's child process: applies memory system calls to its own address space on request, so
+ * that brk (which the test process's allocator owns) can be compared with Warden's.
+ *
+ * Protocol (native byte order, over stdin/stdout):
+ *   on start:  u64 initial program break (brk(0) after the C library's start-up)
+ *   request:   u32 op, u32 payload length, u64 a[5], then the payload (the bytes of OP_VMWRITE)
+ *   response:  i64 result, i64 errno (0 on success), u64 payload length, then the payload
+ *
+ * Nothing here allocates after start-up: buffers are static, system calls are raw.
+ */
+#define _GNU_SOURCE 1
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+enum {
+    OP_MMAP = 1,
+    OP_MUNMAP = 2,
+    OP_MPROTECT = 3,
+    OP_MREMAP = 4,
+    OP_MADVISE = 5,
+    OP_BRK = 6,
+    OP_VMWRITE = 7,
+    OP_VMREAD = 8,
+    OP_MEMREAD = 9,
+    OP_MAPS = 10,
+    OP_EXIT = 11,
+};
+
+#define BUFFER_SIZE (4u << 20)
+
+struct request {
+    uint32_t op;
+    uint32_t payload;
+    uint64_t a[5];
+};
+
+struct response {
+    int64_t result;
+    int64_t error;
+    uint64_t payload;
+};
+
+static unsigned char buffer[BUFFER_SIZE];
+static pid_t self;
+static int mem_fd = -1;
+
+static int read_full(int fd, void *p, size_t n)
+{
+    unsigned char *c = p;
+    while (n > 0) {
+        ssize_t r = read(fd, c, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        c += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int write_full(int fd, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    while (n > 0) {
+        ssize_t r = write(fd, c, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        c += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* The result of a raw system call made through syscall(): -1 with errno on failure. */
+static void from_syscall(struct response *rsp, long r)
+{
+    rsp->result = r;
+    rsp->error = r == -1 ? errno : 0;
+}
+
+/* Reads the whole of a /proc file into buffer; returns its length or -1. */
+static long read_proc(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t used = 0;
+    for (;;) {
+        ssize_t r = read(fd, buffer + used, BUFFER_SIZE - used);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        used += (size_t)r;
+        if (used == BUFFER_SIZE)
+            break;
+    }
+    close(fd);
+    return (long)used;
+}
+
+static int serve(void)
+{
+    struct request req;
+    if (read_full(0, &req, sizeof req) != 0)
+        return 1;
+    if (req.payload > BUFFER_SIZE || read_full(0, buffer, req.payload) != 0)
+        return 1;
+
+    struct response rsp = {0, 0, 0};
+    uint64_t *a = req.a;
+    errno = 0;
+    switch (req.op) {
+    case OP_MMAP:
+        from_syscall(&rsp, syscall(SYS_mmap, a[0], a[1], (int)a[2], (int)a[3], -1, 0));
+        break;
+    case OP_MUNMAP:
+        from_syscall(&rsp, syscall(SYS_munmap, a[0], a[1]));
+        break;
+    case OP_MPROTECT:
+        from_syscall(&rsp, syscall(SYS_mprotect, a[0], a[1], (int)a[2]));
+        break;
+    case OP_MREMAP:
+        from_syscall(&rsp, syscall(SYS_mremap, a[0], a[1], a[2], (int)a[3], a[4]));
+        break;
+    case OP_MADVISE:
+        from_syscall(&rsp, syscall(SYS_madvise, a[0], a[1], (int)a[2]));
+        break;
+    case OP_BRK:
+        /* The raw system call never fails: it returns the new or the unchanged break. */
+        rsp.result = syscall(SYS_brk, a[0]);
+        break;
+    case OP_VMWRITE: {
+        struct iovec local = {buffer, req.payload};
+        struct iovec remote = {(void *)a[0], req.payload};
+        from_syscall(&rsp, syscall(SYS_process_vm_writev, self, &local, 1UL, &remote, 1UL, 0UL));
+        break;
+    }
+    case OP_VMREAD: {
+        if (a[1] > BUFFER_SIZE)
+            return 1;
+        struct iovec local = {buffer, a[1]};
+        struct iovec remote = {(void *)a[0], a[1]};
+        from_syscall(&rsp, syscall(SYS_process_vm_readv, self, &local, 1UL, &remote, 1UL, 0UL));
+        rsp.payload = rsp.result > 0 ? (uint64_t)rsp.result : 0;
+        break;
+    }
+    case OP_MEMREAD: {
+        if (a[1] > BUFFER_SIZE)
+            return 1;
+        from_syscall(&rsp, pread(mem_fd, buffer, a[1], (off_t)a[0]));
+        rsp.payload = rsp.result > 0 ? (uint64_t)rsp.result : 0;
+        break;
+    }
+    case OP_MAPS: {
+        long n = read_proc("/proc/self/maps");
+        rsp.result = n;
+        rsp.error = n < 0 ? errno : 0;
+        rsp.payload = n > 0 ? (uint64_t)n : 0;
+        break;
+    }
+    case OP_EXIT:
+        write_full(1, &rsp, sizeof rsp);
+        return 1;
+    default:
+        rsp.result = -1;
+        rsp.error = EINVAL;
+        break;
+    }
+    if (write_full(1, &rsp, sizeof rsp) != 0 || write_full(1, buffer, rsp.payload) != 0)
+        return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    /* Run without address randomisation (re-executing once), so a seed's brk addresses repeat. */
+    int persona = personality(0xffffffff);
+    if (persona != -1 && !(persona & ADDR_NO_RANDOMIZE) && personality((unsigned long)persona | ADDR_NO_RANDOMIZE) != -1)
+        execv("/proc/self/exe", argv);
+
+    self = getpid();
+    mem_fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (mem_fd < 0)
+        return 2;
+    uint64_t initial = (uint64_t)syscall(SYS_brk, 0UL);
+    if (write_full(1, &initial, sizeof initial) != 0)
+        return 2;
+    while (serve() == 0) {
+    }
+    return 0;
+}
