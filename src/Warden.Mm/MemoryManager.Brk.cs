@@ -82,6 +82,12 @@ public sealed partial class MemoryManager
             }
             if (brk <= old)
             {
+                // Shrinking unmaps [newEnd, oldEnd), but only if a mapping is there at all.
+                var inRange = _vmas.LowerBoundSegment(newEnd);
+                if (!inRange.IsValid || inRange.Start >= oldEnd)
+                {
+                    return (Addr)old;
+                }
                 _brk = brk;
                 UnmapLocked(ctx, newEnd, oldEnd);
                 return (Addr)brk;
@@ -102,6 +108,8 @@ public sealed partial class MemoryManager
             }
             var vma = new Vma
             {
+                Offset = oldEnd,
+                Accounted = true,
                 RealPerms = AccessType.ReadWrite,
                 MaxPerms = AccessType.AnyAccess,
                 Private = true,

@@ -168,10 +168,7 @@ public sealed partial class MemoryManager
             return Errno.EFAULT;
         }
         _vmas.Remove(segment);
-        if (vma.Mappable is not null)
-        {
-            vma.Offset -= growth;
-        }
+        vma.Offset -= growth;
         AccountVma(growth, vma, add: true);
         _vmas.Add(Range(newStart, vmaEnd), vma);
         return null;

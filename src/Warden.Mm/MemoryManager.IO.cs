@@ -185,7 +185,7 @@ public sealed partial class MemoryManager
         _activeLock.EnterReadLock();
         try
         {
-            (done, stopped, error) = CopyThroughPmasLocked(start, end, at, opts.IgnorePermissions, ref copier);
+            (done, stopped, error) = CopyThroughPmasLocked(start, end, 0, at, opts.IgnorePermissions, ref copier);
         }
         finally
         {
@@ -209,7 +209,7 @@ public sealed partial class MemoryManager
                 ulong copyEnd = Math.Min(faultEnd, end);
                 if (copyEnd > from)
                 {
-                    (ulong n, _, Error? copyError) = CopyThroughPmasLocked(from, copyEnd, at, opts.IgnorePermissions, ref copier);
+                    (ulong n, _, Error? copyError) = CopyThroughPmasLocked(from, copyEnd, done, at, opts.IgnorePermissions, ref copier);
                     done += n;
                     if (copyError is not null || from + n < copyEnd)
                     {
@@ -245,9 +245,10 @@ public sealed partial class MemoryManager
     /// <summary>
     /// Copies through existing pmas from <paramref name="start"/> until <paramref name="end"/> or the
     /// first page without a usable pma. <c>Stopped</c> is set when the copier itself stopped short.
+    /// <paramref name="copierOffset"/> is where <paramref name="start"/> falls in the copier's data.
     /// </summary>
     /// <remarks>Active lock held (either mode).</remarks>
-    private (ulong Done, bool Stopped, Error? Error) CopyThroughPmasLocked<T>(ulong start, ulong end, AccessType at, bool ignorePermissions, ref T copier)
+    private (ulong Done, bool Stopped, Error? Error) CopyThroughPmasLocked<T>(ulong start, ulong end, ulong copierOffset, AccessType at, bool ignorePermissions, ref T copier)
         where T : IBlockCopier, allows ref struct
     {
         ulong addr = start;
@@ -268,7 +269,7 @@ public sealed partial class MemoryManager
                 return (addr - start, true, mapError);
             }
             ulong want = pieceEnd - addr;
-            (ulong n, Error? error) = copier.Copy(blocks, addr - start);
+            (ulong n, Error? error) = copier.Copy(blocks, copierOffset + (addr - start));
             addr += n;
             if (error is not null || n < want)
             {

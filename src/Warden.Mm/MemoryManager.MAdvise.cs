@@ -41,7 +41,8 @@ public sealed partial class MemoryManager
         {
             return null;
         }
-        bool changesVmas = advice is LinuxMman.MADV_DONTFORK or LinuxMman.MADV_DOFORK or LinuxMman.MADV_WIPEONFORK or LinuxMman.MADV_KEEPONFORK;
+        bool changesVmas = advice is LinuxMman.MADV_DONTFORK or LinuxMman.MADV_DOFORK or LinuxMman.MADV_WIPEONFORK or
+            LinuxMman.MADV_KEEPONFORK or LinuxMman.MADV_NORMAL or LinuxMman.MADV_RANDOM or LinuxMman.MADV_SEQUENTIAL;
         if (changesVmas)
         {
             _mappingLock.EnterWriteLock();
@@ -53,35 +54,27 @@ public sealed partial class MemoryManager
         try
         {
             ThrowIfDisposed();
-            Error? error = CheckAdviceLocked(start, end, advice, out bool hole);
-            if (error is not null)
+            // Like Linux, advise vma by vma in address order: the first refusal stops the walk
+            // with the earlier parts done; holes make the result ENOMEM once the walk ends.
+            var pieces = new List<(ulong Start, ulong End, Vma Vma)>();
+            var segment = _vmas.LowerBoundSegment(start);
+            while (segment.IsValid && segment.Start < end)
             {
-                return error;
+                pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end), segment.Value));
+                segment = segment.NextSegment();
             }
-            switch (advice)
+            bool hole = pieces.Count == 0 || pieces[0].Start > start || pieces[^1].End < end;
+            for (int i = 0; i < pieces.Count; i++)
             {
-                case LinuxMman.MADV_DONTNEED:
-                case LinuxMman.MADV_DONTNEED_LOCKED:
-                    DropPagesLocked(start, end);
-                    break;
-                case LinuxMman.MADV_REMOVE:
-                    error = RemoveSharedLocked(start, end);
-                    break;
-                case LinuxMman.MADV_DONTFORK:
-                case LinuxMman.MADV_DOFORK:
-                    SetForkFlagLocked(start, end, dontFork: advice == LinuxMman.MADV_DONTFORK, wipe: null);
-                    break;
-                case LinuxMman.MADV_WIPEONFORK:
-                case LinuxMman.MADV_KEEPONFORK:
-                    SetForkFlagLocked(start, end, dontFork: null, wipe: advice == LinuxMman.MADV_WIPEONFORK);
-                    break;
-                case LinuxMman.MADV_WILLNEED:
-                case LinuxMman.MADV_POPULATE_READ:
-                case LinuxMman.MADV_POPULATE_WRITE:
-                    // Populating is an optimisation here; pages are made on first access anyway.
-                    break;
+                (ulong s, ulong e, Vma vma) = pieces[i];
+                hole |= i > 0 && pieces[i - 1].End < s;
+                Error? error = ApplyAdviceLocked(s, e, vma, advice);
+                if (error is not null)
+                {
+                    return error;
+                }
             }
-            return error ?? (hole ? Errno.ENOMEM : null);
+            return hole ? Errno.ENOMEM : null;
         }
         finally
         {
@@ -107,32 +100,66 @@ public sealed partial class MemoryManager
         _ => false,
     };
 
-    // Checks the advice against every vma in the range; `hole` tells whether part of it is unmapped.
-    private Error? CheckAdviceLocked(ulong start, ulong end, int advice, out bool hole)
+    // Applies one advice to [start, end), which lies in one vma. Mapping lock held (for writing
+    // when the advice changes vmas).
+    private Error? ApplyAdviceLocked(ulong start, ulong end, in Vma vma, int advice)
     {
-        hole = false;
-        ulong reached = start;
-        var segment = _vmas.LowerBoundSegment(start);
-        while (segment.IsValid && segment.Start < end)
+        switch (advice)
         {
-            hole |= segment.Start > reached;
-            Vma vma = segment.Value;
-            bool bad = advice switch
-            {
-                LinuxMman.MADV_DONTNEED => vma.MLockMode != MLockMode.None,
-                LinuxMman.MADV_FREE or LinuxMman.MADV_WIPEONFORK => !vma.IsPrivateAnonymous,
-                LinuxMman.MADV_REMOVE => vma.Private || !vma.RealPerms.Write,
-                _ => false,
-            };
-            if (bad)
-            {
-                return Errno.EINVAL;
-            }
-            reached = segment.End;
-            segment = segment.NextSegment();
+            case LinuxMman.MADV_DONTNEED:
+                if (vma.MLockMode != MLockMode.None)
+                {
+                    return Errno.EINVAL;
+                }
+                DropPagesLocked(start, end);
+                return null;
+            case LinuxMman.MADV_DONTNEED_LOCKED:
+                DropPagesLocked(start, end);
+                return null;
+            case LinuxMman.MADV_FREE:
+                // Pages may keep their contents until reclaimed; keeping them is allowed.
+                return vma.IsPrivateAnonymous ? null : Errno.EINVAL;
+            case LinuxMman.MADV_REMOVE:
+                if (vma.MLockMode != MLockMode.None || vma.Id is null)
+                {
+                    return Errno.EINVAL;
+                }
+                if (vma.Private || !vma.MaxPerms.Write)
+                {
+                    return Errno.EACCES;
+                }
+                return RemoveSharedLocked(start, end);
+            case LinuxMman.MADV_DONTFORK:
+            case LinuxMman.MADV_DOFORK:
+                SetForkFlagLocked(start, end, dontFork: advice == LinuxMman.MADV_DONTFORK, wipe: null);
+                return null;
+            case LinuxMman.MADV_WIPEONFORK:
+                if (!vma.IsPrivateAnonymous)
+                {
+                    return Errno.EINVAL;
+                }
+                SetForkFlagLocked(start, end, dontFork: null, wipe: true);
+                return null;
+            case LinuxMman.MADV_KEEPONFORK:
+                SetForkFlagLocked(start, end, dontFork: null, wipe: false);
+                return null;
+            case LinuxMman.MADV_NORMAL:
+            case LinuxMman.MADV_RANDOM:
+            case LinuxMman.MADV_SEQUENTIAL:
+                VmaHints read = advice switch
+                {
+                    LinuxMman.MADV_RANDOM => VmaHints.RandomRead,
+                    LinuxMman.MADV_SEQUENTIAL => VmaHints.SequentialRead,
+                    _ => VmaHints.None,
+                };
+                SetVmasLocked(start, end, v => v.Hints == ((v.Hints & ~(VmaHints.RandomRead | VmaHints.SequentialRead)) | read),
+                    (ref Vma v) => v.Hints = (v.Hints & ~(VmaHints.RandomRead | VmaHints.SequentialRead)) | read);
+                return null;
+            default:
+                // The rest are hints (WILLNEED, populating, huge pages, merging, dumping...):
+                // pages are made on first access anyway.
+                return null;
         }
-        hole |= reached < end;
-        return null;
     }
 
     // MADV_DONTNEED: forgets the pmas of [start, end). Mapping lock held.
@@ -176,23 +203,35 @@ public sealed partial class MemoryManager
         return null;
     }
 
+    private delegate void VmaChange(ref Vma vma);
+
     // Sets DontFork and/or WipeOnFork on the vmas of [start, end). Mapping lock held for writing.
-    private void SetForkFlagLocked(ulong start, ulong end, bool? dontFork, bool? wipe)
+    private void SetForkFlagLocked(ulong start, ulong end, bool? dontFork, bool? wipe) =>
+        SetVmasLocked(
+            start,
+            end,
+            v => (dontFork is null || v.DontFork == dontFork) && (wipe is null || v.WipeOnFork == wipe),
+            (ref Vma v) =>
+            {
+                v.DontFork = dontFork ?? v.DontFork;
+                v.WipeOnFork = wipe ?? v.WipeOnFork;
+            });
+
+    // Applies `change` to the vmas of [start, end) for which `unchanged` is false, splitting them at
+    // the range's bounds and merging afterwards. Mapping lock held for writing.
+    private void SetVmasLocked(ulong start, ulong end, Func<Vma, bool> unchanged, VmaChange change)
     {
         AddrRange ar = Range(start, end);
         var segment = _vmas.LowerBoundSegment(start);
         while (segment.IsValid && segment.Start < end)
         {
-            Vma current = segment.Value;
-            if ((dontFork is null || current.DontFork == dontFork) && (wipe is null || current.WipeOnFork == wipe))
+            if (unchanged(segment.Value))
             {
                 segment = segment.NextSegment();
                 continue;
             }
             segment = _vmas.Isolate(segment, ar);
-            ref Vma vma = ref segment.Value;
-            vma.DontFork = dontFork ?? vma.DontFork;
-            vma.WipeOnFork = wipe ?? vma.WipeOnFork;
+            change(ref segment.Value);
             segment = segment.NextSegment();
         }
         _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end == ulong.MaxValue ? end : end + 1));

@@ -17,7 +17,10 @@ public sealed partial class MemoryManager
     /// EPERM/EAGAIN (locking beyond RLIMIT_MEMLOCK), EOVERFLOW (offset + length overflows).</para>
     /// <para>Takes the mapping lock for writing.</para>
     /// </remarks>
-    public (Addr Addr, Error? Error) MMap(IContext ctx, MMapOpts opts)
+    public (Addr Addr, Error? Error) MMap(IContext ctx, MMapOpts opts) => MMap(ctx, opts, VmaHints.None);
+
+    // MMap with the Linux flags that only keep vmas apart (MAP_NORESERVE, MAP_STACK).
+    internal (Addr Addr, Error? Error) MMap(IContext ctx, MMapOpts opts, VmaHints hints)
     {
         if (opts.Length == 0)
         {
@@ -43,17 +46,9 @@ public sealed partial class MemoryManager
         {
             return (default, Errno.EACCES);
         }
-        if (opts.Fixed && !opts.Addr.IsPageAligned)
-        {
-            return (default, Errno.EINVAL);
-        }
         if (opts.GrowsDown && opts.Mappable is not null)
         {
             return (default, Errno.EINVAL);
-        }
-        if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory && _options.Limits.MemLock == 0)
-        {
-            return (default, Errno.EPERM);
         }
 
         _mappingLock.EnterWriteLock();
@@ -66,6 +61,10 @@ public sealed partial class MemoryManager
             if (error is not null)
             {
                 return (default, error);
+            }
+            if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory && _options.Limits.MemLock == 0)
+            {
+                return (default, Errno.EPERM);
             }
             if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory &&
                 _lockedAS + length - LockedBytesLocked(addr, addr + length, opts.Unmap && opts.Fixed) > _options.Limits.MemLock)
@@ -83,7 +82,9 @@ public sealed partial class MemoryManager
             vma = new Vma
             {
                 Mappable = opts.Mappable,
-                Offset = opts.Offset,
+                Offset = opts.Mappable is null ? addr : opts.Offset,
+                Accounted = opts.Private && opts.Perms.Write && (hints & VmaHints.NoReserve) == 0,
+                Hints = hints,
                 RealPerms = opts.Perms,
                 MaxPerms = opts.MaxPerms,
                 Private = opts.Private,
@@ -123,6 +124,32 @@ public sealed partial class MemoryManager
         return ((Addr)addr, null);
     }
 
+    /// <summary>
+    /// Runs mmap's checks up to and including choosing the address, without mapping: the errno Linux
+    /// reports before it looks at the mapping type, or <see langword="null"/>.
+    /// </summary>
+    internal Error? ProbeMMap(in MMapOpts opts)
+    {
+        if (opts.Length == 0)
+        {
+            return Errno.EINVAL;
+        }
+        (ulong length, bool ok) = Arch.PageRoundUp(opts.Length);
+        if (!ok || length == 0)
+        {
+            return Errno.ENOMEM;
+        }
+        _mappingLock.EnterReadLock();
+        try
+        {
+            return PlaceMappingLocked(opts, length).Error;
+        }
+        finally
+        {
+            _mappingLock.ExitReadLock();
+        }
+    }
+
     // Chooses the address and checks the map count and the address-space and data limits.
     private (ulong Addr, Error? Error) PlaceMappingLocked(in MMapOpts opts, ulong length)
     {
@@ -134,9 +161,18 @@ public sealed partial class MemoryManager
         if (opts.Fixed)
         {
             addr = opts.Addr.Value;
-            if (addr < _layout.MinAddress || addr > _layout.MaxAddress || length > _layout.MaxAddress - addr)
+            if (addr > _layout.MaxAddress || length > _layout.MaxAddress - addr)
             {
                 return (0, Errno.ENOMEM);
+            }
+            if (!Arch.IsPageAligned(addr))
+            {
+                return (0, Errno.EINVAL);
+            }
+            if (addr < _layout.MinAddress)
+            {
+                // Linux refuses fixed mappings below mmap_min_addr (EPERM without CAP_SYS_RAWIO).
+                return (0, Errno.EPERM);
             }
             if (!opts.Unmap && !_vmas.IsEmptyRange(Range(addr, addr + length)))
             {

@@ -16,8 +16,18 @@ public sealed partial class MemoryManager
     /// maximum permissions. EINVAL for an unaligned address or PROT_GROWSDOWN on a vma that does not
     /// grow down. A zero length succeeds without looking at the range.
     /// </remarks>
-    public Error? MProtect(Addr addr, ulong length, AccessType perms, bool growsDown)
+    public Error? MProtect(Addr addr, ulong length, AccessType perms, bool growsDown) =>
+        MProtect(addr, length, perms, growsDown, growsUp: false, unknownProtBits: false);
+
+    // mprotect with the syscall's oddities in Linux's order: unknown protection bits are only
+    // rejected once the length is known to be valid, and PROT_GROWSUP (no vma grows up on x86-64)
+    // only once a vma was found.
+    internal Error? MProtect(Addr addr, ulong length, AccessType perms, bool growsDown, bool growsUp, bool unknownProtBits)
     {
+        if (growsDown && growsUp)
+        {
+            return Errno.EINVAL;
+        }
         if (!addr.IsPageAligned)
         {
             return Errno.EINVAL;
@@ -32,6 +42,10 @@ public sealed partial class MemoryManager
         if (!ok || end <= start)
         {
             return Errno.ENOMEM;
+        }
+        if (unknownProtBits)
+        {
+            return Errno.EINVAL;
         }
         _mappingLock.EnterWriteLock();
         try
@@ -57,6 +71,10 @@ public sealed partial class MemoryManager
             else if (segment.Start > start)
             {
                 return Errno.ENOMEM;
+            }
+            else if (growsUp)
+            {
+                return Errno.EINVAL;
             }
 
             Error? error = null;
@@ -91,6 +109,8 @@ public sealed partial class MemoryManager
                 bool wasData = vma.IsData;
                 AccessType oldEffective = vma.EffectivePerms;
                 vma.RealPerms = perms;
+                // Linux charges a private mapping the first time it becomes writable, for good.
+                vma.Accounted |= vma.Private && perms.Write && (vma.Hints & VmaHints.NoReserve) == 0;
                 if (wasData != vma.IsData)
                 {
                     ulong len = segment.Length;

@@ -18,74 +18,48 @@ public sealed partial class MemoryManager
     /// <remarks>Flag combinations are the caller's to validate (see <see cref="MemorySyscalls.Mremap"/>).</remarks>
     public (Addr Addr, Error? Error) MRemap(IContext ctx, Addr oldAddr, ulong oldSize, ulong newSize, MRemapOpts opts)
     {
+        // Linux 6.18's check_mremap_params, in its order.
         if (!oldAddr.IsPageAligned)
         {
             return (default, Errno.EINVAL);
         }
-        (ulong oldLen, bool oldOk) = Arch.PageRoundUp(oldSize);
-        (ulong newLen, bool newOk) = Arch.PageRoundUp(newSize);
-        if (!oldOk)
-        {
-            oldLen = 0;
-        }
-        if (!newOk || newLen == 0)
+        ulong oldLen = PageAlignWrapping(oldSize);
+        ulong newLen = PageAlignWrapping(newSize);
+        if (newLen == 0 || newLen > _layout.MaxAddress)
         {
             return (default, Errno.EINVAL);
         }
         ulong start = oldAddr.Value;
+        ulong newAddr = opts.NewAddr.Value;
+        bool impliesNewAddr = opts.Move == MRemapMoveMode.MustMove || opts.DontUnmap;
+        if (impliesNewAddr)
+        {
+            if (newAddr > _layout.MaxAddress - newLen || !Arch.IsPageAligned(newAddr) || opts.Move == MRemapMoveMode.NoMove ||
+                (opts.DontUnmap && oldLen != newLen) ||
+                (start + oldLen > newAddr && newAddr + newLen > start))
+            {
+                return (default, Errno.EINVAL);
+            }
+        }
         _mappingLock.EnterWriteLock();
         try
         {
             ThrowIfDisposed();
-            if (!_vmas.FindSegment(start).IsValid)
+            if (impliesNewAddr && _vmas.Count + 2 >= _options.MaxMapCount - 3)
             {
-                return (default, Errno.EFAULT);
+                return (default, Errno.ENOMEM);
             }
-            if (opts.Move == MRemapMoveMode.MustMove || opts.DontUnmap)
+            if (opts.Move == MRemapMoveMode.MustMove && oldLen == newLen)
             {
-                return MRemapToLocked(ctx, start, oldLen, newLen, opts);
+                return RemapMoveLocked(ctx, start, oldLen, newAddr, opts.DontUnmap);
             }
-            if (oldLen >= newLen)
-            {
-                if (oldLen > newLen)
-                {
-                    Error? unmapError = UnmapForRemapLocked(ctx, start + newLen, oldLen - newLen);
-                    if (unmapError is not null)
-                    {
-                        return (default, unmapError);
-                    }
-                }
-                return ((Addr)start, null);
-            }
-
-            (VmaSegment segment, Error? error) = VmaToResizeLocked(start, oldLen, newLen);
+            var request = new RemapRequest(start, oldLen, newLen, newAddr, opts, impliesNewAddr);
+            Error? error = CheckPrepVmaLocked(ref request);
             if (error is not null)
             {
                 return (default, error);
             }
-            if (oldLen == segment.End - start && oldLen != 0)
-            {
-                ulong oldEnd = segment.End;
-                ulong newEnd = start + newLen;
-                if (newEnd > oldEnd && newEnd <= _layout.MaxAddress && _vmas.IsEmptyRange(Range(oldEnd, newEnd)))
-                {
-                    return ExpandInPlaceLocked(ctx, segment, newEnd);
-                }
-            }
-            if (opts.Move != MRemapMoveMode.MayMove)
-            {
-                return (default, Errno.ENOMEM);
-            }
-            if (_vmas.Count >= _options.MaxMapCount - 3)
-            {
-                return (default, Errno.ENOMEM);
-            }
-            (ulong newAddr, Error? findError) = FindAvailableLocked(0, newLen, map32Bit: false);
-            if (findError is not null)
-            {
-                return (default, findError);
-            }
-            return MoveLocked(ctx, start, oldLen, newAddr, newLen, dontUnmap: false);
+            return impliesNewAddr ? MRemapToLocked(ctx, ref request) : MRemapAtLocked(ctx, request);
         }
         finally
         {
@@ -93,57 +67,142 @@ public sealed partial class MemoryManager
         }
     }
 
-    // mremap with a destination (MREMAP_FIXED) or MREMAP_DONTUNMAP.
-    private (Addr Addr, Error? Error) MRemapToLocked(IContext ctx, ulong start, ulong oldLen, ulong newLen, MRemapOpts opts)
+    // Linux's PAGE_ALIGN: a length within a page of 2^64 wraps to zero.
+    private static ulong PageAlignWrapping(ulong length) => (length + Arch.PageMask) & ~Arch.PageMask;
+
+    private enum RemapType
     {
-        ulong newAddr = opts.NewAddr.Value;
-        if (!Arch.IsPageAligned(newAddr))
+        NoResize,
+        Shrink,
+        Expand,
+    }
+
+    // One mremap step: the old range, the new length and destination.
+    private struct RemapRequest(ulong start, ulong oldLen, ulong newLen, ulong newAddr, MRemapOpts opts, bool impliesNewAddr)
+    {
+        public ulong Start = start;
+        public ulong OldLen = oldLen;
+        public ulong NewLen = newLen;
+        public ulong NewAddr = newAddr;
+        public readonly MRemapOpts Opts = opts;
+        public readonly bool ImpliesNewAddr = impliesNewAddr;
+
+        public readonly RemapType Type => OldLen == NewLen ? RemapType.NoResize : OldLen > NewLen ? RemapType.Shrink : RemapType.Expand;
+    }
+
+    // Linux 6.18's check_prep_vma: the vma at the old address must exist and, when the call maps
+    // anything new, hold the old range and allow the growth.
+    private Error? CheckPrepVmaLocked(ref RemapRequest request)
+    {
+        VmaSegment segment = _vmas.FindSegment(request.Start);
+        if (!segment.IsValid)
         {
-            return (default, Errno.EINVAL);
+            return Errno.EFAULT;
         }
-        if (newLen > _layout.MaxAddress || newAddr > _layout.MaxAddress - newLen)
+        if (request.Type != RemapType.Expand && !request.ImpliesNewAddr)
         {
-            return (default, Errno.EINVAL);
+            return null;
         }
-        if (start + oldLen > newAddr && newAddr + newLen > start)
+        Vma vma = segment.Value;
+        if (request.OldLen == 0 && vma.Private)
         {
-            return (default, Errno.EINVAL);
+            return Errno.EINVAL;
         }
-        if (_vmas.Count + 2 >= _options.MaxMapCount - 3)
+        ulong checkedLen = request.Type == RemapType.Shrink ? request.NewLen : request.OldLen;
+        if (checkedLen > segment.End - request.Start)
+        {
+            return Errno.EFAULT;
+        }
+        if (request.NewLen == checkedLen)
+        {
+            return null;
+        }
+        ulong offset = vma.MappableOffsetAt(segment.Start, request.Start);
+        if (vma.Mappable is not null && offset + request.NewLen < offset)
+        {
+            return Errno.EINVAL;
+        }
+        ulong growth = request.NewLen - request.OldLen;
+        if (vma.MLockMode != MLockMode.None && !_options.CanLockMemory && _lockedAS + growth > _options.Limits.MemLock)
+        {
+            return Errno.EAGAIN;
+        }
+        if (_usageAS + growth > _options.Limits.AddressSpace || (vma.IsData && _dataAS + growth > _options.Limits.Data))
+        {
+            return Errno.ENOMEM;
+        }
+        return null;
+    }
+
+    // Linux 6.18's mremap_at: resize without a destination.
+    private (Addr Addr, Error? Error) MRemapAtLocked(IContext ctx, RemapRequest request)
+    {
+        ulong start = request.Start;
+        switch (request.Type)
+        {
+            case RemapType.NoResize:
+                return ((Addr)start, null);
+            case RemapType.Shrink:
+                Error? unmapError = UnmapForRemapLocked(ctx, start + request.NewLen, request.OldLen - request.NewLen);
+                return unmapError is null ? ((Addr)start, null) : (default, unmapError);
+        }
+        VmaSegment segment = _vmas.FindSegment(start);
+        if (segment.End - start == request.OldLen)
+        {
+            ulong oldEnd = segment.End;
+            ulong newEnd = start + request.NewLen;
+            if (newEnd > oldEnd && newEnd <= _layout.MaxAddress && _vmas.IsEmptyRange(Range(oldEnd, newEnd)))
+            {
+                return ExpandInPlaceLocked(ctx, segment, newEnd, start);
+            }
+        }
+        if (request.Opts.Move != MRemapMoveMode.MayMove)
         {
             return (default, Errno.ENOMEM);
         }
-        bool isFixed = opts.Move == MRemapMoveMode.MustMove;
+        (ulong newAddr, Error? findError) = FindAvailableLocked(0, request.NewLen, map32Bit: false);
+        if (findError is not null)
+        {
+            return (default, findError);
+        }
+        return MoveLocked(ctx, start, request.OldLen, newAddr, request.NewLen, dontUnmap: false);
+    }
+
+    // Linux 6.18's mremap_to: move to a fixed destination (unmapping it first) or, for
+    // MREMAP_DONTUNMAP without MREMAP_FIXED, to a free range near the hint.
+    private (Addr Addr, Error? Error) MRemapToLocked(IContext ctx, ref RemapRequest request)
+    {
+        bool isFixed = request.Opts.Move == MRemapMoveMode.MustMove;
+        ulong start = request.Start;
         if (isFixed)
         {
-            Error? unmapError = UnmapForRemapLocked(ctx, newAddr, newLen);
+            Error? unmapError = UnmapForRemapLocked(ctx, request.NewAddr, request.NewLen);
             if (unmapError is not null)
             {
                 return (default, unmapError);
             }
+            if (!_vmas.FindSegment(start).IsValid)
+            {
+                return (default, Errno.EFAULT);
+            }
         }
-        if (oldLen > newLen)
+        if (request.Type == RemapType.Shrink)
         {
-            Error? unmapError = UnmapForRemapLocked(ctx, start + newLen, oldLen - newLen);
+            Error? unmapError = UnmapForRemapLocked(ctx, start + request.NewLen, request.OldLen - request.NewLen);
             if (unmapError is not null)
             {
                 return (default, unmapError);
             }
-            oldLen = newLen;
+            request.OldLen = request.NewLen;
         }
-        (VmaSegment segment, Error? error) = VmaToResizeLocked(start, oldLen, newLen);
-        if (error is not null)
-        {
-            return (default, error);
-        }
-        if (opts.DontUnmap && _usageAS + oldLen > _options.Limits.AddressSpace)
+        if (request.Opts.DontUnmap && _usageAS + request.OldLen > _options.Limits.AddressSpace)
         {
             return (default, Errno.ENOMEM);
         }
-        _ = segment;
+        ulong newAddr = request.NewAddr;
         if (!isFixed)
         {
-            (newAddr, Error? findError) = FindAvailableLocked(newAddr, newLen, map32Bit: false);
+            (newAddr, Error? findError) = FindAvailableLocked(newAddr, request.NewLen, map32Bit: false);
             if (findError is not null)
             {
                 return (default, findError);
@@ -153,7 +212,59 @@ public sealed partial class MemoryManager
         {
             return (default, Errno.EPERM);
         }
-        return MoveLocked(ctx, start, oldLen, newAddr, newLen, opts.DontUnmap);
+        return MoveLocked(ctx, start, request.OldLen, newAddr, request.NewLen, request.Opts.DontUnmap);
+    }
+
+    /// <summary>
+    /// Linux 6.17+'s move of a whole range (MREMAP_FIXED without resizing): every vma in
+    /// [start, start + length) moves, keeping the gaps between them; the range must start inside a
+    /// vma, and shared memory (whose placement is its own) moves only alone.
+    /// </summary>
+    private (Addr Addr, Error? Error) RemapMoveLocked(IContext ctx, ulong start, ulong length, ulong newAddr, bool dontUnmap)
+    {
+        ulong end = start + length;
+        var pieces = new List<(ulong Start, ulong End, bool MultiAllowed)>();
+        var segment = _vmas.LowerBoundSegment(start);
+        while (segment.IsValid && segment.Start < end)
+        {
+            pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end), segment.Value.Mappable is not SharedAnonMappable));
+            segment = segment.NextSegment();
+        }
+        if (pieces.Count == 0 || pieces[0].Start > start)
+        {
+            return (default, Errno.EFAULT);
+        }
+        Addr result = default;
+        ulong target = newAddr;
+        ulong lastEnd = 0;
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            (ulong pieceStart, ulong pieceEnd, bool multiAllowed) = pieces[i];
+            ulong offset = i == 0 ? 0 : pieceStart - lastEnd;
+            lastEnd = pieceEnd;
+            if (!multiAllowed && (i > 0 || pieceEnd < end))
+            {
+                return (default, Errno.EFAULT);
+            }
+            ulong len = pieceEnd - pieceStart;
+            var request = new RemapRequest(pieceStart, len, len, target + offset, new MRemapOpts(MRemapMoveMode.MustMove, (Addr)(target + offset), dontUnmap), impliesNewAddr: true);
+            Error? error = CheckPrepVmaLocked(ref request);
+            if (error is not null)
+            {
+                return (default, error);
+            }
+            (Addr moved, Error? moveError) = MRemapToLocked(ctx, ref request);
+            if (moveError is not null)
+            {
+                return (default, moveError);
+            }
+            if (i == 0)
+            {
+                result = moved;
+            }
+            target = moved.Value + len;
+        }
+        return (result, null);
     }
 
     // munmap as mremap does it (the range is already page-aligned).
@@ -171,47 +282,8 @@ public sealed partial class MemoryManager
         return null;
     }
 
-    // Linux's vma_to_resize: the vma at `start` must hold the whole old range, and growth must fit
-    // the limits.
-    private (VmaSegment Segment, Error? Error) VmaToResizeLocked(ulong start, ulong oldLen, ulong newLen)
-    {
-        VmaSegment segment = _vmas.FindSegment(start);
-        if (!segment.IsValid)
-        {
-            return (default, Errno.EFAULT);
-        }
-        Vma vma = segment.Value;
-        if (oldLen == 0 && vma.Private)
-        {
-            return (default, Errno.EINVAL);
-        }
-        if (oldLen > segment.End - start)
-        {
-            return (default, Errno.EFAULT);
-        }
-        if (newLen == oldLen)
-        {
-            return (segment, null);
-        }
-        ulong offset = vma.MappableOffsetAt(segment.Start, start);
-        if (vma.Mappable is not null && offset + newLen < offset)
-        {
-            return (default, Errno.EINVAL);
-        }
-        ulong growth = newLen - oldLen;
-        if (vma.MLockMode != MLockMode.None && !_options.CanLockMemory && _lockedAS + growth > _options.Limits.MemLock)
-        {
-            return (default, Errno.EAGAIN);
-        }
-        if (_usageAS + growth > _options.Limits.AddressSpace || (vma.IsData && _dataAS + growth > _options.Limits.Data))
-        {
-            return (default, Errno.ENOMEM);
-        }
-        return (segment, null);
-    }
-
     // Grows the vma in `segment` up to `newEnd`, which is free.
-    private (Addr Addr, Error? Error) ExpandInPlaceLocked(IContext ctx, VmaSegment segment, ulong newEnd)
+    private (Addr Addr, Error? Error) ExpandInPlaceLocked(IContext ctx, VmaSegment segment, ulong newEnd, ulong oldAddr)
     {
         ulong vmaStart = segment.Start, oldEnd = segment.End;
         ulong start = vmaStart;
@@ -232,7 +304,7 @@ public sealed partial class MemoryManager
             PopulateLocked(oldEnd, newEnd, vma, precommit: false);
         }
         _ = start;
-        return ((Addr)vmaStart, null);
+        return ((Addr)oldAddr, null);
     }
 
     /// <summary>

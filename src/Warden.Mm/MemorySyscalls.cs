@@ -43,42 +43,16 @@ public static class MemorySyscalls
         }
         int type = flags & MAP_TYPE;
         bool isFixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
-        if (isFixed && (addr & Arch.PageMask) != 0)
-        {
-            return (0, Errno.EINVAL);
-        }
-        if (type == MAP_SHARED_VALIDATE && (flags & ~KnownMapFlags) != 0)
+        // Linux checks the mapping type only after choosing the address: a bad type reports
+        // ENOMEM/EEXIST/EINVAL from placement first.
+        bool badType = anonymous
+            ? type is not (MAP_SHARED or MAP_PRIVATE) || (type == MAP_SHARED && (flags & MAP_GROWSDOWN) != 0)
+            : type is not (MAP_SHARED or MAP_SHARED_VALIDATE or MAP_PRIVATE);
+        if (!anonymous && type == MAP_SHARED_VALIDATE && (flags & ~KnownMapFlags) != 0)
         {
             return (0, Errno.EOPNOTSUPP);
         }
-        bool isPrivate;
-        if (anonymous)
-        {
-            if (type == MAP_SHARED)
-            {
-                if ((flags & MAP_GROWSDOWN) != 0)
-                {
-                    return (0, Errno.EINVAL);
-                }
-                isPrivate = false;
-            }
-            else if (type == MAP_PRIVATE)
-            {
-                isPrivate = true;
-            }
-            else
-            {
-                return (0, Errno.EINVAL);
-            }
-        }
-        else
-        {
-            if (type is not (MAP_SHARED or MAP_SHARED_VALIDATE or MAP_PRIVATE))
-            {
-                return (0, Errno.EINVAL);
-            }
-            isPrivate = type == MAP_PRIVATE;
-        }
+        bool isPrivate = type == MAP_PRIVATE;
 
         AccessType perms = AccessType.FromProt(prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
         var opts = new MMapOpts
@@ -97,6 +71,10 @@ public static class MemorySyscalls
             PlatformEffect = (flags & MAP_POPULATE) != 0 && (flags & MAP_NONBLOCK) == 0 ? MMapPlatformEffect.Populate : MMapPlatformEffect.Default,
             NameMut = anonymous ? (isPrivate ? NameMut.Anon : NameMut.AnonShmem) : NameMut.Disallowed,
         };
+        if (badType)
+        {
+            return (0, mm.ProbeMMap(opts with { GrowsDown = false }) ?? Errno.EINVAL);
+        }
         if (!anonymous)
         {
             if (!file!.Readable)
@@ -117,7 +95,9 @@ public static class MemorySyscalls
                 return (0, configureError);
             }
         }
-        (Addr result, Error? error) = mm.MMap(ctx, opts);
+        VmaHints hints = ((flags & MAP_NORESERVE) != 0 ? VmaHints.NoReserve : VmaHints.None) |
+            ((flags & MAP_STACK) != 0 ? VmaHints.NoHugePage : VmaHints.None);
+        (Addr result, Error? error) = mm.MMap(ctx, opts, hints);
         return error is null ? (result.Value, null) : (0, error);
     }
 
@@ -133,11 +113,9 @@ public static class MemorySyscalls
     {
         ArgumentNullException.ThrowIfNull(mm);
         bool growsDown = (prot & PROT_GROWSDOWN) != 0;
-        if ((prot & PROT_GROWSUP) != 0 || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN)) != 0)
-        {
-            return Errno.EINVAL;
-        }
-        return mm.MProtect((Addr)addr, length, AccessType.FromProt(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)), growsDown);
+        bool growsUp = (prot & PROT_GROWSUP) != 0;
+        bool unknownBits = (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP)) != 0;
+        return mm.MProtect((Addr)addr, length, AccessType.FromProt(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)), growsDown, growsUp, unknownBits);
     }
 
     /// <summary>mremap(2) with MREMAP_MAYMOVE, MREMAP_FIXED and MREMAP_DONTUNMAP.</summary>
@@ -153,10 +131,6 @@ public static class MemorySyscalls
         bool isFixed = (flags & MREMAP_FIXED) != 0;
         bool dontUnmap = (flags & MREMAP_DONTUNMAP) != 0;
         if (isFixed && !mayMove)
-        {
-            return (0, Errno.EINVAL);
-        }
-        if (dontUnmap && (!mayMove || oldSize != newSize))
         {
             return (0, Errno.EINVAL);
         }

@@ -12,8 +12,18 @@ internal struct Vma
     /// <summary>What backs the range; <see langword="null"/> for private anonymous memory.</summary>
     public IMappable? Mappable;
 
-    /// <summary>The offset into <see cref="Mappable"/> of the vma's first byte (unused when anonymous).</summary>
+    /// <summary>
+    /// The offset into <see cref="Mappable"/> of the vma's first byte. For private anonymous memory it
+    /// is the address the memory was first mapped at (Linux's pgoff), which moves with it on mremap:
+    /// vmas merge only where offsets are contiguous, as on Linux.
+    /// </summary>
     public ulong Offset;
+
+    /// <summary>Flags that only affect merging (see <see cref="VmaHints"/>).</summary>
+    public VmaHints Hints;
+
+    /// <summary>Whether the vma is charged against overcommit (Linux's VM_ACCOUNT: private and once writable).</summary>
+    public bool Accounted;
 
     /// <summary>The permissions the program asked for (as <c>/proc/self/maps</c> shows them).</summary>
     public AccessType RealPerms;

@@ -9,8 +9,7 @@ internal readonly struct VmaOps : IRangeMapOps<AddrRange, Vma>
     public static bool TryMerge(AddrRange first, Vma firstValue, AddrRange second, Vma secondValue, out Vma merged)
     {
         merged = firstValue;
-        bool contiguous = firstValue.Mappable is null ||
-            firstValue.Offset + (second.Start.Value - first.Start.Value) == secondValue.Offset;
+        bool contiguous = firstValue.Offset + (second.Start.Value - first.Start.Value) == secondValue.Offset;
         return contiguous &&
             ReferenceEquals(firstValue.Mappable, secondValue.Mappable) &&
             ReferenceEquals(firstValue.Id, secondValue.Id) &&
@@ -18,6 +17,8 @@ internal readonly struct VmaOps : IRangeMapOps<AddrRange, Vma>
             firstValue.MaxPerms == secondValue.MaxPerms &&
             firstValue.Private == secondValue.Private &&
             firstValue.GrowsDown == secondValue.GrowsDown &&
+            firstValue.Accounted == secondValue.Accounted &&
+            firstValue.Hints == secondValue.Hints &&
             firstValue.IsStack == secondValue.IsStack &&
             firstValue.DontFork == secondValue.DontFork &&
             firstValue.WipeOnFork == secondValue.WipeOnFork &&
