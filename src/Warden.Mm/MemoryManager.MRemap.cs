@@ -218,16 +218,17 @@ public sealed partial class MemoryManager
     /// <summary>
     /// Linux 6.17+'s move of a whole range (MREMAP_FIXED without resizing): every vma in
     /// [start, start + length) moves, keeping the gaps between them; the range must start inside a
-    /// vma, and shared memory (whose placement is its own) moves only alone.
+    /// vma. (Linux refuses to move several vmas together only for userfaultfd and for files whose
+    /// placement is their own, neither of which Warden has.)
     /// </summary>
     private (Addr Addr, Error? Error) RemapMoveLocked(IContext ctx, ulong start, ulong length, ulong newAddr, bool dontUnmap)
     {
         ulong end = start + length;
-        var pieces = new List<(ulong Start, ulong End, bool MultiAllowed)>();
+        var pieces = new List<(ulong Start, ulong End)>();
         var segment = _vmas.LowerBoundSegment(start);
         while (segment.IsValid && segment.Start < end)
         {
-            pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end), segment.Value.Mappable is not SharedAnonMappable));
+            pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end)));
             segment = segment.NextSegment();
         }
         if (pieces.Count == 0 || pieces[0].Start > start)
@@ -239,13 +240,9 @@ public sealed partial class MemoryManager
         ulong lastEnd = 0;
         for (int i = 0; i < pieces.Count; i++)
         {
-            (ulong pieceStart, ulong pieceEnd, bool multiAllowed) = pieces[i];
+            (ulong pieceStart, ulong pieceEnd) = pieces[i];
             ulong offset = i == 0 ? 0 : pieceStart - lastEnd;
             lastEnd = pieceEnd;
-            if (!multiAllowed && (i > 0 || pieceEnd < end))
-            {
-                return (default, Errno.EFAULT);
-            }
             ulong len = pieceEnd - pieceStart;
             var request = new RemapRequest(pieceStart, len, len, target + offset, new MRemapOpts(MRemapMoveMode.MustMove, (Addr)(target + offset), dontUnmap), impliesNewAddr: true);
             Error? error = CheckPrepVmaLocked(ref request);

@@ -55,4 +55,11 @@ public interface IOracleTarget : IDisposable
 
     /// <summary>Drops a pending mapping outside the window (after the other target failed).</summary>
     void DiscardPending();
+
+    /// <summary>
+    /// Undoes a call the other side could not make for lack of room in its window: the pending
+    /// mapping outside the window goes (moved back to [<paramref name="backTo"/>, +<paramref name="backLen"/>)
+    /// when it came from there, i.e. a moving mremap; unmapped when <paramref name="backLen"/> is 0).
+    /// </summary>
+    void UndoPending(ulong backTo, ulong backLen);
 }

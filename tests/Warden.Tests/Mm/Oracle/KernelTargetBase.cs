@@ -212,6 +212,23 @@ public abstract class KernelTargetBase : IOracleTarget
         _pending = null;
     }
 
+    public void UndoPending(ulong backTo, ulong backLen)
+    {
+        if (backLen == 0 || _pending is not (ulong addr, ulong len))
+        {
+            DiscardPending();
+            return;
+        }
+        RequireSafe(InOpArea(backTo, backLen), $"move back to 0x{backTo:x}+0x{backLen:x}");
+        _pending = null;
+        (long result, int errno) = SysMremap(addr, len, backLen, LinuxMman.MREMAP_MAYMOVE | LinuxMman.MREMAP_FIXED, backTo);
+        if (errno != 0 || (ulong)result != backTo)
+        {
+            SysMunmap(addr, len);
+            throw new InvalidOperationException($"{Name}: moving 0x{addr:x}+0x{len:x} back to 0x{backTo:x} failed (errno {errno}).");
+        }
+    }
+
     public void DiscardPending()
     {
         if (_pending is (ulong addr, ulong len))

@@ -109,6 +109,11 @@ public sealed class WardenTarget : IOracleTarget
     public void Relocate(ulong from, ulong len, ulong to) =>
         throw new InvalidOperationException("Warden places its mappings inside its window; there is nothing to relocate.");
 
+    public void UndoPending(ulong backTo, ulong backLen)
+    {
+        // Nothing is ever placed outside the window.
+    }
+
     public void DiscardPending()
     {
         // Nothing is ever placed outside the window.
