@@ -314,7 +314,9 @@ public sealed partial class MemoryManager
         VmaSegment segment = _vmas.FindSegment(start);
         Vma vma = segment.Value;
         Vma moved = vma;
-        moved.Offset = vma.MappableOffsetAt(segment.Start, start);
+        // Linux gives never-written anonymous memory the offset of its new place, so that it can merge there.
+        moved.Offset = vma.IsPrivateAnonymous && vma.AnonVma is null ? newAddr : vma.MappableOffsetAt(segment.Start, start);
+        bool oldIsWholeVma = segment.Start == start && segment.End == start + oldLen;
         AddrRange newRange = Range(newAddr, newAddr + newLen);
         if (moved.Mappable is not null)
         {
@@ -342,10 +344,18 @@ public sealed partial class MemoryManager
             {
                 UnmapLocked(ctx, start, start + oldLen);
             }
-            else if (vma.MLockMode != MLockMode.None)
+            else
             {
-                // Linux leaves the old range unlocked after MREMAP_DONTUNMAP.
-                SetMLockModeLocked(start, start + oldLen, MLockMode.None);
+                if (vma.MLockMode != MLockMode.None)
+                {
+                    // Linux leaves the old range unlocked after MREMAP_DONTUNMAP.
+                    SetMLockModeLocked(start, start + oldLen, MLockMode.None);
+                }
+                if (oldIsWholeVma)
+                {
+                    // ... and, when the whole vma moved, forgets its anonymous memory's identity.
+                    SetVmasLocked(start, start + oldLen, v => v.AnonVma is null, (ref Vma v) => v.AnonVma = null);
+                }
             }
         }
         if (moved.MLockMode == MLockMode.Eager && newLen > oldLen)

@@ -3,6 +3,7 @@ using Warden.HostArch;
 using Warden.MemMap;
 using Warden.Platform;
 using Warden.SafeMem;
+using VmaMapSegment = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Vma, Warden.Mm.VmaOps>.Segment;
 using PmaMapSegment = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Pma, Warden.Mm.PmaOps>.Segment;
 
 namespace Warden.Mm;
@@ -64,6 +65,10 @@ public sealed partial class MemoryManager
             {
                 return (addr, Errno.EFAULT);
             }
+            if (at.Write && vma.Private && vma.AnonVma is null)
+            {
+                vma.AnonVma = EnsureAnonVma(vseg);
+            }
             ulong vmaEnd = Math.Min(vseg.End, end);
             (ulong done, Error? error) = FaultInVmaLocked(vseg.Range, vma, addr, vmaEnd, at);
             if (error is not null)
@@ -75,6 +80,38 @@ public sealed partial class MemoryManager
         }
         return (end, null);
     }
+
+    // Gives the vma in `segment` an anonymous-memory identity on its first write fault: a
+    // neighbour's when it is adjacent and compatible (contiguous offsets, equal flags but for
+    // permissions), else a new one. Mapping lock held for reading at least; racing faults agree
+    // through the compare-exchange.
+    private static AnonVma EnsureAnonVma(VmaMapSegment segment)
+    {
+        ref Vma vma = ref segment.Value;
+        AnonVma? candidate = null;
+        var prev = segment.PrevSegment();
+        if (prev.IsValid && prev.End == segment.Start && prev.Value.AnonVma is not null &&
+            AnonCompatible(prev.Value, prev.Start, vma, segment.Start))
+        {
+            candidate = prev.Value.AnonVma;
+        }
+        var next = segment.NextSegment();
+        if (candidate is null && next.IsValid && next.Start == segment.End && next.Value.AnonVma is not null &&
+            AnonCompatible(vma, segment.Start, next.Value, next.Start))
+        {
+            candidate = next.Value.AnonVma;
+        }
+        candidate ??= new AnonVma();
+        return Interlocked.CompareExchange(ref vma.AnonVma, candidate, null) ?? candidate;
+    }
+
+    // Linux's anon_vma_compatible: adjacent, contiguous offsets, same backing and flags apart from access permissions.
+    private static bool AnonCompatible(in Vma first, ulong firstStart, in Vma second, ulong secondStart) =>
+        ReferenceEquals(first.Mappable, second.Mappable) &&
+        first.Offset + (secondStart - firstStart) == second.Offset &&
+        first.Private == second.Private && first.GrowsDown == second.GrowsDown && first.DontFork == second.DontFork &&
+        first.WipeOnFork == second.WipeOnFork && first.MLockMode == second.MLockMode && first.Hints == second.Hints &&
+        first.Accounted == second.Accounted && first.MaxPerms == second.MaxPerms;
 
     // FaultInLocked's work within one vma, over [start, end) which lies inside vmaRange.
     private (ulong End, Error? Error) FaultInVmaLocked(AddrRange vmaRange, in Vma vma, ulong start, ulong end, AccessType at)

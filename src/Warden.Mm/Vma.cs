@@ -19,6 +19,9 @@ internal struct Vma
     /// </summary>
     public ulong Offset;
 
+    /// <summary>The anonymous-memory identity, set by the first write fault (null until then).</summary>
+    public AnonVma? AnonVma;
+
     /// <summary>Flags that only affect merging (see <see cref="VmaHints"/>).</summary>
     public VmaHints Hints;
 

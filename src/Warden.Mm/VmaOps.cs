@@ -9,8 +9,11 @@ internal readonly struct VmaOps : IRangeMapOps<AddrRange, Vma>
     public static bool TryMerge(AddrRange first, Vma firstValue, AddrRange second, Vma secondValue, out Vma merged)
     {
         merged = firstValue;
+        merged.AnonVma ??= secondValue.AnonVma;
+        bool anonCompatible = firstValue.AnonVma is null || secondValue.AnonVma is null ||
+            ReferenceEquals(firstValue.AnonVma, secondValue.AnonVma);
         bool contiguous = firstValue.Offset + (second.Start.Value - first.Start.Value) == secondValue.Offset;
-        return contiguous &&
+        return contiguous && anonCompatible &&
             ReferenceEquals(firstValue.Mappable, secondValue.Mappable) &&
             ReferenceEquals(firstValue.Id, secondValue.Id) &&
             firstValue.RealPerms == secondValue.RealPerms &&

@@ -92,6 +92,17 @@ public sealed class OracleRunner
     {
         switch (op)
         {
+            case OracleOp.Mmap m when m.PlacedByPolicy && _subject.PlacesInWindow && !_reference.PlacesInWindow:
+            {
+                // Let Warden choose first and hand its choice to the kernel as the hint: the kernel
+                // takes a free hint as is, so the mapping is made where it goes natively (a mapping
+                // moved there afterwards would keep the offset of where the kernel first put it, and
+                // then not merge with its neighbours as a native one would).
+                var b = _subject.Mmap(To(_subject, m.Addr), m.Len, m.Prot, m.Flags);
+                ulong hint = b.Errno == 0 ? To(_reference, From(_subject, (ulong)b.Result)) : To(_reference, m.Addr);
+                var a = _reference.Mmap(hint, m.Len, m.Prot, m.Flags);
+                return Placement(a, b, Arch.PageRoundDown(m.Addr), KernelTargetBase.AlignedLength(m.Len) ?? 0, 0, 0);
+            }
             case OracleOp.Mmap m:
             {
                 var a = _reference.Mmap(To(_reference, m.Addr), m.Len, m.Prot, m.Flags);
