@@ -141,7 +141,7 @@ public sealed partial class MemoryManager
             (ulong hugeEnd, bool ok) = Arch.HugePageRoundUp(gapEnd);
             ulong optEnd = Math.Min(Math.Min(vmaRange.End.Value, gap.End), ok ? hugeEnd : ulong.MaxValue);
             (ulong done, Error? err) = vma.IsPrivateAnonymous
-                ? AllocateAnonymousLocked(vma, optStart, optEnd)
+                ? AllocateAnonymousLocked(vma, optStart, optEnd, at)
                 : TranslateLocked(vmaRange, vma, addr, gapEnd, optStart, optEnd, at);
             if (err is not null && done < gapEnd)
             {
@@ -152,8 +152,11 @@ public sealed partial class MemoryManager
         return (end, null);
     }
 
-    // Backs [start, end) of a private anonymous vma with fresh zeroed memory.
-    private (ulong End, Error? Error) AllocateAnonymousLocked(in Vma vma, ulong start, ulong end)
+    // Backs [start, end) of a private anonymous vma with fresh zeroed memory. Memory made by a read
+    // is read-only until first written (as Linux maps its zero page), so the first write still goes
+    // through a fault: the page is then taken over without copying, and the vma's anonymous identity
+    // is set as Linux's first write fault sets it.
+    private (ulong End, Error? Error) AllocateAnonymousLocked(in Vma vma, ulong start, ulong end, AccessType at)
     {
         (FileRange fr, Error? error) = _memory.Allocate(end - start, MemoryKind.Anonymous);
         if (error is not null)
@@ -166,6 +169,7 @@ public sealed partial class MemoryManager
             Offset = fr.Start,
             EffectivePerms = vma.EffectivePerms,
             MaxPerms = vma.MaxPerms.Effective(),
+            NeedCOW = !at.Write,
             Private = true,
         });
         AddRSS(end - start);
