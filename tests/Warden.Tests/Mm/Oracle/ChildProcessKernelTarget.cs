@@ -38,6 +38,25 @@ public sealed class ChildProcessKernelTarget : KernelTargetBase
     /// <summary>The child's program break when it started serving (after its C library's start-up).</summary>
     public ulong InitialBrk { get; }
 
+    /// <summary>
+    /// Where the child's heap vma starts (its C library's data lies between here and
+    /// <see cref="InitialBrk"/>), or <see cref="InitialBrk"/> if it has none.
+    /// </summary>
+    public ulong HeapStart
+    {
+        get
+        {
+            foreach (string line in MapsText().Split('\n'))
+            {
+                if (line.EndsWith("[heap]", StringComparison.Ordinal))
+                {
+                    return Convert.ToUInt64(line[..line.IndexOf('-', StringComparison.Ordinal)], 16);
+                }
+            }
+            return InitialBrk;
+        }
+    }
+
     /// <summary>Starts a child and reserves <paramref name="window"/> in it, with a brk region above its initial break if <paramref name="withBrk"/>.</summary>
     public static ChildProcessKernelTarget Start(OracleWindow window, bool withBrk = true)
     {

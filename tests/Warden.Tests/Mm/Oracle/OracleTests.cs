@@ -48,7 +48,7 @@ public class OracleTests
     public static string? RunBrk(int seed, int opCount = OracleCollection.OpsPerSeed)
     {
         using var kernel = ChildProcessKernelTarget.Start(OracleWindow.Default);
-        using var warden = new WardenTarget(kernel.Window, kernel.InitialBrk);
+        using var warden = new WardenTarget(kernel.Window, kernel.InitialBrk, kernel.HeapStart);
         return OracleRunner.Run(seed, opCount, kernel, warden, kernel.InitialBrk);
     }
 }

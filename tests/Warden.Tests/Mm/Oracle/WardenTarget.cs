@@ -33,7 +33,11 @@ public sealed class WardenTarget : IOracleTarget
 
     /// <param name="window">The window (the kernel target's, for a brk run).</param>
     /// <param name="initialBrk">The kernel's initial break for a brk run; 0 otherwise.</param>
-    public WardenTarget(OracleWindow window, ulong initialBrk = 0)
+    /// <param name="heapStart">
+    /// Where the kernel child's heap vma starts: Warden maps and writes [heapStart, initialBrk) as the
+    /// child's C library did, so that brk's vma merges with it as the child's does. 0 for none.
+    /// </param>
+    public WardenTarget(OracleWindow window, ulong initialBrk = 0, ulong heapStart = 0)
     {
         Window = window;
         (MemoryFile? memory, Error? error) = MemoryFile.Create();
@@ -53,6 +57,17 @@ public sealed class WardenTarget : IOracleTarget
         }
         if (initialBrk != 0)
         {
+            ulong heapEnd = Arch.PageRoundUp(initialBrk).Rounded;
+            if (heapStart != 0 && heapStart < heapEnd)
+            {
+                int flags = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_FIXED;
+                (ulong result, Error? e) = MemorySyscalls.Mmap(s_ctx, _mm, heapStart, heapEnd - heapStart, LinuxMman.PROT_READ | LinuxMman.PROT_WRITE, flags);
+                if (e is not null || result != heapStart)
+                {
+                    throw new InvalidOperationException($"warden: could not map the C library's heap at 0x{heapStart:x}: {e}");
+                }
+                _mm.CopyOut(s_ctx, new Addr(heapStart), [1], default);
+            }
             _mm.BrkSetup(s_ctx, new Addr(initialBrk));
         }
     }
