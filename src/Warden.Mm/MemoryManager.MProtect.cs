@@ -98,6 +98,14 @@ public sealed partial class MemoryManager
                     error = Errno.ENOMEM;
                     break;
                 }
+                Vma current = segment.Value;
+                if (!current.IsData && (current with { RealPerms = perms }).IsData &&
+                    _dataAS + (pieceEnd - pieceStart) > _options.Limits.Data)
+                {
+                    // Becoming data must fit RLIMIT_DATA (Linux's may_expand_vm).
+                    error = Errno.ENOMEM;
+                    break;
+                }
                 reached = segment.End;
                 if (segment.Value.RealPerms == perms)
                 {
@@ -109,8 +117,16 @@ public sealed partial class MemoryManager
                 bool wasData = vma.IsData;
                 AccessType oldEffective = vma.EffectivePerms;
                 vma.RealPerms = perms;
-                // Linux charges a private mapping the first time it becomes writable, for good.
-                vma.Accounted |= vma.Private && perms.Write && (vma.Hints & VmaHints.NoReserve) == 0;
+                // Linux charges a private mapping when it becomes writable, and uncharges it when
+                // it stops being writable only if it is anonymous and was never written.
+                if (perms.Write)
+                {
+                    vma.Accounted |= vma.Private && (vma.Hints & VmaHints.NoReserve) == 0;
+                }
+                else if (vma.IsPrivateAnonymous && vma.AnonVma is null)
+                {
+                    vma.Accounted = false;
+                }
                 if (wasData != vma.IsData)
                 {
                     ulong len = segment.Length;
