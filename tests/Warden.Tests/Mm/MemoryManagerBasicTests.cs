@@ -183,4 +183,18 @@ public class MemoryManagerBasicTests
         Assert.Equal((5u, (Error?)null), f.Mm.LoadUint32(f.Ctx, (Addr)a, default));
         Assert.Throws<ArgumentException>(() => f.Mm.LoadUint32(f.Ctx, (Addr)(a + 1), default));
     }
+
+    [Fact]
+    public void ACopyThatFaultsPartWayKeepsItsPlaceInTheBuffer()
+    {
+        using var f = new MmFixture();
+        ulong a = f.Map(4 * Page, addr: 0x4000_0000, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+        f.Map(4 * Page, addr: 0x4000_0000 + 4 * Page, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE);
+        f.Write(a, Enumerable.Repeat((byte)1, (int)(4 * Page)).ToArray());
+        // The first vma has memory, the second (a separate vma) has none yet: the copy goes through
+        // the fast path for the first half and faults the second in.
+        byte[] data = Enumerable.Range(0, (int)(8 * Page)).Select(i => (byte)(i % 253)).ToArray();
+        f.Write(a, data);
+        Assert.Equal(data, f.Read(a, data.Length));
+    }
 }

@@ -10,6 +10,39 @@ namespace Warden.Tests.Mm.Oracle;
 [Collection(OracleCollection.Name)]
 public class RegressionCases
 {
+    // A copy that faulted pages in part-way resumed at the start of the caller's buffer: reads of
+    // several pages (some faulted, some not) returned wrong bytes.
+    [Fact]
+    public void Seed24_CopyThatFaultsMidwayKeepsItsOffset() => AssertAgrees(24);
+
+    // A mapping placed by policy next to another merged in Warden only: the kernel's had been moved
+    // there by the harness and kept the offset of its first place (now the kernel maps at Warden's hint).
+    [Fact]
+    public void Seed19_PlacedMappingMergesWithItsNeighbour() => AssertAgrees(19);
+
+    // MREMAP_DONTUNMAP of a never-written vma: Linux gives the moved vma the offset of its new place,
+    // so it merges with its neighbour there.
+    [Fact]
+    public void Seed20_UnwrittenAnonymousMemoryTakesItsNewOffset() => AssertAgrees(20);
+
+    // A vma first read (zero page on Linux) and then written through an existing pma had no anon_vma
+    // in Warden, so it took its new place's offset when moved and merged where Linux's did not.
+    [Fact]
+    public void Seed90_WriteAfterReadGivesTheVmaItsAnonVma() => AssertAgrees(90);
+
+    // mprotect of never-written anonymous memory to read-only drops VM_ACCOUNT on Linux 6.x; Warden
+    // kept it and so did not merge it with an equal neighbour.
+    [Fact]
+    public void Seed76_ReadOnlyUnwrittenMemoryIsUncharged() => AssertAgrees(76);
+
+    // mmap with an invalid type and a huge length: Linux ENOMEM (longer than TASK_SIZE), Warden EINVAL.
+    [Fact]
+    public void Seed75_BadTypeWithAHugeLength() => AssertAgrees(75);
+
+    // MAP_SHARED|MAP_GROWSDOWN placed by policy in a full window: Linux EINVAL, Warden ENOMEM.
+    [Fact]
+    public void Seed383_SharedGrowsDownIsInvalidWhateverTheRoom() => AssertAgrees(383);
+
     // mremap(MAYMOVE|FIXED) to a range overlapping the old one: Linux EINVAL, Warden EFAULT.
     [Fact]
     public void Seed1_MremapFixedOntoItsOwnRange() => AssertAgrees(1);

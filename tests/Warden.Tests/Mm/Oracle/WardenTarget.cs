@@ -69,6 +69,20 @@ public sealed class WardenTarget : IOracleTarget
                 _mm.CopyOut(s_ctx, new Addr(heapStart), [1], default);
             }
             _mm.BrkSetup(s_ctx, new Addr(initialBrk));
+
+            // The kernel child places mappings in its whole address space and the harness moves
+            // them into the window; Warden must choose inside the window too, so the rest of its
+            // address space below the window (but the brk region and a gap above it) is reserved.
+            int reserve = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_NORESERVE | LinuxMman.MAP_FIXED;
+            ulong lowEnd = heapStart != 0 ? heapStart : heapEnd;
+            ulong highStart = window.BrkEnd + (1UL << 20);
+            foreach ((ulong from, ulong to) in (ReadOnlySpan<(ulong, ulong)>)[(MinUserAddress, lowEnd), (highStart, window.Start)])
+            {
+                if (from < to)
+                {
+                    MemorySyscalls.Mmap(s_ctx, _mm, from, to - from, LinuxMman.PROT_NONE, reserve);
+                }
+            }
         }
     }
 
