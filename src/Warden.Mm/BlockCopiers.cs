@@ -11,6 +11,13 @@ internal readonly ref struct CopyOutCopier(ReadOnlySpan<byte> source) : IBlockCo
     public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
     {
         ReadOnlySpan<byte> src = _source[(int)done..];
+        if (blocks.NumBlocks == 1)
+        {
+            Block block = blocks.Head;
+            int length = Math.Min(block.Length, src.Length);
+            src[..length].CopyTo(block.AsSpan(length));
+            return ((ulong)length, null);
+        }
         int copied = 0;
         foreach (Block block in blocks)
         {
@@ -30,6 +37,13 @@ internal readonly ref struct CopyInCopier(Span<byte> destination) : IBlockCopier
     public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
     {
         Span<byte> dst = _destination[(int)done..];
+        if (blocks.NumBlocks == 1)
+        {
+            Block block = blocks.Head;
+            int length = Math.Min(block.Length, dst.Length);
+            block.AsSpan(length).CopyTo(dst);
+            return ((ulong)length, null);
+        }
         int copied = 0;
         foreach (Block block in blocks)
         {

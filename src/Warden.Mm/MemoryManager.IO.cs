@@ -275,6 +275,10 @@ public sealed partial class MemoryManager
             {
                 return (addr - start, true, error);
             }
+            if (addr >= end)
+            {
+                break;
+            }
             segment = segment.NextSegment();
         }
         return (addr - start, false, null);

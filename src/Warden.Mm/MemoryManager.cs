@@ -36,7 +36,7 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
     private readonly Random? _random;
 
     private readonly ReaderWriterLockSlim _mappingLock = new(LockRecursionPolicy.NoRecursion);
-    private readonly ReaderWriterLockSlim _activeLock = new(LockRecursionPolicy.NoRecursion);
+    private readonly ActiveLock _activeLock = new();
 
     // Guarded by the mapping lock.
     private readonly VmaMap _vmas = new();
