@@ -22,6 +22,10 @@ public sealed partial class MemoryManager
     // MMap with the Linux flags that only keep vmas apart (MAP_NORESERVE, MAP_STACK).
     internal (Addr Addr, Error? Error) MMap(IContext ctx, MMapOpts opts, VmaHints hints)
     {
+        if (opts.Force && !(opts.Fixed && opts.Unmap))
+        {
+            throw new ArgumentException("MMapOpts.Force requires Fixed and Unmap.", nameof(opts));
+        }
         if (opts.Length == 0)
         {
             return (default, Errno.EINVAL);
@@ -114,7 +118,12 @@ public sealed partial class MemoryManager
             bool populate = opts.PlatformEffect != MMapPlatformEffect.Default || vma.MLockMode == MLockMode.Eager;
             if (populate)
             {
-                PopulateLocked(addr, addr + length, vma, opts.PlatformEffect == MMapPlatformEffect.Commit);
+                Error? populateError = PopulateLocked(addr, addr + length, vma, opts.PlatformEffect == MMapPlatformEffect.Commit);
+                if (populateError is not null && opts.RequirePlatformEffect && opts.PlatformEffect != MMapPlatformEffect.Default)
+                {
+                    UnmapLocked(ctx, addr, addr + length);
+                    return (default, populateError);
+                }
             }
         }
         finally
@@ -161,6 +170,11 @@ public sealed partial class MemoryManager
         if (opts.Fixed)
         {
             addr = opts.Addr.Value;
+            if (opts.Force)
+            {
+                // Special mappings (e.g. a vDSO) may lie outside the layout; only overflow is refused.
+                return !Arch.IsPageAligned(addr) ? (0, Errno.EINVAL) : addr + length < addr ? (0, Errno.ENOMEM) : (addr, null);
+            }
             if (addr > _layout.MaxAddress || length > _layout.MaxAddress - addr)
             {
                 return (0, Errno.ENOMEM);
@@ -225,12 +239,13 @@ public sealed partial class MemoryManager
     }
 
     // Faults in [start, end) of a vma (MAP_POPULATE, MAP_LOCKED, mlock) and maps it into the platform
-    // address space. Failures are ignored, as Linux's populate ignores them. Mapping lock held.
-    private void PopulateLocked(ulong start, ulong end, in Vma vma, bool precommit)
+    // address space. Returns the first failure; callers ignore it, as Linux's populate does, unless
+    // RequirePlatformEffect asks otherwise. Mapping lock held.
+    private Error? PopulateLocked(ulong start, ulong end, in Vma vma, bool precommit)
     {
         if (!vma.RealPerms.Any)
         {
-            return;
+            return null;
         }
         // Linux populates a private writable mapping with write faults (breaking copy-on-write) and
         // any other mapping with read faults.
@@ -238,7 +253,7 @@ public sealed partial class MemoryManager
         _activeLock.EnterWriteLock();
         try
         {
-            (ulong doneEnd, _) = FaultInLocked(start, end, at, ignorePermissions: false);
+            (ulong doneEnd, Error? error) = FaultInLocked(start, end, at, ignorePermissions: false);
             if (_addressSpace is not null)
             {
                 var segment = _pmas.LowerBoundSegment(start);
@@ -248,11 +263,12 @@ public sealed partial class MemoryManager
                     Pma pma = segment.Value;
                     if (pma.PlatformPerms.Any)
                     {
-                        _addressSpace.MapFile((Addr)s, pma.File, pma.FileRangeOf(segment.Start, Range(s, e)), pma.PlatformPerms, precommit);
+                        error ??= _addressSpace.MapFile((Addr)s, pma.File, pma.FileRangeOf(segment.Start, Range(s, e)), pma.PlatformPerms, precommit);
                     }
                     segment = segment.NextSegment();
                 }
             }
+            return error;
         }
         finally
         {

@@ -127,4 +127,33 @@ public class LayoutAndAccountingTests
         MemoryManager.Unpin(ranges);
         Assert.Equal(0UL, f.Usage());
     }
+
+    [Fact]
+    public void ForceMapsOutsideTheLayoutAndNeedsFixedAndUnmap()
+    {
+        var layout = new MmapLayout { MinAddress = 0x100000, MaxAddress = 0x10000000, TopDownBase = 0x10000000, BottomUpBase = 0x100000 };
+        using var f = new MmFixture(new MemoryManagerOptions { Layout = layout });
+        var opts = new Warden.MemMap.MMapOpts
+        {
+            Length = Page, Addr = (Addr)0x20000000, Fixed = true, Unmap = true, Force = true,
+            Perms = AccessType.ReadOnly, MaxPerms = AccessType.AnyAccess, Private = true, Name = "vdso",
+        };
+        (Addr addr, Error? error) = f.Mm.MMap(f.Ctx, opts);
+        Assert.Null(error);
+        Assert.Equal(0x20000000UL, addr.Value);
+        Assert.Contains("[anon:vdso]", f.Mm.MapsText(f.Ctx));
+        Assert.Same(Errno.ENOMEM, f.Mm.MMap(f.Ctx, opts with { Force = false }).Error);
+        Assert.Throws<ArgumentException>(() => f.Mm.MMap(f.Ctx, opts with { Unmap = false }));
+    }
+
+    [Fact]
+    public void PopulateMapsTheWholeRangeIntoTheActiveAddressSpace()
+    {
+        using var f = new MmFixture();
+        Assert.Null(f.Mm.Activate(f.Ctx).Error);
+        var space = (Warden.Platforms.SoftMmu.SoftMmuAddressSpace)f.Mm.AddressSpace!;
+        f.Map(8 * Page, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE);
+        Assert.Equal(8 * Page, space.MappedBytes);
+        Assert.Equal(8 * Page, f.Mm.ResidentSetSize);
+    }
 }
