@@ -97,6 +97,7 @@ public sealed partial class MemoryManager
                 MLockMode = opts.MLockMode != MLockMode.None ? opts.MLockMode : _defaultMLockMode,
                 Id = opts.MappingIdentity,
                 Name = opts.Name,
+                NameMut = opts.NameMut,
             };
             if (opts.Fixed && opts.Unmap)
             {

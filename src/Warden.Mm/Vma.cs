@@ -55,6 +55,9 @@ internal struct Vma
     /// <summary>The identity shown in <c>/proc/self/maps</c>; holds a reference while the vma exists.</summary>
     public IMappingIdentity? Id;
 
+    /// <summary>Whether <see cref="MemoryManager.SetName"/> may rename the vma (anonymous memory only).</summary>
+    public NameMut NameMut;
+
     /// <summary>The name an anonymous mapping was given (shown as <c>[anon:name]</c>), or <see langword="null"/>.</summary>
     public string? Name;
 

@@ -26,6 +26,7 @@ internal readonly struct VmaOps : IRangeMapOps<AddrRange, Vma>
             firstValue.DontFork == secondValue.DontFork &&
             firstValue.WipeOnFork == secondValue.WipeOnFork &&
             firstValue.MLockMode == secondValue.MLockMode &&
+            firstValue.NameMut == secondValue.NameMut &&
             string.Equals(firstValue.Name, secondValue.Name, StringComparison.Ordinal);
     }
 

@@ -156,4 +156,23 @@ public class LayoutAndAccountingTests
         Assert.Equal(8 * Page, space.MappedBytes);
         Assert.Equal(8 * Page, f.Mm.ResidentSetSize);
     }
+
+    [Fact]
+    public void AnonymousMemoryCanBeNamedForMaps()
+    {
+        using var f = new MmFixture();
+        ulong a = f.Map(4 * Page, addr: 0x3000_0000, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+        ulong s = f.Map(Page, addr: 0x3100_0000, flags: MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED);
+        Assert.Null(f.Mm.SetName((Addr)(a + Page), 2 * Page, "heap arena"));
+        Assert.Null(f.Mm.SetName((Addr)s, Page, "ring"));
+        string[] lines = f.Mm.MapsText(f.Ctx).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.EndsWith("[anon:heap arena]", lines[1]);
+        Assert.StartsWith("30001000-30003000 rw-p", lines[1]);
+        Assert.EndsWith("[anon_shmem:ring]", lines[3]);
+        Assert.Same(Errno.EINVAL, f.Mm.SetName((Addr)a, Page, "bad$name"));
+        Assert.Same(Errno.ENOMEM, f.Mm.SetName((Addr)(a + 3 * Page), 2 * Page, "x"));
+        Assert.Null(f.Mm.SetName((Addr)(a + Page), 2 * Page, null));
+        Assert.Equal(3, f.Mm.MapsText(f.Ctx).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
 }

@@ -1,0 +1,72 @@
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.MemMap;
+
+namespace Warden.Mm;
+
+public sealed partial class MemoryManager
+{
+    // Linux's ANON_VMA_NAME_MAX_LEN, counting the terminating NUL.
+    private const int MaxVmaNameLength = 80;
+
+    /// <summary>
+    /// Names the anonymous memory in [addr, addr + length) (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME)),
+    /// shown as <c>[anon:name]</c> (or <c>[anon_shmem:name]</c>) in <c>/proc/[pid]/maps</c>; a
+    /// <see langword="null"/> name removes it.
+    /// </summary>
+    /// <remarks>
+    /// EINVAL for an unaligned address, a name longer than 79 characters or holding a non-printable
+    /// character or one of <c>\`$[]</c>, or a vma whose <see cref="NameMut"/> forbids renaming (file
+    /// mappings); ENOMEM when part of the range is unmapped (the mapped parts are still named).
+    /// </remarks>
+    public Error? SetName(Addr addr, ulong length, string? name)
+    {
+        if (!addr.IsPageAligned)
+        {
+            return Errno.EINVAL;
+        }
+        if (name is not null && (name.Length >= MaxVmaNameLength || name.Any(c => c < ' ' || c > '~' || c is '\\' or '`' or '$' or '[' or ']')))
+        {
+            return Errno.EINVAL;
+        }
+        (ulong rounded, bool ok) = Arch.PageRoundUp(length);
+        ulong start = addr.Value;
+        ulong end = start + rounded;
+        if (!ok || end < start)
+        {
+            return Errno.EINVAL;
+        }
+        if (start == end)
+        {
+            return null;
+        }
+        _mappingLock.EnterWriteLock();
+        try
+        {
+            ThrowIfDisposed();
+            var pieces = new List<(ulong Start, ulong End, NameMut Mut)>();
+            var segment = _vmas.LowerBoundSegment(start);
+            while (segment.IsValid && segment.Start < end)
+            {
+                pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end), segment.Value.NameMut));
+                segment = segment.NextSegment();
+            }
+            bool hole = pieces.Count == 0 || pieces[0].Start > start || pieces[^1].End < end;
+            for (int i = 0; i < pieces.Count; i++)
+            {
+                (ulong s, ulong e, NameMut mut) = pieces[i];
+                hole |= i > 0 && pieces[i - 1].End < s;
+                if (mut == NameMut.Disallowed)
+                {
+                    return Errno.EINVAL;
+                }
+                SetVmasLocked(s, e, v => string.Equals(v.Name, name, StringComparison.Ordinal), (ref Vma v) => v.Name = name);
+            }
+            return hole ? Errno.ENOMEM : null;
+        }
+        finally
+        {
+            _mappingLock.ExitWriteLock();
+        }
+    }
+}
