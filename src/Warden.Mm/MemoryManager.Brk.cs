@@ -110,6 +110,7 @@ public sealed partial class MemoryManager
             {
                 Offset = oldEnd,
                 Accounted = true,
+                NameMut = MemMap.NameMut.Anon,
                 RealPerms = AccessType.ReadWrite,
                 MaxPerms = AccessType.AnyAccess,
                 Private = true,

@@ -44,6 +44,7 @@ public sealed partial class MemoryManager
             Private = true,
             GrowsDown = true,
             Stack = true,
+            NameMut = NameMut.Anon,
         });
         if (error is not null)
         {
