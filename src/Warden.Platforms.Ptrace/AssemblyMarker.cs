@@ -1,4 +1,0 @@
-namespace Warden.Platforms.Ptrace;
-
-// Placeholder so the project builds before its first type lands; removed with the first real file.
-internal static class AssemblyMarker;

@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Runtime.Versioning;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.Platform;
+
+namespace Warden.Platforms.Ptrace;
+
+/// <summary>
+/// Runs unmodified x86-64 Linux code in host processes whose every mapping Warden made, as gVisor's
+/// ptrace platform does: one stub process per address space, system calls stopped before they run
+/// (<c>PTRACE_SYSEMU</c>), faults reported as signals with the access decoded from the instruction.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The stub is a program Warden generates (<see cref="StubImage"/>): it empties its address space
+/// down to one page at the top of the user range, puts itself under a seccomp filter, and waits for
+/// its tracer. Application memory is mapped into it from <see cref="Memory"/> (or any other
+/// <see cref="MemMap.IFile"/>) with <c>mmap</c> calls made in the stub.
+/// </para>
+/// <para>
+/// <b>Threads.</b> Linux takes ptrace requests for a thread only from the thread that attached it,
+/// so every stub thread has exactly one tracer. A stub's first thread is traced by an operations
+/// thread of its own, which starts it, makes the <c>mmap</c>/<c>munmap</c>/<c>open</c>/<c>clone</c>
+/// calls Warden needs made in it, and kills and reaps it. Application code runs in further threads of
+/// the stub: one for each Warden thread that switches into the address space, made on its first
+/// switch and traced by that thread, so that a switch involves no hand-off between Warden threads
+/// (see <see cref="PtraceContext"/>). Several Warden threads can run application code in one address
+/// space at once.
+/// </para>
+/// <para>
+/// Not supported, as in gVisor's ptrace platform: <see cref="IAddressSpaceIO"/>
+/// (<see cref="SupportsAddressSpaceIO"/> is <c>false</c>) and CPU preemption detection.
+/// </para>
+/// <para>
+/// <see cref="Dispose"/> releases every address space still alive, so that no stub outlives the
+/// platform. Stubs also die with the thread that spawned them, and so with Warden
+/// (<c>PTRACE_O_EXITKILL</c> and <c>PR_SET_PDEATHSIG</c>).
+/// </para>
+/// <para>Thread-safe. x86-64 Linux only.</para>
+/// </remarks>
+[SupportedOSPlatform("linux")]
+public sealed class PtracePlatform : IPlatform, IDisposable
+{
+    private static readonly Lazy<Error?> s_supported = new(Probe);
+
+    private readonly Lock _lock = new();
+
+    // Guarded by _lock: the address spaces not yet released.
+    private readonly HashSet<PtraceAddressSpace> _spaces = [];
+
+    // Guarded by _lock.
+    private bool _disposed;
+
+    private PtracePlatform(IMemory memory, PtracePlatformOptions options)
+    {
+        Memory = memory;
+        Options = options;
+        MinUserAddress = new Addr(Math.Max((ulong)Arch.PageSize, ReadMmapMinAddr()));
+    }
+
+    /// <summary>The options the platform was made with.</summary>
+    public PtracePlatformOptions Options { get; }
+
+    /// <inheritdoc/>
+    public IMemory Memory { get; }
+
+    /// <inheritdoc/>
+    /// <remarks><c>false</c>: Warden reaches application memory through <see cref="Memory"/>'s internal mappings.</remarks>
+    public bool SupportsAddressSpaceIO => false;
+
+    /// <inheritdoc/>
+    /// <remarks><c>false</c>: there is no fixed number of stubs.</remarks>
+    public bool CooperativelySchedulesAddressSpace => false;
+
+    /// <inheritdoc/>
+    /// <remarks>0: a mapping costs one injected system call whatever its size.</remarks>
+    public ulong MapUnit => 0;
+
+    /// <inheritdoc/>
+    /// <remarks>The host's <c>vm.mmap_min_addr</c> (and at least one page).</remarks>
+    public Addr MinUserAddress { get; }
+
+    /// <inheritdoc/>
+    /// <remarks>Where the stub's page begins: the last page of the 47-bit user range.</remarks>
+    public Addr MaxUserAddress => new(StubLayout.StubPage);
+
+    /// <summary>Makes a platform whose address spaces map <paramref name="memory"/>.</summary>
+    /// <returns>The platform, or why the stub program could not be prepared.</returns>
+    /// <remarks>
+    /// <b>Preconditions:</b> the host is x86-64 Linux; <paramref name="memory"/> outlives the
+    /// platform. The platform does not own <paramref name="memory"/>.
+    /// </remarks>
+    /// <exception cref="PlatformNotSupportedException">The process is not x86-64.</exception>
+    public static (PtracePlatform? Platform, Error? Error) Create(IMemory memory, PtracePlatformOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+        {
+            throw new PlatformNotSupportedException("The ptrace platform runs x86-64 code on x86-64 hosts only.");
+        }
+        (_, Error? error) = StubExecutable.GetPath();
+        if (error is not null)
+        {
+            return (null, error);
+        }
+        return (new PtracePlatform(memory, options ?? PtracePlatformOptions.Default), null);
+    }
+
+    /// <summary>
+    /// Whether this host lets Warden run stubs at all: <c>null</c> if it does, otherwise why not
+    /// (typically a <see cref="StubStartError"/> with <see cref="StubStartError.PtraceNotPermitted"/>,
+    /// where a seccomp policy or Yama forbid ptrace). Found out once, by starting and killing a stub.
+    /// </summary>
+    public static Error? CheckSupported() => s_supported.Value;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Starts a stub process (which takes a few milliseconds) and opens the platform's memory in it.
+    /// Never asks the caller to retry. <paramref name="mappingsID"/> is ignored: every address space
+    /// starts empty.
+    /// </remarks>
+    /// <exception cref="ObjectDisposedException">The platform has been disposed.</exception>
+    public (IAddressSpace? AddressSpace, Task? RetryAfter, Error? Error) NewAddressSpace(object? mappingsID)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+        }
+        (PtraceAddressSpace? space, Error? error) = PtraceAddressSpace.Create(this);
+        if (error is not null)
+        {
+            return (null, null, error);
+        }
+        bool disposed;
+        lock (_lock)
+        {
+            disposed = _disposed;
+            if (!disposed)
+            {
+                _spaces.Add(space!);
+            }
+        }
+        if (disposed)
+        {
+            space!.Release();
+            ThrowHelper.ThrowObjectDisposed(nameof(PtracePlatform));
+        }
+        return (space, null, null);
+    }
+
+    /// <inheritdoc/>
+    public IPlatformContext NewContext() => new PtraceContext(this);
+
+    /// <summary>Releases every address space not yet released (killing and reaping their stubs).</summary>
+    /// <remarks><b>Postconditions:</b> no stub process of this platform is left; <see cref="NewAddressSpace"/> throws.</remarks>
+    public void Dispose()
+    {
+        PtraceAddressSpace[] spaces;
+        lock (_lock)
+        {
+            _disposed = true;
+            spaces = [.. _spaces];
+        }
+        foreach (PtraceAddressSpace space in spaces)
+        {
+            space.Release();
+        }
+    }
+
+    internal void Forget(PtraceAddressSpace space)
+    {
+        lock (_lock)
+        {
+            _spaces.Remove(space);
+        }
+    }
+
+    private static ulong ReadMmapMinAddr()
+    {
+        try
+        {
+            return ulong.Parse(File.ReadAllText("/proc/sys/vm/mmap_min_addr").Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            // Linux's default.
+            return 0x10000;
+        }
+    }
+
+    private static Error? Probe()
+    {
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+        {
+            return Errno.ENOSYS;
+        }
+        (_, Error? error) = StubExecutable.GetPath();
+        if (error is not null)
+        {
+            return error;
+        }
+        (StubProcess? process, error) = StubProcess.Start(lazyFP: true, pinTracers: false, TimeSpan.Zero);
+        if (process is not null)
+        {
+            // A thread of the stub's own, attached by this thread, as every switch needs.
+            (_, error) = process.ThreadForCurrent();
+            process.Release();
+        }
+        return error;
+    }
+}

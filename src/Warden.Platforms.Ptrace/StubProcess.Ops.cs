@@ -1,0 +1,300 @@
+using Warden.Errors;
+using Warden.Interop;
+
+namespace Warden.Platforms.Ptrace;
+
+// The operations thread: starting the stub, the requests it serves, and the end of the process.
+internal sealed partial class StubProcess
+{
+    private const int Empty = 0;
+    private const int Posted = 1;
+    private const int Taken = 2;
+    private const int Answered = 3;
+
+    private readonly Thread _opsThread;
+    private readonly Doorbell _opsBell;
+    private readonly Doorbell _opDone;
+    private readonly Lock _opGate = new();
+
+    // Set by the operations thread before it first rings _opDone.
+    private Error? _startError;
+
+    // Set when the operations thread has left its loop; requests posted after it are withdrawn.
+    private int _exited;
+
+    // An exception that escaped the operations thread (a bug); rethrown to callers.
+    private volatile Exception? _crash;
+
+    // The request slot: filled under _opGate, read and answered by the operations thread. It goes
+    // from Empty to Posted (caller) to Taken to Answered (operations thread) and back to Empty
+    // (caller, once it has read the answer); a caller that finds the thread gone withdraws a request
+    // still Posted.
+    private int _opState;
+    private OpKind _opKind;
+    private SyscallEntry _opEntry;
+    private int _opCount;
+    private string? _opPath;
+    private int _opCompleted;
+    private long _opResult;
+    private Error? _opError;
+
+    private enum OpKind
+    {
+        Syscalls,
+        Clone,
+        Exit,
+    }
+
+    private (int Completed, long LastResult, Error? Error) SyscallsOp(ReadOnlySpan<SyscallEntry> entries, string? path)
+    {
+        lock (_opGate)
+        {
+            if (_dead)
+            {
+                return (0, 0, PtraceErrors.StubDied);
+            }
+            _opKind = OpKind.Syscalls;
+            _opEntry = entries.IsEmpty ? default : entries[0];
+            _opCount = entries.Length;
+            _opPath = path;
+            bool answered = PostOp();
+            _opPath = null;
+            if (!answered)
+            {
+                return (0, 0, PtraceErrors.StubDied);
+            }
+            (int, long, Error?) answer = (_opCompleted, _opResult, _opError);
+            Volatile.Write(ref _opState, Empty);
+            return answer;
+        }
+    }
+
+    private (int Tid, Error? Error) CloneOp()
+    {
+        lock (_opGate)
+        {
+            if (_dead)
+            {
+                return (0, PtraceErrors.StubDied);
+            }
+            _opKind = OpKind.Clone;
+            if (!PostOp())
+            {
+                return (0, PtraceErrors.StubDied);
+            }
+            (int, Error?) answer = ((int)_opResult, _opError);
+            Volatile.Write(ref _opState, Empty);
+            return answer;
+        }
+    }
+
+    private void ExitOp()
+    {
+        lock (_opGate)
+        {
+            if (Volatile.Read(ref _exited) != 0)
+            {
+                return;
+            }
+            _opKind = OpKind.Exit;
+            if (PostOp())
+            {
+                Volatile.Write(ref _opState, Empty);
+            }
+        }
+    }
+
+    // Posts the request in the slot and waits for the answer; false if the operations thread had
+    // gone and the request was withdrawn.
+    private bool PostOp()
+    {
+        Interlocked.Exchange(ref _opState, Posted);
+        _opsBell.Ring();
+        if (Volatile.Read(ref _exited) != 0 && Interlocked.CompareExchange(ref _opState, Empty, Posted) == Posted)
+        {
+            return false;
+        }
+        _opDone.Wait();
+        if (_crash is { } crash)
+        {
+            throw new InvalidOperationException("The ptrace operations thread failed; its stub has been killed.", crash);
+        }
+        return true;
+    }
+
+    private void OpsMain()
+    {
+        Error? startError;
+        try
+        {
+            (_leader, int xstateSize, startError) = SyscallThread.Start(this);
+            if (startError is null)
+            {
+                XStateSize = xstateSize;
+                _mem = File.OpenHandle($"/proc/{_pid}/mem", FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            startError = new StubStartError("opening the stub's memory", new ExceptionError(e));
+        }
+        _startError = startError;
+        if (startError is not null)
+        {
+            KillAndReap();
+            Volatile.Write(ref _exited, 1);
+            _opDone.Ring();
+            return;
+        }
+        _opDone.Ring();
+
+        try
+        {
+            while (true)
+            {
+                _opsBell.Wait();
+                if (_dead)
+                {
+                    // Killed (from outside, or after a failure): reap it now rather than at release.
+                    KillAndReap();
+                }
+                if (Volatile.Read(ref _opState) != Posted || Interlocked.CompareExchange(ref _opState, Taken, Posted) != Posted)
+                {
+                    continue;
+                }
+                bool exit = HandleOp();
+                Volatile.Write(ref _opState, Answered);
+                _opDone.Ring();
+                if (exit)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // A bug. The stub cannot be left running unsupervised: kill it, and let every waiting
+            // caller see the exception.
+            _crash = e;
+            KillAndReap();
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _exited, 1);
+            // Answer a request posted before the flag was seen, or one being served when a bug struck.
+            int state = Interlocked.CompareExchange(ref _opState, Taken, Posted);
+            if (state is Posted or Taken)
+            {
+                _opCompleted = 0;
+                _opError = PtraceErrors.StubDied;
+                Volatile.Write(ref _opState, Answered);
+                _opDone.Ring();
+            }
+        }
+    }
+
+    // Serves the request in the slot; true if the thread should end.
+    private bool HandleOp()
+    {
+        switch (_opKind)
+        {
+            case OpKind.Syscalls:
+                (_opCompleted, _opResult, _opError) = RunSyscalls();
+                return false;
+            case OpKind.Clone:
+                (int tid, Error? error) = _dead ? (0, PtraceErrors.StubDied) : _leader!.Clone();
+                (_opResult, _opError) = (tid, error);
+                return false;
+            default:
+                KillAndReap();
+                _opError = null;
+                return true;
+        }
+    }
+
+    private (int Completed, long LastResult, Error? Error) RunSyscalls()
+    {
+        if (_dead)
+        {
+            return (0, 0, PtraceErrors.StubDied);
+        }
+        Error? error = Volatile.Read(ref _unmapCount) == 0 ? null : RunQueuedUnmaps();
+        if (error is not null)
+        {
+            return (0, 0, error);
+        }
+        return _opCount == 0 && _opPath is null ? (0, 0, null) : _leader!.Syscalls(new ReadOnlySpan<SyscallEntry>(in _opEntry)[.._opCount], _opPath);
+    }
+
+    // Takes the queued unmaps and runs them in one batch; a failure kills the stub.
+    private Error? RunQueuedUnmaps()
+    {
+        Span<SyscallEntry> batch = stackalloc SyscallEntry[StubLayout.TableCapacity];
+        int count;
+        lock (_queueLock)
+        {
+            count = _unmapCount;
+            _unmapQueue.AsSpan(0, count).CopyTo(batch);
+            _unmapCount = 0;
+        }
+        if (count == 0)
+        {
+            return null;
+        }
+        (int completed, _, Error? error) = _leader!.Syscalls(batch[..count], null);
+        if (error is not null)
+        {
+            return error;
+        }
+        if (completed < count)
+        {
+            // The stub may still map memory Warden is about to free or reuse: it must not run again.
+            Kill();
+            return PtraceErrors.StubDied;
+        }
+        return null;
+    }
+
+    // Kills the process and reaps every thread of it, so that no zombie remains. Operations thread only.
+    private void KillAndReap()
+    {
+        Kill();
+        bool reaped;
+        lock (_kickLock)
+        {
+            reaped = _reaped;
+        }
+        if (reaped || _pid == 0)
+        {
+            MarkReaped();
+            return;
+        }
+        // Application threads first: each is traced by some thread of Warden, and a traced thread's
+        // exit must be collected before its process's can be. Any thread of Warden may collect it;
+        // ECHILD means its tracer already has, or it was not traced any more.
+        StubThread[] threads;
+        lock (_threadsLock)
+        {
+            threads = [.. _threads.Values];
+        }
+        foreach (StubThread thread in threads)
+        {
+            ReapExit(thread.Tid);
+        }
+        ReapExit(_pid);
+        MarkReaped();
+    }
+
+    private static void ReapExit(int tid)
+    {
+        while (true)
+        {
+            (_, int status, Errno? error) = Libc.Waitpid(tid, Libc.__WALL);
+            // A stop reported before the kill landed is passed over: SIGKILL ends a stopped thread too.
+            if (error is not null || !Libc.WIFSTOPPED(status))
+            {
+                return;
+            }
+        }
+    }
+}
