@@ -1,5 +1,6 @@
 using Warden.Errors;
 using Warden.HostArch;
+using VmaMapGap = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Vma, Warden.Mm.VmaOps>.Gap;
 
 namespace Warden.Mm;
 
@@ -58,13 +59,7 @@ public sealed partial class MemoryManager
         var gap = _vmas.UpperBoundGap(high - 1);
         while (gap.IsValid)
         {
-            ulong gapStart = Math.Max(gap.Start, low);
-            ulong gapEnd = Math.Min(gap.End, high);
-            var next = gap.NextSegment();
-            if (next.IsValid)
-            {
-                gapEnd = Math.Min(gapEnd, StartGap(next.Value, next.Start));
-            }
+            (ulong gapStart, ulong gapEnd) = UsableGap(gap, low, high);
             if (gapEnd > gapStart && gapEnd - gapStart >= length)
             {
                 return (gapEnd - length, null);
@@ -88,13 +83,7 @@ public sealed partial class MemoryManager
         var gap = _vmas.LowerBoundGap(low);
         while (gap.IsValid && gap.Start < high)
         {
-            ulong gapStart = Math.Max(gap.Start, low);
-            ulong gapEnd = Math.Min(gap.End, high);
-            var next = gap.NextSegment();
-            if (next.IsValid)
-            {
-                gapEnd = Math.Min(gapEnd, StartGap(next.Value, next.Start));
-            }
+            (ulong gapStart, ulong gapEnd) = UsableGap(gap, low, high);
             if (gapEnd > gapStart && gapEnd - gapStart >= length)
             {
                 return (gapStart, null);
@@ -102,5 +91,18 @@ public sealed partial class MemoryManager
             gap = gap.NextLargeEnoughGap(length);
         }
         return (0, Errno.ENOMEM);
+    }
+
+    // The part of `gap` inside [low, high) that a new mapping may use: short of the guard gap below
+    // a grows-down vma after it.
+    private (ulong Start, ulong End) UsableGap(VmaMapGap gap, ulong low, ulong high)
+    {
+        ulong end = Math.Min(gap.End, high);
+        var next = gap.NextSegment();
+        if (next.IsValid)
+        {
+            end = Math.Min(end, StartGap(next.Value, next.Start));
+        }
+        return (Math.Max(gap.Start, low), end);
     }
 }

@@ -204,7 +204,7 @@ public sealed partial class MemoryManager
             try
             {
                 ulong from = start + done;
-                (ulong faultEnd, Error? faultError) = FaultInLocked(
+                (ulong faultEnd, _) = FaultInLocked(
                     Arch.PageRoundDown(from), PageRoundUpSaturating(end), at, opts.IgnorePermissions);
                 ulong copyEnd = Math.Min(faultEnd, end);
                 if (copyEnd > from)
@@ -220,7 +220,6 @@ public sealed partial class MemoryManager
                 {
                     // As in Linux's copy_to_user/copy_from_user, any failure to reach memory
                     // (no mapping, no permission, a bus error, no memory) is EFAULT to the caller.
-                    _ = faultError;
                     return (done, Errno.EFAULT);
                 }
                 return (done, null);

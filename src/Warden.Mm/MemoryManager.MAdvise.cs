@@ -30,10 +30,8 @@ public sealed partial class MemoryManager
         {
             return Errno.EINVAL;
         }
-        (ulong rounded, bool ok) = Arch.PageRoundUp(length);
-        ulong start = addr.Value;
-        ulong end = start + rounded;
-        if (!ok || end < start)
+        (ulong start, ulong end, bool ok) = PageRange(addr, length);
+        if (!ok)
         {
             return Errno.EINVAL;
         }
@@ -56,18 +54,9 @@ public sealed partial class MemoryManager
             ThrowIfDisposed();
             // Like Linux, advise vma by vma in address order: the first refusal stops the walk
             // with the earlier parts done; holes make the result ENOMEM once the walk ends.
-            var pieces = new List<(ulong Start, ulong End, Vma Vma)>();
-            var segment = _vmas.LowerBoundSegment(start);
-            while (segment.IsValid && segment.Start < end)
+            var pieces = VmaPiecesLocked(start, end, out bool hole);
+            foreach ((ulong s, ulong e, Vma vma) in pieces)
             {
-                pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end), segment.Value));
-                segment = segment.NextSegment();
-            }
-            bool hole = pieces.Count == 0 || pieces[0].Start > start || pieces[^1].End < end;
-            for (int i = 0; i < pieces.Count; i++)
-            {
-                (ulong s, ulong e, Vma vma) = pieces[i];
-                hole |= i > 0 && pieces[i - 1].End < s;
                 Error? error = ApplyAdviceLocked(s, e, vma, advice);
                 if (error is not null)
                 {
@@ -111,10 +100,10 @@ public sealed partial class MemoryManager
                 {
                     return Errno.EINVAL;
                 }
-                DropPagesLocked(start, end);
+                ForgetPagesLocked(start, end);
                 return null;
             case LinuxMman.MADV_DONTNEED_LOCKED:
-                DropPagesLocked(start, end);
+                ForgetPagesLocked(start, end);
                 return null;
             case LinuxMman.MADV_FREE:
                 // Pages may keep their contents until reclaimed; keeping them is allowed.
@@ -162,21 +151,6 @@ public sealed partial class MemoryManager
         }
     }
 
-    // MADV_DONTNEED: forgets the pmas of [start, end). Mapping lock held.
-    private void DropPagesLocked(ulong start, ulong end)
-    {
-        _activeLock.EnterWriteLock();
-        try
-        {
-            UnmapPlatformLocked(start, end);
-            RemovePmasLocked(start, end);
-        }
-        finally
-        {
-            _activeLock.ExitWriteLock();
-        }
-    }
-
     // MADV_REMOVE: frees the backing of the shared memory mapped at [start, end).
     private Error? RemoveSharedLocked(ulong start, ulong end)
     {
@@ -191,7 +165,7 @@ public sealed partial class MemoryManager
             }
             segment = segment.NextSegment();
         }
-        DropPagesLocked(start, end);
+        ForgetPagesLocked(start, end);
         foreach ((SharedAnonMappable shared, ulong offset, ulong length) in work)
         {
             Error? error = shared.Decommit(offset, length);

@@ -44,7 +44,7 @@ public sealed partial class MemoryManager
             }
             if (mode != MLockMode.None && !_options.CanLockMemory)
             {
-                ulong newlyLocked = (end - start) - LockedBytesLocked(start, end, replacing: true);
+                ulong newlyLocked = (end - start) - LockedBytesLocked(start, end);
                 if (_lockedAS + newlyLocked > _options.Limits.MemLock)
                 {
                     return Errno.ENOMEM;
@@ -138,13 +138,7 @@ public sealed partial class MemoryManager
     // Populates every accessible vma in [start, end). Mapping lock held.
     private void PopulateRangeLocked(ulong start, ulong end)
     {
-        var pieces = new List<(ulong Start, ulong End, Vma Vma)>();
-        var segment = _vmas.LowerBoundSegment(start);
-        while (segment.IsValid && segment.Start < end)
-        {
-            pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end), segment.Value));
-            segment = segment.NextSegment();
-        }
+        var pieces = VmaPiecesLocked(start, end, out _);
         foreach ((ulong s, ulong e, Vma vma) in pieces)
         {
             PopulateLocked(s, e, vma, precommit: false);

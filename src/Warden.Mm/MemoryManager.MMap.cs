@@ -71,14 +71,14 @@ public sealed partial class MemoryManager
                 return (default, Errno.EPERM);
             }
             if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory &&
-                _lockedAS + length - LockedBytesLocked(addr, addr + length, opts.Unmap && opts.Fixed) > _options.Limits.MemLock)
+                _lockedAS + length - (opts.Fixed && opts.Unmap ? LockedBytesLocked(addr, addr + length) : 0) > _options.Limits.MemLock)
             {
                 return (default, Errno.EAGAIN);
             }
             SharedAnonMappable? created = null;
             if (opts.Mappable is null && !opts.Private)
             {
-                created = new SharedAnonMappable(_memory, length, _options.MemCgID);
+                created = new SharedAnonMappable(_memory, length);
                 opts.Mappable = created;
                 opts.MappingIdentity = created;
                 opts.Offset = 0;
@@ -220,12 +220,8 @@ public sealed partial class MemoryManager
     }
 
     // Bytes of [start, end) in locked vmas (those an overlapping fixed mapping would replace).
-    private ulong LockedBytesLocked(ulong start, ulong end, bool replacing)
+    private ulong LockedBytesLocked(ulong start, ulong end)
     {
-        if (!replacing)
-        {
-            return 0;
-        }
         ulong total = 0;
         var segment = _vmas.LowerBoundSegment(start);
         while (segment.IsValid && segment.Start < end)

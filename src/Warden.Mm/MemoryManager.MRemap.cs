@@ -224,13 +224,7 @@ public sealed partial class MemoryManager
     private (Addr Addr, Error? Error) RemapMoveLocked(IContext ctx, ulong start, ulong length, ulong newAddr, bool dontUnmap)
     {
         ulong end = start + length;
-        var pieces = new List<(ulong Start, ulong End)>();
-        var segment = _vmas.LowerBoundSegment(start);
-        while (segment.IsValid && segment.Start < end)
-        {
-            pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end)));
-            segment = segment.NextSegment();
-        }
+        var pieces = VmaPiecesLocked(start, end, out _);
         if (pieces.Count == 0 || pieces[0].Start > start)
         {
             return (default, Errno.EFAULT);
@@ -240,7 +234,7 @@ public sealed partial class MemoryManager
         ulong lastEnd = 0;
         for (int i = 0; i < pieces.Count; i++)
         {
-            (ulong pieceStart, ulong pieceEnd) = pieces[i];
+            (ulong pieceStart, ulong pieceEnd, _) = pieces[i];
             ulong offset = i == 0 ? 0 : pieceStart - lastEnd;
             lastEnd = pieceEnd;
             ulong len = pieceEnd - pieceStart;
@@ -283,7 +277,6 @@ public sealed partial class MemoryManager
     private (Addr Addr, Error? Error) ExpandInPlaceLocked(IContext ctx, VmaSegment segment, ulong newEnd, ulong oldAddr)
     {
         ulong vmaStart = segment.Start, oldEnd = segment.End;
-        ulong start = vmaStart;
         Vma vma = segment.Value;
         if (vma.Mappable is not null)
         {
@@ -300,7 +293,6 @@ public sealed partial class MemoryManager
         {
             PopulateLocked(oldEnd, newEnd, vma, precommit: false);
         }
-        _ = start;
         return ((Addr)oldAddr, null);
     }
 

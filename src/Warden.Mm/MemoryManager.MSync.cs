@@ -24,10 +24,8 @@ public sealed partial class MemoryManager
         {
             return Errno.EINVAL;
         }
-        (ulong rounded, bool ok) = Arch.PageRoundUp(length);
-        ulong start = addr.Value;
-        ulong end = start + rounded;
-        if (!ok || end < start)
+        (ulong start, ulong end, bool ok) = PageRange(addr, length);
+        if (!ok)
         {
             return Errno.ENOMEM;
         }

@@ -29,10 +29,8 @@ public sealed partial class MemoryManager
         {
             return Errno.EINVAL;
         }
-        (ulong rounded, bool ok) = Arch.PageRoundUp(length);
-        ulong start = addr.Value;
-        ulong end = start + rounded;
-        if (!ok || end < start)
+        (ulong start, ulong end, bool ok) = PageRange(addr, length);
+        if (!ok)
         {
             return Errno.EINVAL;
         }
@@ -44,19 +42,10 @@ public sealed partial class MemoryManager
         try
         {
             ThrowIfDisposed();
-            var pieces = new List<(ulong Start, ulong End, NameMut Mut)>();
-            var segment = _vmas.LowerBoundSegment(start);
-            while (segment.IsValid && segment.Start < end)
+            var pieces = VmaPiecesLocked(start, end, out bool hole);
+            foreach ((ulong s, ulong e, Vma vma) in pieces)
             {
-                pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end), segment.Value.NameMut));
-                segment = segment.NextSegment();
-            }
-            bool hole = pieces.Count == 0 || pieces[0].Start > start || pieces[^1].End < end;
-            for (int i = 0; i < pieces.Count; i++)
-            {
-                (ulong s, ulong e, NameMut mut) = pieces[i];
-                hole |= i > 0 && pieces[i - 1].End < s;
-                if (mut == NameMut.Disallowed)
+                if (vma.NameMut == NameMut.Disallowed)
                 {
                     return Errno.EINVAL;
                 }

@@ -1,6 +1,7 @@
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.MemMap;
+using Warden.PgAlloc;
 using Warden.Platform;
 using Warden.SafeMem;
 using VmaMapSegment = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Vma, Warden.Mm.VmaOps>.Segment;
@@ -158,7 +159,12 @@ public sealed partial class MemoryManager
     // is set as Linux's first write fault sets it.
     private (ulong End, Error? Error) AllocateAnonymousLocked(in Vma vma, ulong start, ulong end, AccessType at)
     {
-        (FileRange fr, Error? error) = _memory.Allocate(end - start, MemoryKind.Anonymous);
+        // A whole huge page of addresses gets a huge-page-aligned file range, so the host can back
+        // the two with huge pages alike.
+        bool huge = (start & Arch.HugePageMask) == 0 && (end & Arch.HugePageMask) == 0;
+        (FileRange fr, Error? error) = _memoryFile is not null
+            ? _memoryFile.Allocate(end - start, MemoryKind.Anonymous, new AllocOpts(Huge: huge, MemCgID: _options.MemCgID))
+            : _memory.Allocate(end - start, MemoryKind.Anonymous);
         if (error is not null)
         {
             return (start, Errno.ENOMEM);

@@ -160,13 +160,8 @@ public sealed partial class MemoryManager
         {
             return "[stack]";
         }
-        if (_brk > _brkStart || _brkStart != 0)
-        {
-            if (start <= PageRoundUpSaturating(_brk) && end >= _brkStart && _brk > _brkStart && vma.IsPrivateAnonymous)
-            {
-                return "[heap]";
-            }
-        }
-        return null;
+        // Linux names every vma overlapping [start_brk, brk] the heap.
+        bool heap = _brk > _brkStart && start <= PageRoundUpSaturating(_brk) && end >= _brkStart && vma.IsPrivateAnonymous;
+        return heap ? "[heap]" : null;
     }
 }

@@ -84,16 +84,7 @@ public sealed partial class MemoryManager
             return;
         }
         AddrRange ar = Range(start, end);
-        _activeLock.EnterWriteLock();
-        try
-        {
-            UnmapPlatformLocked(start, end);
-            RemovePmasLocked(start, end);
-        }
-        finally
-        {
-            _activeLock.ExitWriteLock();
-        }
+        ForgetPagesLocked(start, end);
 
         var segment = _vmas.LowerBoundSegment(start);
         while (segment.IsValid && segment.Start < end)
@@ -105,6 +96,50 @@ public sealed partial class MemoryManager
             vma.Mappable?.RemoveMapping(ctx, this, removed, vma.Offset, vma.CanWriteMappable);
             segment = _vmas.Remove(segment).NextSegment();
         }
+    }
+
+    // Releases the pmas of [start, end) and makes the platform forget the range: what munmap does to
+    // memory, and all MADV_DONTNEED does. Takes the active lock; mapping lock held.
+    private void ForgetPagesLocked(ulong start, ulong end)
+    {
+        _activeLock.EnterWriteLock();
+        try
+        {
+            UnmapPlatformLocked(start, end);
+            RemovePmasLocked(start, end);
+        }
+        finally
+        {
+            _activeLock.ExitWriteLock();
+        }
+    }
+
+    // The vmas' pieces within [start, end) in address order, and whether part of the range is
+    // unmapped. For operations that walk vma by vma while changing them. Mapping lock held.
+    private List<(ulong Start, ulong End, Vma Vma)> VmaPiecesLocked(ulong start, ulong end, out bool hole)
+    {
+        var pieces = new List<(ulong Start, ulong End, Vma Vma)>();
+        ulong reached = start;
+        hole = false;
+        var segment = _vmas.LowerBoundSegment(start);
+        while (segment.IsValid && segment.Start < end)
+        {
+            hole |= segment.Start > reached;
+            pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end), segment.Value));
+            reached = segment.End;
+            segment = segment.NextSegment();
+        }
+        hole |= reached < end;
+        return pieces;
+    }
+
+    // [addr, addr + length) rounded out to pages; Ok is false when the end overflows.
+    private static (ulong Start, ulong End, bool Ok) PageRange(Addr addr, ulong length)
+    {
+        (ulong rounded, bool ok) = Arch.PageRoundUp(length);
+        ulong start = addr.Value;
+        ulong end = start + rounded;
+        return (start, end, ok && end >= start);
     }
 
     // Whether unmapping [start, end) would need one more vma than the limit allows (it splits a vma

@@ -26,7 +26,7 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
     /// <summary>Allocates <paramref name="length"/> bytes (page-aligned, non-zero) of zeroed memory; the caller holds the one reference.</summary>
     /// <exception cref="ArgumentException"><paramref name="length"/> is zero or not page-aligned.</exception>
     /// <exception cref="InsufficientMemoryException">The memory file could not supply the range.</exception>
-    public SharedAnonMappable(IMemory memory, ulong length, uint memCgID)
+    public SharedAnonMappable(IMemory memory, ulong length)
     {
         ArgumentNullException.ThrowIfNull(memory);
         if (length == 0 || !Arch.IsPageAligned(length))
@@ -41,7 +41,6 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
         _memory = memory;
         _range = fr;
         InodeID = (ulong)Interlocked.Increment(ref s_nextInode);
-        _ = memCgID;
     }
 
     /// <summary>The size of the memory in bytes.</summary>
