@@ -27,8 +27,10 @@ public class LayeringTests
         ["Warden.Mm"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform", "Warden.PgAlloc"],
         ["Warden.Platforms.SoftMmu"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform"],
         ["Warden.Platforms.Ptrace"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.MemMap", "Warden.Platform", "Warden.PgAlloc"],
+        // The kernel uses the memory manager and the platform contracts, never a particular platform.
+        ["Warden.Kernel"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform", "Warden.PgAlloc", "Warden.Mm"],
         // The command (Warden.Cli) stands on top and may use every layer.
-        ["warden"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem"],
+        ["warden"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform", "Warden.PgAlloc", "Warden.Mm", "Warden.Platforms.Ptrace", "Warden.Kernel"],
     };
 
     // The only assemblies compiled with AllowUnsafeBlocks.
