@@ -65,7 +65,7 @@ public sealed partial class MemoryManager
             {
                 return (Addr)old;
             }
-            if (_options.Limits.Data != ResourceLimits.Unlimited && brk - _brkStart > _options.Limits.Data)
+            if (_limits.Data != ResourceLimits.Unlimited && brk - _brkStart > _limits.Data)
             {
                 return (Addr)old;
             }
@@ -101,7 +101,7 @@ public sealed partial class MemoryManager
                 return (Addr)old;
             }
             ulong growth = newEnd - oldEnd;
-            if (_usageAS + growth > _options.Limits.AddressSpace || _dataAS + growth > _options.Limits.Data ||
+            if (_usageAS + growth > _limits.AddressSpace || _dataAS + growth > _limits.Data ||
                 _vmas.Count > _options.MaxMapCount)
             {
                 return (Addr)old;

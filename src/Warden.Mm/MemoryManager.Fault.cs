@@ -149,8 +149,8 @@ public sealed partial class MemoryManager
         Vma vma = segment.Value;
         ulong vmaEnd = segment.End;
         ulong growth = vmaStart - newStart;
-        if (newStart < _layout.MinAddress || vmaEnd - newStart > _options.Limits.Stack ||
-            _usageAS + growth > _options.Limits.AddressSpace)
+        if (newStart < _layout.MinAddress || vmaEnd - newStart > _limits.Stack ||
+            _usageAS + growth > _limits.AddressSpace)
         {
             return Errno.EFAULT;
         }
@@ -163,7 +163,7 @@ public sealed partial class MemoryManager
                 return Errno.EFAULT;
             }
         }
-        if (vma.MLockMode != MemMap.MLockMode.None && !_options.CanLockMemory && _lockedAS + growth > _options.Limits.MemLock)
+        if (vma.MLockMode != MemMap.MLockMode.None && !_options.CanLockMemory && _lockedAS + growth > _limits.MemLock)
         {
             return Errno.EFAULT;
         }

@@ -30,7 +30,7 @@ public sealed partial class MemoryManager
         {
             return null;
         }
-        if (mode != MLockMode.None && !_options.CanLockMemory && _options.Limits.MemLock == 0)
+        if (mode != MLockMode.None && !_options.CanLockMemory && _limits.MemLock == 0)
         {
             return Errno.EPERM;
         }
@@ -45,7 +45,7 @@ public sealed partial class MemoryManager
             if (mode != MLockMode.None && !_options.CanLockMemory)
             {
                 ulong newlyLocked = (end - start) - LockedBytesLocked(start, end);
-                if (_lockedAS + newlyLocked > _options.Limits.MemLock)
+                if (_lockedAS + newlyLocked > _limits.MemLock)
                 {
                     return Errno.ENOMEM;
                 }
@@ -69,7 +69,7 @@ public sealed partial class MemoryManager
     /// <remarks>ENOMEM when locking the current mappings would pass RLIMIT_MEMLOCK; EPERM when it is zero.</remarks>
     public Error? MLockAll(IContext ctx, MLockAllOpts opts)
     {
-        if (opts.Mode != MLockMode.None && !_options.CanLockMemory && _options.Limits.MemLock == 0)
+        if (opts.Mode != MLockMode.None && !_options.CanLockMemory && _limits.MemLock == 0)
         {
             return Errno.EPERM;
         }
@@ -83,7 +83,7 @@ public sealed partial class MemoryManager
                 SetMLockModeLocked(0, ulong.MaxValue, MLockMode.None);
                 return null;
             }
-            if (opts.Current && !_options.CanLockMemory && _usageAS > _options.Limits.MemLock)
+            if (opts.Current && !_options.CanLockMemory && _usageAS > _limits.MemLock)
             {
                 return Errno.ENOMEM;
             }

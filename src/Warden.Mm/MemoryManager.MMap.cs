@@ -66,12 +66,12 @@ public sealed partial class MemoryManager
             {
                 return (default, error);
             }
-            if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory && _options.Limits.MemLock == 0)
+            if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory && _limits.MemLock == 0)
             {
                 return (default, Errno.EPERM);
             }
             if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory &&
-                _lockedAS + length - (opts.Fixed && opts.Unmap ? LockedBytesLocked(addr, addr + length) : 0) > _options.Limits.MemLock)
+                _lockedAS + length - (opts.Fixed && opts.Unmap ? LockedBytesLocked(addr, addr + length) : 0) > _limits.MemLock)
             {
                 return (default, Errno.EAGAIN);
             }
@@ -207,12 +207,12 @@ public sealed partial class MemoryManager
             }
         }
         ulong replaced = opts.Fixed && opts.Unmap ? MappedBytesLocked(addr, addr + length) : 0;
-        if (_usageAS - replaced + length > _options.Limits.AddressSpace)
+        if (_usageAS - replaced + length > _limits.AddressSpace)
         {
             return (0, Errno.ENOMEM);
         }
         bool isData = opts.Perms.Write && opts.Private && !opts.GrowsDown;
-        if (isData && _dataAS + length > _options.Limits.Data)
+        if (isData && _dataAS + length > _limits.Data)
         {
             return (0, Errno.ENOMEM);
         }

@@ -100,7 +100,7 @@ public sealed partial class MemoryManager
                 }
                 Vma current = segment.Value;
                 if (!current.IsData && (current with { RealPerms = perms }).IsData &&
-                    _dataAS + (pieceEnd - pieceStart) > _options.Limits.Data)
+                    _dataAS + (pieceEnd - pieceStart) > _limits.Data)
                 {
                     // Becoming data must fit RLIMIT_DATA (Linux's may_expand_vm).
                     error = Errno.ENOMEM;

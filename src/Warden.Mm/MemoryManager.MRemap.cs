@@ -123,11 +123,11 @@ public sealed partial class MemoryManager
             return Errno.EINVAL;
         }
         ulong growth = request.NewLen - request.OldLen;
-        if (vma.MLockMode != MLockMode.None && !_options.CanLockMemory && _lockedAS + growth > _options.Limits.MemLock)
+        if (vma.MLockMode != MLockMode.None && !_options.CanLockMemory && _lockedAS + growth > _limits.MemLock)
         {
             return Errno.EAGAIN;
         }
-        if (_usageAS + growth > _options.Limits.AddressSpace || (vma.IsData && _dataAS + growth > _options.Limits.Data))
+        if (_usageAS + growth > _limits.AddressSpace || (vma.IsData && _dataAS + growth > _limits.Data))
         {
             return Errno.ENOMEM;
         }
@@ -195,7 +195,7 @@ public sealed partial class MemoryManager
             }
             request.OldLen = request.NewLen;
         }
-        if (request.Opts.DontUnmap && _usageAS + request.OldLen > _options.Limits.AddressSpace)
+        if (request.Opts.DontUnmap && _usageAS + request.OldLen > _limits.AddressSpace)
         {
             return (default, Errno.ENOMEM);
         }

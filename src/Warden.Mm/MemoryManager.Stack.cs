@@ -28,7 +28,7 @@ public sealed partial class MemoryManager
             }
         }
         ulong top = _layout.MaxAddress - random;
-        ulong size = Math.Min(InitialStackSize, _options.Limits.Stack == 0 ? InitialStackSize : Arch.PageRoundDown(Math.Max(_options.Limits.Stack, Arch.PageSize)));
+        ulong size = Math.Min(InitialStackSize, _limits.Stack == 0 ? InitialStackSize : Arch.PageRoundDown(Math.Max(_limits.Stack, Arch.PageSize)));
         if (top < _layout.MinAddress + size)
         {
             return (default, Errno.ENOMEM);

@@ -46,6 +46,7 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
     private ulong _brkStart;
     private ulong _brk;
     private MLockMode _defaultMLockMode;
+    private ResourceLimits _limits;
 
     // Guarded by the active lock.
     private readonly PmaMap _pmas = new();
@@ -66,9 +67,10 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
         _memory = platform.Memory;
         _memoryFile = _memory as MemoryFile;
         _options = options ?? MemoryManagerOptions.Default;
+        _limits = _options.Limits;
         _random = _options.RandomSeed is int seed ? new Random(seed) : null;
         _layout = _options.Layout ?? MmapLayout.Create(
-            Math.Max(platform.MinUserAddress.Value, Arch.PageSize), platform.MaxUserAddress.Value, _options.Limits.Stack, _random);
+            Math.Max(platform.MinUserAddress.Value, Arch.PageSize), platform.MaxUserAddress.Value, _limits.Stack, _random);
         ValidateLayout(_layout);
     }
 
@@ -80,6 +82,7 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
         _memoryFile = parent._memoryFile;
         _options = parent._options;
         _layout = parent._layout;
+        _limits = parent._limits;
         _random = parent._options.RandomSeed is int seed ? new Random(seed) : null;
     }
 
@@ -88,6 +91,28 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
 
     /// <summary>The options this manager was created with.</summary>
     public MemoryManagerOptions Options => _options;
+
+    /// <summary>
+    /// The resource limits mmap, brk, mlock and stack growth obey: at first the options', then what
+    /// setrlimit(2) made them. A fork's child starts with its parent's.
+    /// </summary>
+    public ResourceLimits Limits
+    {
+        get => ReadUnderMappingLock(static mm => mm._limits);
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _mappingLock.EnterWriteLock();
+            try
+            {
+                _limits = value;
+            }
+            finally
+            {
+                _mappingLock.ExitWriteLock();
+            }
+        }
+    }
 
     /// <summary>The memory anonymous pages are allocated from.</summary>
     public IMemory Memory => _memory;
