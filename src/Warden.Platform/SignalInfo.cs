@@ -125,7 +125,10 @@ public struct SignalInfo
     [FieldOffset(24)]
     public int Fd;
 
-    /// <summary><c>si_call_addr</c>: for <c>SIGSYS</c> from seccomp, the address of the system call instruction.</summary>
+    /// <summary>
+    /// <c>si_call_addr</c>: for <c>SIGSYS</c> from seccomp, the address of the system call instruction
+    /// (for a call the kernel emulates, such as one into the vsyscall page, the address called).
+    /// </summary>
     [FieldOffset(16)]
     public ulong CallAddr;
 
