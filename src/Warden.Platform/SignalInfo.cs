@@ -35,11 +35,20 @@ public struct SignalInfo
     /// <summary><c>SIGCHLD</c>: a child stopped, continued or exited.</summary>
     public const int SIGCHLD = 17;
 
+    /// <summary><c>SIGSYS</c>: a bad system call; also what a seccomp filter's <c>SECCOMP_RET_TRAP</c> sends (<see cref="SYS_SECCOMP"/>).</summary>
+    public const int SIGSYS = 31;
+
     /// <summary><c>SEGV_MAPERR</c>: a <see cref="SIGSEGV"/> code: no mapping at the address.</summary>
     public const int SEGV_MAPERR = 1;
 
     /// <summary><c>SEGV_ACCERR</c>: a <see cref="SIGSEGV"/> code: the mapping's permissions forbid the access.</summary>
     public const int SEGV_ACCERR = 2;
+
+    /// <summary>
+    /// <c>SYS_SECCOMP</c>: a <see cref="SIGSYS"/> code: a seccomp filter trapped a system call
+    /// (<see cref="CallAddr"/>, <see cref="Syscall"/> and <see cref="Arch"/> say which).
+    /// </summary>
+    public const int SYS_SECCOMP = 1;
 
     /// <summary><c>si_signo</c>: the signal number.</summary>
     [FieldOffset(0)]
@@ -116,7 +125,10 @@ public struct SignalInfo
     [FieldOffset(24)]
     public int Fd;
 
-    /// <summary><c>si_call_addr</c>: for <c>SIGSYS</c> from seccomp, the address of the system call instruction.</summary>
+    /// <summary>
+    /// <c>si_call_addr</c>: for <c>SIGSYS</c> from seccomp, the address of the system call instruction
+    /// (for a call the kernel emulates, such as one into the vsyscall page, the address called).
+    /// </summary>
     [FieldOffset(16)]
     public ulong CallAddr;
 

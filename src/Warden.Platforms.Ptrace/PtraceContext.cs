@@ -96,6 +96,21 @@ public sealed class PtraceContext : IPlatformContext
     /// <c>At</c> is the access that faulted, decoded from the faulting instruction.
     /// </para>
     /// <para>
+    /// <b>The vsyscall page.</b> A call into the host's legacy vsyscall page
+    /// (<c>0xffffffffff600000</c>: <c>gettimeofday</c> at +0x000, <c>time</c> at +0x400,
+    /// <c>getcpu</c> at +0x800) never reaches the host: the stub's seccomp filter traps it (see
+    /// <see cref="StubImage"/>), and the switch returns <see cref="PlatformErrors.ContextSignal"/>
+    /// with a <c>SIGSYS</c> of code <see cref="SignalInfo.SYS_SECCOMP"/>: <c>CallAddr</c> is the
+    /// entry called, <c>Syscall</c> its system call number (96, 201, 309), <c>Arch</c>
+    /// <c>AUDIT_ARCH_X86_64</c>. The host kernel has already emulated the <c>ret</c>: <c>Rip</c> is the
+    /// caller's return address and <c>Rsp</c> 8 above where the entry found it; the arguments are in
+    /// <c>Rdi</c>, <c>Rsi</c> (and <c>Rdx</c>) as the caller left them; <c>Rax</c> holds the system
+    /// call number (the kernel rolls it back for a trap) and <c>OrigRax</c> is -1. To complete the
+    /// call, put its result in <c>Rax</c> (and its output in memory) and switch again: the program
+    /// goes on after its <c>call</c>. The <c>SIGSYS</c> is not delivered to the stub. A call to any
+    /// other offset of the page is a <c>SIGSEGV</c>, as on Linux.
+    /// </para>
+    /// <para>
     /// Besides the errors of the contract, it returns <see cref="PtraceErrors.StubDied"/> when the
     /// address space's stub is gone, <see cref="PtraceErrors.FPStateLost"/> (see that error), or the
     /// kernel's error for registers or a floating-point state it refuses (<c>EIO</c>, <c>EINVAL</c>).

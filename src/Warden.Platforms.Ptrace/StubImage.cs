@@ -21,14 +21,30 @@ namespace Warden.Platforms.Ptrace;
 /// jumps there.</item>
 /// <item>From there, unmaps everything below the stub (the loaded executable, its stack, the vDSO);
 /// installs a seccomp filter that kills any thread making a system call from outside the stub page
-/// (see below); calls <c>ptrace(PTRACE_TRACEME)</c> and stops itself with <c>SIGSTOP</c>. From then
-/// on it runs only what its tracer points it at.</item>
+/// and the vsyscall page, and traps those from the vsyscall page (see below); calls
+/// <c>ptrace(PTRACE_TRACEME)</c> and stops itself with <c>SIGSTOP</c>. From then on it runs only
+/// what its tracer points it at.</item>
 /// </list>
 /// <para>
 /// The seccomp filter is a safety net, not the mechanism: application system calls stop in
 /// <c>PTRACE_SYSEMU</c> before seccomp is consulted, and the stub's own calls come from the stub
 /// page. It matters only if an application thread ever runs untraced (its tracer thread exited):
 /// its first system call then kills that thread instead of reaching the host kernel.
+/// </para>
+/// <para>
+/// One case is part of the mechanism instead: a call into the host's legacy vsyscall page
+/// (<see cref="VsyscallPage"/>; <c>call 0xffffffffff600000</c> and friends, which old static
+/// binaries still make). The host never really runs that page's code (with <c>vsyscall=xonly</c>,
+/// the default, or <c>emulate</c>; with <c>vsyscall=none</c> there is no page and the call is a
+/// plain <c>SIGSEGV</c>): the instruction fetch faults and the host kernel emulates the call
+/// itself, consulting seccomp with the instruction pointer in that page and without any
+/// <c>PTRACE_SYSEMU</c> stop. Such a call gets <c>SECCOMP_RET_TRAP</c>: the kernel skips it,
+/// emulates the <c>ret</c> (the thread is at the caller's return address, its stack pointer 8
+/// higher), and sends the thread <c>SIGSYS</c> (<c>SYS_SECCOMP</c>, <c>si_call_addr</c> the entry
+/// called, <c>si_syscall</c> its number), which the tracer sees as a signal-delivery stop and never
+/// delivers (see <see cref="PtraceContext.Switch"/>). Killing instead would end the traced thread,
+/// and with it the stub, which the tracer then kills. Untraced, the <c>SIGSYS</c>'s default action
+/// kills the whole stub, so the net still holds.
 /// </para>
 /// <para>The routines the tracer uses, all in the stub page:</para>
 /// <list type="bullet">
@@ -54,6 +70,12 @@ internal sealed class StubImage
 {
     /// <summary>Where the executable's one segment is loaded: a conventional low address, clear of the stub page.</summary>
     public const ulong LoadAddress = 0x40_0000;
+
+    /// <summary>
+    /// The legacy vsyscall page's fixed address (Linux's <c>VSYSCALL_ADDR</c>): its entries are
+    /// <c>gettimeofday</c> at +0x000, <c>time</c> at +0x400 and <c>getcpu</c> at +0x800.
+    /// </summary>
+    public const ulong VsyscallPage = 0xffff_ffff_ff60_0000;
 
     private const int ElfHeaderSize = 64;
     private const int ProgramHeaderSize = 56;
@@ -98,6 +120,7 @@ internal sealed class StubImage
     private const ushort BpfJgeK = 0x35;
     private const ushort BpfRetK = 0x06;
     private const uint SeccompRetKillThread = 0;
+    private const uint SeccompRetTrap = 0x0003_0000;
     private const uint SeccompRetAllow = 0x7fff_0000;
 
     // The offsets of instruction_pointer's two halves in struct seccomp_data (int nr; u32 arch; u64 instruction_pointer; ...).
@@ -289,21 +312,31 @@ internal sealed class StubImage
             result.GetLabelRIP(routineEnd), result.GetLabelRIP(parkLoop), result.GetLabelRIP(filter), filterCode.Length / 8);
     }
 
-    // The seccomp filter: allow a system call made from the stub page, kill the thread otherwise.
-    private static byte[] SeccompFilter()
+    // The seccomp filter: allow a system call made from the stub page; trap (SIGSYS) one whose
+    // instruction pointer is in the vsyscall page, which is the host kernel emulating a call there;
+    // kill the thread otherwise. Each page is tested as "high half equal, low half in [start,
+    // start + page)", which is exact because neither page's low half wraps. Internal for the
+    // tests, which evaluate it.
+    internal static byte[] SeccompFilter()
     {
-        const uint high = (uint)(StubLayout.StubPage >> 32);
-        const uint low = unchecked((uint)StubLayout.StubPage);
-        const uint lowEnd = low + Arch.PageSize;
+        const uint stubHigh = (uint)(StubLayout.StubPage >> 32);
+        const uint stubLow = unchecked((uint)StubLayout.StubPage);
+        const uint vsyscallHigh = (uint)(VsyscallPage >> 32);
+        const uint vsyscallLow = unchecked((uint)VsyscallPage);
         (ushort Code, byte Jt, byte Jf, uint K)[] program =
         [
-            (BpfLdWAbs, 0, 0, IpHighOffset), // 0: A = ip >> 32
-            (BpfJeqK, 0, 4, high), //           1: A == high ? 2 : 6
-            (BpfLdWAbs, 0, 0, IpLowOffset), //  2: A = (u32)ip
-            (BpfJgeK, 0, 2, low), //            3: A >= low ? 4 : 6
-            (BpfJgeK, 1, 0, lowEnd), //         4: A >= low + page ? 6 : 5
-            (BpfRetK, 0, 0, SeccompRetAllow), //5
-            (BpfRetK, 0, 0, SeccompRetKillThread), // 6
+            (BpfLdWAbs, 0, 0, IpHighOffset), //                0: A = ip >> 32
+            (BpfJeqK, 0, 4, stubHigh), //                      1: A == stub's high ? 2 : 6
+            (BpfLdWAbs, 0, 0, IpLowOffset), //                 2: A = (u32)ip
+            (BpfJgeK, 0, 7, stubLow), //                       3: A >= stub ? 4 : 11
+            (BpfJgeK, 6, 0, stubLow + Arch.PageSize), //       4: A >= stub + page ? 11 : 5
+            (BpfRetK, 0, 0, SeccompRetAllow), //               5
+            (BpfJeqK, 0, 4, vsyscallHigh), //                  6: A == vsyscall's high ? 7 : 11
+            (BpfLdWAbs, 0, 0, IpLowOffset), //                 7: A = (u32)ip
+            (BpfJgeK, 0, 2, vsyscallLow), //                   8: A >= vsyscall ? 9 : 11
+            (BpfJgeK, 1, 0, vsyscallLow + Arch.PageSize), //   9: A >= vsyscall + page ? 11 : 10
+            (BpfRetK, 0, 0, SeccompRetTrap), //               10
+            (BpfRetK, 0, 0, SeccompRetKillThread), //         11
         ];
         byte[] bytes = new byte[program.Length * 8];
         for (int i = 0; i < program.Length; i++)

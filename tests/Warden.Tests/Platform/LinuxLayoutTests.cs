@@ -75,6 +75,7 @@ public class LinuxLayoutTests
             printf("SIGFPE\t%d\n", SIGFPE);
             printf("SIGSEGV\t%d\n", SIGSEGV);
             printf("SIGCHLD\t%d\n", SIGCHLD);
+            printf("SIGSYS\t%d\n", SIGSYS);
             printf("SEGV_MAPERR\t%d\n", SEGV_MAPERR);
             printf("SEGV_ACCERR\t%d\n", SEGV_ACCERR);
             """));
@@ -88,6 +89,16 @@ public class LinuxLayoutTests
         Assert.Equal(header["SIGCHLD"], Text(IPlatformContext.SignalInterrupt));
         Assert.Equal(header["SEGV_MAPERR"], Text(SignalInfo.SEGV_MAPERR));
         Assert.Equal(header["SEGV_ACCERR"], Text(SignalInfo.SEGV_ACCERR));
+        Assert.Equal(header["SIGSYS"], Text(SignalInfo.SIGSYS));
+
+        // glibc's <signal.h> does not name SIGSYS's codes here; the kernel's header does (and cannot
+        // be included beside glibc's).
+        IReadOnlyDictionary<string, string> kernel = CHeaderProbe.RunKeyValues(CHeaderProbe.Program(
+            ["stdio.h", "asm/siginfo.h"],
+            """
+            printf("SYS_SECCOMP\t%d\n", SYS_SECCOMP);
+            """));
+        Assert.Equal(kernel["SYS_SECCOMP"], Text(SignalInfo.SYS_SECCOMP));
     }
 
     [SkippableFact]
