@@ -9,7 +9,7 @@ namespace Warden.Tests.Kernel.Loader;
 /// An <see cref="IExecutableOpener"/> over a host directory that stands for the sandbox's root: the
 /// sandbox path <c>/a/b</c> is the host's <c>Root/a/b</c>, relative paths start at
 /// <see cref="WorkingDirectory"/>. Gives execve's errnos for what tests need: ENOENT, EACCES for a
-/// directory or a file without an execute bit. Records every path it was asked for.
+/// directory or a file without an execute bit, ENOENT for the empty path. Records every path it was asked for.
 /// </summary>
 internal sealed class DirectoryOpener(string root) : IExecutableOpener
 {
@@ -24,6 +24,10 @@ internal sealed class DirectoryOpener(string root) : IExecutableOpener
     public (SafeFileHandle? Handle, string ResolvedPath, Error? Error) OpenExecutable(IContext ctx, string path)
     {
         Opened.Add(path);
+        if (path.Length == 0)
+        {
+            return (null, path, Errno.ENOENT);
+        }
         string resolved = Path.GetFullPath(path.StartsWith('/') ? path : Path.Join(WorkingDirectory, path));
         string host = HostPath(resolved);
         if (Directory.Exists(host))
