@@ -142,7 +142,9 @@ internal static class ElfMapper
             zeroStart = mapped + pageOffset + ph.Filesz;
             zeroEnd = mapped + pageOffset + ph.Memsz;
             // The rest of the last file page would show the file's next bytes: clear it where the
-            // program can write it or expects zeros there (the bss).
+            // program can write it or expects zeros there (the bss). Linux's padzero writes with the
+            // program's permissions, so in a read-only segment with a bss its clear fails silently
+            // and the file's bytes stay; here the bss reads as zero in every segment.
             if (ph.Memsz > ph.Filesz || (prot & PROT_WRITE) != 0)
             {
                 (ulong tailEnd, bool ok) = Arch.PageRoundUp(zeroStart);
