@@ -5,6 +5,7 @@ using Warden.Cli;
 var root = new RootCommand("Warden: user-space memory management for a user-space kernel.")
 {
     BenchCommand.Create(),
+    RunCommand.Create(),
 };
 
 return root.Parse(args).Invoke();

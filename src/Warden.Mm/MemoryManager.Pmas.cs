@@ -26,9 +26,12 @@ public sealed partial class MemoryManager
         }
     }
 
-    // Tells the platform to forget [start, end). Active lock held for writing.
+    // Tells the platform to forget [start, end), clamped to the range it can map (Dispose unmaps
+    // everything). Active lock held for writing.
     private void UnmapPlatformLocked(ulong start, ulong end)
     {
+        start = Math.Max(start, _platform.MinUserAddress.Value);
+        end = Math.Min(end, _platform.MaxUserAddress.Value);
         if (_addressSpace is not null && start < end)
         {
             _addressSpace.Unmap((Addr)start, end - start);

@@ -1,0 +1,35 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using Microsoft.Win32.SafeHandles;
+using Warden.Errors;
+
+namespace Warden.Interop;
+
+public static unsafe partial class Libc
+{
+    [LibraryImport(LibraryName, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int ChmodNative(string path, uint mode);
+
+    /// <summary>
+    /// Changes the mode of the file <paramref name="fd"/> refers to, even an <c>O_PATH</c> descriptor
+    /// (through its <c>/proc/self/fd</c> link, which names that very file and cannot lead elsewhere).
+    /// </summary>
+    [SupportedOSPlatform("linux")]
+    public static Errno? ChmodDescriptor(SafeFileHandle fd, uint mode)
+    {
+        bool added = false;
+        try
+        {
+            fd.DangerousAddRef(ref added);
+            string link = "/proc/self/fd/" + fd.DangerousGetHandle().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ChmodNative(link, mode) == 0 ? null : LastErrno();
+        }
+        finally
+        {
+            if (added)
+            {
+                fd.DangerousRelease();
+            }
+        }
+    }
+}

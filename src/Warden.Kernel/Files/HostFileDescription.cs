@@ -1,0 +1,186 @@
+using Microsoft.Win32.SafeHandles;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.Interop;
+using Warden.Kernel.Tasks;
+using Warden.Mm;
+using Warden.Platform;
+using Warden.SafeMem;
+using Warden.UserMem;
+
+namespace Warden.Kernel.Files;
+
+/// <summary>
+/// A file of the host, opened inside the sandbox root: reads and writes go straight between the host
+/// descriptor and application memory (one vectored host call per piece of memory), offsets are the
+/// host descriptor's own.
+/// </summary>
+/// <remarks>
+/// Files that are not regular files or directories (pipes, terminals, sockets, devices) are read
+/// through a kernel buffer with exactly one host read, so that a read returns as soon as the host's
+/// does, as on Linux, however the destination memory is split.
+/// </remarks>
+internal sealed class HostFileDescription : FileDescription
+{
+    // The most a stream read moves through the kernel buffer at once.
+    private const int StreamChunk = 64 << 10;
+
+    private const uint S_IFMT = 0xf000;
+    private const uint S_IFDIR = 0x4000;
+    private const uint S_IFREG = 0x8000;
+    private const uint S_IFLNK = 0xa000;
+
+    private readonly SafeFileHandle _fd;
+    private readonly uint _fileType;
+    private readonly IMemory _memory;
+    private HostFileMappable? _mappable;
+
+    private HostFileDescription(SafeFileHandle fd, int flags, string path, uint fileType, IMemory memory)
+        : base(flags, path)
+    {
+        _fd = fd;
+        _fileType = fileType;
+        _memory = memory;
+    }
+
+    /// <summary>Wraps an open host descriptor, which it then owns.</summary>
+    /// <returns>The description, or fstat's errno (the handle is then disposed).</returns>
+    public static (HostFileDescription? File, Errno? Error) Create(SafeFileHandle fd, int flags, string path, IMemory memory)
+    {
+        Span<byte> stat = stackalloc byte[Libc.StatSize];
+        Errno? error = Libc.FstatEmptyPath(fd, stat);
+        if (error is not null)
+        {
+            fd.Dispose();
+            return (null, error);
+        }
+        uint mode = BitConverter.ToUInt32(stat[LinuxStat.ModeOffset..]);
+        return (new HostFileDescription(fd, flags, path, mode & S_IFMT, memory), null);
+    }
+
+    /// <inheritdoc/>
+    public override bool IsDirectory => _fileType == S_IFDIR;
+
+    /// <inheritdoc/>
+    public override SafeFileHandle Host => _fd;
+
+    /// <summary>Whether reads may block (not a regular file or directory).</summary>
+    public bool IsStream => _fileType is not (S_IFREG or S_IFDIR or S_IFLNK);
+
+    /// <inheritdoc/>
+    public override Errno? SetStatusFlags(int flags)
+    {
+        (int hostFlags, Errno? error) = Libc.Fcntl(_fd, Libc.F_GETFL, 0);
+        if (error is null)
+        {
+            int wanted = (hostFlags & ~OpenFlags.Settable) | (flags & OpenFlags.Settable);
+            (_, error) = Libc.Fcntl(_fd, Libc.F_SETFL, wanted);
+        }
+        return error ?? base.SetStatusFlags(flags);
+    }
+
+    /// <inheritdoc/>
+    public override (long Count, Error? Error) Read(KernelTask task, IOSequence dst, long offset)
+    {
+        if (IsDirectory)
+        {
+            return (0, Errno.EISDIR);
+        }
+        if (IsStream && offset < 0)
+        {
+            return ReadStream(task, dst);
+        }
+        var reader = offset < 0 ? new HostFileReader(_fd) : new HostFileReader(_fd, offset);
+        (long n, Error? error) = dst.CopyOutFrom(task, reader);
+        return (n, ReferenceEquals(error, WellKnownErrors.EndOfStream) ? null : error);
+    }
+
+    private (long Count, Error? Error) ReadStream(KernelTask task, IOSequence dst)
+    {
+        int want = (int)Math.Min(dst.NumBytes, StreamChunk);
+        if (want == 0)
+        {
+            return (0, null);
+        }
+        byte[] buffer = task.ScratchBuffer(want);
+        (int n, Errno? error) = Libc.Read(_fd, buffer.AsSpan(0, want));
+        if (error is not null)
+        {
+            return (0, error);
+        }
+        (int copied, Error? copyError) = dst.CopyOut(task, buffer.AsSpan(0, n));
+        return (copied, copyError);
+    }
+
+    /// <inheritdoc/>
+    public override (long Count, Error? Error) Write(KernelTask task, IOSequence src, long offset)
+    {
+        var writer = offset < 0 ? new HostFileWriter(_fd) : new HostFileWriter(_fd, offset);
+        return src.CopyInTo(task, writer);
+    }
+
+    /// <inheritdoc/>
+    public override (long Offset, Errno? Error) Seek(long offset, int whence) => Libc.Lseek(_fd, offset, whence);
+
+    /// <inheritdoc/>
+    public override Errno? Stat(Span<byte> stat) => Libc.FstatEmptyPath(_fd, stat);
+
+    /// <inheritdoc/>
+    public override Errno? Statx(int flags, uint mask, Span<byte> statx) => Libc.StatxEmptyPath(_fd, flags, mask, statx);
+
+    /// <inheritdoc/>
+    public override (int Count, Errno? Error) ReadDirectory(Span<byte> buffer) =>
+        IsDirectory ? Libc.Getdents64(_fd, buffer) : (0, Errno.ENOTDIR);
+
+    /// <inheritdoc/>
+    public override (string? Target, Errno? Error) ReadLink()
+    {
+        Span<byte> buffer = stackalloc byte[4096];
+        (int n, Errno? error) = Libc.ReadlinkEmptyPath(_fd, buffer);
+        if (error is not null)
+        {
+            // readlinkat with an empty path on a descriptor that is not a link.
+            return (null, error == Errno.ENOENT ? Errno.EINVAL : error);
+        }
+        return (System.Text.Encoding.UTF8.GetString(buffer[..n]), null);
+    }
+
+    /// <inheritdoc/>
+    public override (IMmapSource? Source, Errno? Error) MmapSource(KernelTask task)
+    {
+        if (_fileType != S_IFREG)
+        {
+            return (null, Errno.ENODEV);
+        }
+        lock (this)
+        {
+            if (_mappable is null)
+            {
+                (SafeFileHandle? dup, Errno? error) = Libc.Dup(_fd);
+                if (error is not null)
+                {
+                    return (null, error);
+                }
+                (HostFileMappable? mappable, Error? createError) = HostFileMappable.Create(dup!, Path, _memory, Readable, Writable);
+                if (createError is not null)
+                {
+                    dup!.Dispose();
+                    return (null, Errno.ENODEV);
+                }
+                _mappable = mappable;
+            }
+            return (_mappable, null);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override (long Result, Error? Error) Ioctl(KernelTask task, uint request, ulong argument) =>
+        TerminalIoctl.Handle(task, _fd, request, argument);
+
+    /// <inheritdoc/>
+    protected override void Release()
+    {
+        _mappable?.DecRef(Contexts.Context.Background);
+        _fd.Dispose();
+    }
+}

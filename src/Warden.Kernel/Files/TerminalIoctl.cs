@@ -1,0 +1,84 @@
+using Microsoft.Win32.SafeHandles;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.Interop;
+using Warden.Kernel.Tasks;
+
+namespace Warden.Kernel.Files;
+
+/// <summary>
+/// The terminal ioctls a program may make on a host descriptor: passed to the host when the
+/// descriptor is a terminal (the argument copied through the kernel), ENOTTY otherwise.
+/// </summary>
+internal static class TerminalIoctl
+{
+    public const uint TCGETS = 0x5401;
+    public const uint TCSETS = 0x5402;
+    public const uint TCSETSW = 0x5403;
+    public const uint TCSETSF = 0x5404;
+    public const uint TIOCGPGRP = 0x540f;
+    public const uint TIOCSPGRP = 0x5410;
+    public const uint TIOCGWINSZ = 0x5413;
+    public const uint TIOCSWINSZ = 0x5414;
+    public const uint FIONREAD = 0x541b;
+
+    // The kernel's struct termios (not glibc's larger one): four flags, c_line, 19 control characters.
+    private const int TermiosSize = 36;
+    private const int WinsizeSize = 8;
+
+    public static (long Result, Error? Error) Handle(KernelTask task, SafeFileHandle fd, uint request, ulong argument)
+    {
+        if (!Libc.Isatty(fd))
+        {
+            return (0, Errno.ENOTTY);
+        }
+        switch (request)
+        {
+            case TCGETS:
+                return Out(task, fd, request, argument, TermiosSize);
+            case TIOCGWINSZ:
+                return Out(task, fd, request, argument, WinsizeSize);
+            case FIONREAD:
+                return Out(task, fd, request, argument, sizeof(int));
+            case TCSETS or TCSETSW or TCSETSF:
+                return In(task, fd, request, argument, TermiosSize);
+            case TIOCSWINSZ:
+                return In(task, fd, request, argument, WinsizeSize);
+            case TIOCGPGRP:
+            {
+                // The host's process group is never shown: the program's own group is the foreground.
+                int pgid = task.Group.ProcessGroup;
+                (_, Error? error) = task.CopyObjectOut((Addr)argument, pgid);
+                return (0, error);
+            }
+            case TIOCSPGRP:
+                return (0, null);
+            default:
+                return (0, Errno.ENOTTY);
+        }
+    }
+
+    private static (long Result, Error? Error) Out(KernelTask task, SafeFileHandle fd, uint request, ulong argument, int size)
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        (int r, Errno? error) = Libc.Ioctl(fd, request, buffer);
+        if (error is not null)
+        {
+            return (0, error);
+        }
+        (_, Error? copyError) = task.CopyOut((Addr)argument, buffer[..size]);
+        return (r, copyError);
+    }
+
+    private static (long Result, Error? Error) In(KernelTask task, SafeFileHandle fd, uint request, ulong argument, int size)
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        (_, Error? copyError) = task.CopyIn((Addr)argument, buffer[..size]);
+        if (copyError is not null)
+        {
+            return (0, copyError);
+        }
+        (int r, Errno? error) = Libc.Ioctl(fd, request, buffer);
+        return (r, error);
+    }
+}

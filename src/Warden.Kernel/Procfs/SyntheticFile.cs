@@ -1,0 +1,126 @@
+using System.Runtime.InteropServices;
+using Warden.Errors;
+using Warden.Kernel.Files;
+using Warden.Kernel.Tasks;
+using Warden.UserMem;
+
+namespace Warden.Kernel.Procfs;
+
+/// <summary>A read-only file whose contents the kernel made when it was opened (a procfs file).</summary>
+internal sealed class SyntheticFile(string path, byte[] contents, ulong inode) : FileDescription(OpenFlags.O_RDONLY, path)
+{
+    private readonly Lock _lock = new();
+    private long _offset;
+
+    public override (long Count, Error? Error) Read(KernelTask task, IOSequence dst, long offset)
+    {
+        lock (_lock)
+        {
+            long at = offset < 0 ? _offset : offset;
+            if (at >= contents.Length)
+            {
+                return (0, null);
+            }
+            int length = (int)Math.Min(dst.NumBytes, contents.Length - at);
+            (int n, Error? error) = dst.CopyOut(task, contents.AsSpan((int)at, length));
+            if (offset < 0)
+            {
+                _offset += n;
+            }
+            return (n, error);
+        }
+    }
+
+    public override (long Offset, Errno? Error) Seek(long offset, int whence)
+    {
+        lock (_lock)
+        {
+            long target = whence switch { 0 => offset, 1 => _offset + offset, 2 => contents.Length + offset, _ => -1 };
+            if (whence is < 0 or > 2 || target < 0)
+            {
+                return (0, Errno.EINVAL);
+            }
+            _offset = target;
+            return (target, null);
+        }
+    }
+
+    // procfs files report a size of 0, as Linux's do.
+    public override Errno? Stat(Span<byte> stat) => ProcStat.Fill(stat, ProcStat.S_IFREG | 0x124, inode, 0);
+
+    public override Errno? Statx(int flags, uint mask, Span<byte> statx) => ProcStat.FillStatx(statx, ProcStat.S_IFREG | 0x124, inode);
+}
+
+/// <summary>A symbolic link procfs shows (/proc/self, /proc/[pid]/exe, fd/N), opened with O_PATH|O_NOFOLLOW.</summary>
+internal sealed class SyntheticLink(string path, string target, ulong inode) : FileDescription(OpenFlags.O_PATH, path)
+{
+    public override (string? Target, Errno? Error) ReadLink() => (target, null);
+
+    public override Errno? Stat(Span<byte> stat) => ProcStat.Fill(stat, ProcStat.S_IFLNK | 0x1ff, inode, target.Length);
+
+    public override Errno? Statx(int flags, uint mask, Span<byte> statx) => ProcStat.FillStatx(statx, ProcStat.S_IFLNK | 0x1ff, inode);
+}
+
+/// <summary>A procfs directory: a fixed list of entries, read with getdents64.</summary>
+internal sealed class SyntheticDirectory(string path, IReadOnlyList<(string Name, byte Type, ulong Inode)> entries, ulong inode)
+    : FileDescription(OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, path)
+{
+    public const byte DT_DIR = 4;
+    public const byte DT_REG = 8;
+    public const byte DT_LNK = 10;
+
+    private readonly Lock _lock = new();
+    private int _next;
+
+    public override bool IsDirectory => true;
+
+    public override (long Count, Error? Error) Read(KernelTask task, IOSequence dst, long offset) => (0, Errno.EISDIR);
+
+    public override (long Offset, Errno? Error) Seek(long offset, int whence)
+    {
+        lock (_lock)
+        {
+            if (whence != 0 || offset < 0)
+            {
+                return (0, Errno.EINVAL);
+            }
+            _next = (int)Math.Min(offset, int.MaxValue);
+            return (_next, null);
+        }
+    }
+
+    public override (int Count, Errno? Error) ReadDirectory(Span<byte> buffer)
+    {
+        lock (_lock)
+        {
+            int used = 0;
+            var all = new List<(string Name, byte Type, ulong Inode)> { (".", DT_DIR, inode), ("..", DT_DIR, 1) };
+            all.AddRange(entries);
+            while (_next < all.Count)
+            {
+                (string name, byte type, ulong ino) = all[_next];
+                byte[] nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
+                // struct linux_dirent64: ino, off, reclen, type, name + NUL, padded to 8.
+                int reclen = (19 + nameBytes.Length + 1 + 7) & ~7;
+                if (used + reclen > buffer.Length)
+                {
+                    return used == 0 ? (0, Errno.EINVAL) : (used, null);
+                }
+                Span<byte> record = buffer.Slice(used, reclen);
+                record.Clear();
+                MemoryMarshal.Write(record, ino);
+                MemoryMarshal.Write(record[8..], (long)(_next + 1));
+                MemoryMarshal.Write(record[16..], (ushort)reclen);
+                record[18] = type;
+                nameBytes.CopyTo(record[19..]);
+                used += reclen;
+                _next++;
+            }
+            return (used, null);
+        }
+    }
+
+    public override Errno? Stat(Span<byte> stat) => ProcStat.Fill(stat, ProcStat.S_IFDIR | 0x16d, inode, 0);
+
+    public override Errno? Statx(int flags, uint mask, Span<byte> statx) => ProcStat.FillStatx(statx, ProcStat.S_IFDIR | 0x16d, inode);
+}

@@ -1,0 +1,336 @@
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.Interop;
+using Warden.Kernel.Files;
+using Warden.Kernel.Tasks;
+
+namespace Warden.Kernel.Syscalls;
+
+// Directories and names: getdents64(2), getcwd(2), chdir(2), mkdir(2), rmdir(2), unlink(2),
+// rename(2), umask(2), truncate(2), fsync(2), fadvise64(2), chmod(2).
+internal static partial class Sys
+{
+    private const int RENAME_NOREPLACE = 1;
+    private const int RENAME_EXCHANGE = 2;
+    private const int RENAME_WHITEOUT = 4;
+
+    public static SyscallReturn Getdents64(KernelTask t, in SyscallArguments a)
+    {
+        (_, Errno? rangeError) = t.SingleIOSequence(a.Pointer(1), a.UInt(2));
+        if (rangeError is not null)
+        {
+            return rangeError;
+        }
+        FileDescription? file = t.Fds.Get(a.Int(0));
+        if (file is null || file.IsPath)
+        {
+            return Errno.EBADF;
+        }
+        int count = (int)Math.Min(a.UInt(2), 64u << 10);
+        byte[] buffer = t.ScratchBuffer(count);
+        (int n, Errno? error) = file.ReadDirectory(buffer.AsSpan(0, count));
+        if (error is not null)
+        {
+            return error;
+        }
+        (_, Error? copyError) = t.CopyOut(a.Pointer(1), buffer.AsSpan(0, n));
+        return copyError is null ? SyscallReturn.Ok(n) : Errno.EFAULT;
+    }
+
+    public static SyscallReturn Getcwd(KernelTask t, in SyscallArguments a)
+    {
+        byte[] cwd = Encoding.UTF8.GetBytes(t.Fs.Cwd + "\0");
+        if (a.ULong(1) < (ulong)cwd.Length)
+        {
+            return Errno.ERANGE;
+        }
+        (_, Error? error) = t.CopyOut(a.Pointer(0), cwd);
+        return error is null ? SyscallReturn.Ok(cwd.Length) : Errno.EFAULT;
+    }
+
+    public static SyscallReturn Chdir(KernelTask t, in SyscallArguments a)
+    {
+        (string path, Error? copyError) = t.CopyPathIn(a.Pointer(0));
+        if (copyError is not null)
+        {
+            return SyscallReturn.ErrnoOf(copyError);
+        }
+        (string absolute, Errno? error) = VirtualFileSystem.Absolute(t, OpenFlags.AT_FDCWD, path);
+        if (error is not null)
+        {
+            return error;
+        }
+        (FileDescription? dir, Errno? openError) = t.Kernel.Vfs.Open(t, absolute, OpenFlags.O_PATH | OpenFlags.O_DIRECTORY, 0);
+        if (openError is not null)
+        {
+            return openError;
+        }
+        try
+        {
+            return ChangeDirectory(t, dir!);
+        }
+        finally
+        {
+            dir!.DecRef();
+        }
+    }
+
+    public static SyscallReturn Fchdir(KernelTask t, in SyscallArguments a)
+    {
+        FileDescription? dir = t.Fds.Get(a.Int(0));
+        if (dir is null)
+        {
+            return Errno.EBADF;
+        }
+        return dir.IsDirectory ? ChangeDirectory(t, dir) : Errno.ENOTDIR;
+    }
+
+    private static SyscallReturn ChangeDirectory(KernelTask t, FileDescription dir)
+    {
+        const int X_OK = 1;
+        if (dir.Host is not null)
+        {
+            Errno? error = Libc.FaccessEmptyPath(dir.Host, X_OK, Libc.AT_EACCESS);
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+        t.Fs.Cwd = dir.Path;
+        return SyscallReturn.Ok(0);
+    }
+
+    public static SyscallReturn Mkdir(KernelTask t, in SyscallArguments a) => MkdirAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), a.UInt(1));
+
+    public static SyscallReturn Mkdirat(KernelTask t, in SyscallArguments a) => MkdirAt(t, a.Int(0), a.Pointer(1), a.UInt(2));
+
+    private static SyscallReturn MkdirAt(KernelTask t, int dirfd, Addr pathAddr, uint mode)
+    {
+        (SafeFileHandle? dir, string name, Errno? error) = ParentAt(t, dirfd, pathAddr);
+        if (error is not null)
+        {
+            return error;
+        }
+        using (dir)
+        {
+            if (name is "." or "..")
+            {
+                return Errno.EEXIST;
+            }
+            return SyscallReturn.Of(Libc.Mkdirat(dir!, Encoding.UTF8.GetBytes(name), mode & 0xfff & ~(uint)t.Fs.Umask));
+        }
+    }
+
+    public static SyscallReturn Rmdir(KernelTask t, in SyscallArguments a) => UnlinkAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), OpenFlags.AT_REMOVEDIR);
+
+    public static SyscallReturn Unlink(KernelTask t, in SyscallArguments a) => UnlinkAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), 0);
+
+    public static SyscallReturn Unlinkat(KernelTask t, in SyscallArguments a)
+    {
+        int flags = a.Int(2);
+        return (flags & ~OpenFlags.AT_REMOVEDIR) != 0 ? Errno.EINVAL : UnlinkAt(t, a.Int(0), a.Pointer(1), flags);
+    }
+
+    private static SyscallReturn UnlinkAt(KernelTask t, int dirfd, Addr pathAddr, int flags)
+    {
+        (SafeFileHandle? dir, string name, Errno? error) = ParentAt(t, dirfd, pathAddr);
+        if (error is not null)
+        {
+            return error;
+        }
+        using (dir)
+        {
+            bool directory = (flags & OpenFlags.AT_REMOVEDIR) != 0;
+            if (name == ".")
+            {
+                return directory ? Errno.EINVAL : Errno.EISDIR;
+            }
+            if (name == "..")
+            {
+                return directory ? Errno.ENOTEMPTY : Errno.EISDIR;
+            }
+            return SyscallReturn.Of(Libc.Unlinkat(dir!, Encoding.UTF8.GetBytes(name), flags));
+        }
+    }
+
+    public static SyscallReturn Rename(KernelTask t, in SyscallArguments a) =>
+        RenameAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), OpenFlags.AT_FDCWD, a.Pointer(1), 0);
+
+    public static SyscallReturn Renameat(KernelTask t, in SyscallArguments a) => RenameAt(t, a.Int(0), a.Pointer(1), a.Int(2), a.Pointer(3), 0);
+
+    public static SyscallReturn Renameat2(KernelTask t, in SyscallArguments a) => RenameAt(t, a.Int(0), a.Pointer(1), a.Int(2), a.Pointer(3), a.UInt(4));
+
+    private static SyscallReturn RenameAt(KernelTask t, int oldDirfd, Addr oldAddr, int newDirfd, Addr newAddr, uint flags)
+    {
+        if ((flags & ~(uint)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) != 0 ||
+            ((flags & RENAME_NOREPLACE) != 0 && (flags & RENAME_EXCHANGE) != 0))
+        {
+            return Errno.EINVAL;
+        }
+        (SafeFileHandle? oldDir, string oldName, Errno? error) = ParentAt(t, oldDirfd, oldAddr);
+        if (error is not null)
+        {
+            return error;
+        }
+        using (oldDir)
+        {
+            (SafeFileHandle? newDir, string newName, error) = ParentAt(t, newDirfd, newAddr);
+            if (error is not null)
+            {
+                return error;
+            }
+            using (newDir)
+            {
+                if (oldName is "." or ".." || newName is "." or "..")
+                {
+                    return Errno.EBUSY;
+                }
+                return SyscallReturn.Of(Libc.Renameat2(oldDir!, Encoding.UTF8.GetBytes(oldName), newDir!, Encoding.UTF8.GetBytes(newName), flags));
+            }
+        }
+    }
+
+    private static (SafeFileHandle? Dir, string Name, Errno? Error) ParentAt(KernelTask t, int dirfd, Addr pathAddr)
+    {
+        (string path, Error? copyError) = t.CopyPathIn(pathAddr);
+        if (copyError is not null)
+        {
+            return (null, "", SyscallReturn.ErrnoOf(copyError));
+        }
+        (string absolute, Errno? error) = VirtualFileSystem.Absolute(t, dirfd, path);
+        if (error is not null)
+        {
+            return (null, "", error);
+        }
+        return t.Kernel.Vfs.Parent(absolute);
+    }
+
+    public static SyscallReturn Umask(KernelTask t, in SyscallArguments a) => SyscallReturn.Ok(t.Fs.SwapUmask(a.Int(0)));
+
+    public static SyscallReturn Truncate(KernelTask t, in SyscallArguments a)
+    {
+        if (a.Long(1) < 0)
+        {
+            return Errno.EINVAL;
+        }
+        (string path, Error? copyError) = t.CopyPathIn(a.Pointer(0));
+        if (copyError is not null)
+        {
+            return SyscallReturn.ErrnoOf(copyError);
+        }
+        (string absolute, Errno? error) = VirtualFileSystem.Absolute(t, OpenFlags.AT_FDCWD, path);
+        if (error is not null)
+        {
+            return error;
+        }
+        (FileDescription? file, Errno? openError) = t.Kernel.Vfs.Open(t, absolute, OpenFlags.O_WRONLY, 0);
+        if (openError is not null)
+        {
+            return openError;
+        }
+        try
+        {
+            return file!.Host is null ? Errno.EINVAL : SyscallReturn.Of(Libc.Ftruncate(file.Host, a.Long(1)));
+        }
+        finally
+        {
+            file!.DecRef();
+        }
+    }
+
+    public static SyscallReturn Ftruncate(KernelTask t, in SyscallArguments a)
+    {
+        FileDescription? file = t.Fds.Get(a.Int(0));
+        if (file is null || file.IsPath)
+        {
+            return Errno.EBADF;
+        }
+        if (a.Long(1) < 0 || !file.Writable || file.Host is null || file.IsDirectory)
+        {
+            return file.Writable ? Errno.EINVAL : Errno.EINVAL;
+        }
+        return SyscallReturn.Of(Libc.Ftruncate(file.Host, a.Long(1)));
+    }
+
+    public static SyscallReturn Fsync(KernelTask t, in SyscallArguments a) => Sync(t, a.Int(0), data: false);
+
+    public static SyscallReturn Fdatasync(KernelTask t, in SyscallArguments a) => Sync(t, a.Int(0), data: true);
+
+    private static SyscallReturn Sync(KernelTask t, int fd, bool data)
+    {
+        FileDescription? file = t.Fds.Get(fd);
+        if (file is null || file.IsPath)
+        {
+            return Errno.EBADF;
+        }
+        if (file.Host is null)
+        {
+            return Errno.EINVAL;
+        }
+        return SyscallReturn.Of(data ? Libc.Fdatasync(file.Host) : Libc.Fsync(file.Host));
+    }
+
+    public static SyscallReturn Fadvise64(KernelTask t, in SyscallArguments a)
+    {
+        FileDescription? file = t.Fds.Get(a.Int(0));
+        if (file is null || file.IsPath)
+        {
+            return Errno.EBADF;
+        }
+        if (file is HostFileDescription { IsStream: true })
+        {
+            return Errno.ESPIPE;
+        }
+        // The advice only tunes caching, which the host does: valid advice is accepted.
+        return a.Int(3) is >= 0 and <= 5 && a.Long(2) >= 0 ? SyscallReturn.Ok(0) : Errno.EINVAL;
+    }
+
+    public static SyscallReturn Chmod(KernelTask t, in SyscallArguments a) => ChmodAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), a.UInt(1));
+
+    public static SyscallReturn Fchmodat(KernelTask t, in SyscallArguments a) => ChmodAt(t, a.Int(0), a.Pointer(1), a.UInt(2));
+
+    public static SyscallReturn Fchmod(KernelTask t, in SyscallArguments a)
+    {
+        FileDescription? file = t.Fds.Get(a.Int(0));
+        if (file is null || file.IsPath)
+        {
+            return Errno.EBADF;
+        }
+        return ChangeMode(t, file, a.UInt(1));
+    }
+
+    private static SyscallReturn ChmodAt(KernelTask t, int dirfd, Addr pathAddr, uint mode)
+    {
+        (FileDescription? file, bool owned, Errno? error) = LookupAt(t, dirfd, pathAddr, 0);
+        if (error is not null)
+        {
+            return error;
+        }
+        try
+        {
+            return ChangeMode(t, file!, mode);
+        }
+        finally
+        {
+            if (owned)
+            {
+                file!.DecRef();
+            }
+        }
+    }
+
+    private static SyscallReturn ChangeMode(KernelTask t, FileDescription file, uint mode)
+    {
+        if (file.Host is null)
+        {
+            return Errno.EPERM;
+        }
+        if (t.Kernel.Root.ReadOnly)
+        {
+            return Errno.EROFS;
+        }
+        return SyscallReturn.Of(Libc.ChmodDescriptor(file.Host, mode & 0xfff));
+    }
+}

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.Interop;
+using Warden.Kernel.Tasks;
+
+namespace Warden.Kernel.Syscalls;
+
+// Clocks and sleeping: clock_gettime(2), clock_getres(2), gettimeofday(2), time(2), nanosleep(2),
+// clock_nanosleep(2). A sleep ends early (EINTR) when the process is being killed.
+internal static partial class Sys
+{
+    private const int CLOCK_REALTIME = 0;
+    private const int CLOCK_MONOTONIC = 1;
+    private const int CLOCK_BOOTTIME = 7;
+    private const int CLOCK_TAI = 11;
+    private const int TIMER_ABSTIME = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    public static SyscallReturn ClockGettime(KernelTask t, in SyscallArguments a)
+    {
+        (long sec, long nsec, Errno? error) = Libc.ClockGettime(a.Int(0));
+        if (error is not null)
+        {
+            return error;
+        }
+        (_, Error? copyError) = t.CopyObjectOut(a.Pointer(1), new Timespec { Seconds = sec, Nanoseconds = nsec });
+        return copyError is null ? SyscallReturn.Ok(0) : Errno.EFAULT;
+    }
+
+    public static SyscallReturn ClockGetres(KernelTask t, in SyscallArguments a)
+    {
+        (long sec, long nsec, Errno? error) = Libc.ClockGetres(a.Int(0));
+        if (error is not null)
+        {
+            return error;
+        }
+        if (a.Pointer(1) == Addr.Zero)
+        {
+            return SyscallReturn.Ok(0);
+        }
+        (_, Error? copyError) = t.CopyObjectOut(a.Pointer(1), new Timespec { Seconds = sec, Nanoseconds = nsec });
+        return copyError is null ? SyscallReturn.Ok(0) : Errno.EFAULT;
+    }
+
+    public static SyscallReturn Gettimeofday(KernelTask t, in SyscallArguments a)
+    {
+        (long sec, long nsec, _) = Libc.ClockGettime(CLOCK_REALTIME);
+        if (a.Pointer(0) != Addr.Zero && t.CopyObjectOut(a.Pointer(0), new Timespec { Seconds = sec, Nanoseconds = nsec / 1000 }).Error is not null)
+        {
+            return Errno.EFAULT;
+        }
+        // struct timezone: minutes west and DST type, both 0 (UTC), as Linux keeps them unless set.
+        if (a.Pointer(1) != Addr.Zero && t.CopyObjectOut(a.Pointer(1), 0UL).Error is not null)
+        {
+            return Errno.EFAULT;
+        }
+        return SyscallReturn.Ok(0);
+    }
+
+    public static SyscallReturn Time(KernelTask t, in SyscallArguments a)
+    {
+        (long sec, _, _) = Libc.ClockGettime(CLOCK_REALTIME);
+        if (a.Pointer(0) != Addr.Zero && t.CopyObjectOut(a.Pointer(0), sec).Error is not null)
+        {
+            return Errno.EFAULT;
+        }
+        return SyscallReturn.Ok(sec);
+    }
+
+    public static SyscallReturn Nanosleep(KernelTask t, in SyscallArguments a) =>
+        Sleep(t, CLOCK_MONOTONIC, 0, a.Pointer(0), a.Pointer(1), isClockNanosleep: false);
+
+    public static SyscallReturn ClockNanosleep(KernelTask t, in SyscallArguments a)
+    {
+        int clock = a.Int(0);
+        if (clock is not (CLOCK_REALTIME or CLOCK_MONOTONIC or CLOCK_BOOTTIME or CLOCK_TAI))
+        {
+            // CPU-time clocks of other processes, and unknown clocks.
+            return clock is 2 ? Errno.EOPNOTSUPP : Errno.EINVAL;
+        }
+        return Sleep(t, clock, a.Int(1), a.Pointer(2), a.Pointer(3), isClockNanosleep: true);
+    }
+
+    private static SyscallReturn Sleep(KernelTask t, int clock, int flags, Addr request, Addr remaining, bool isClockNanosleep)
+    {
+        (_, Error? error) = t.CopyObjectIn(request, out Timespec ts);
+        if (error is not null)
+        {
+            return Errno.EFAULT;
+        }
+        if (ts.Seconds < 0 || ts.Nanoseconds is < 0 or >= 1_000_000_000)
+        {
+            return Errno.EINVAL;
+        }
+        long nanoseconds;
+        if ((flags & TIMER_ABSTIME) != 0)
+        {
+            (long sec, long nsec, _) = Libc.ClockGettime(clock);
+            nanoseconds = (ts.Seconds - sec) * 1_000_000_000 + (ts.Nanoseconds - nsec);
+        }
+        else
+        {
+            nanoseconds = ts.Seconds >= long.MaxValue / 1_000_000_000 ? long.MaxValue : ts.Seconds * 1_000_000_000 + ts.Nanoseconds;
+        }
+        if (nanoseconds <= 0)
+        {
+            return SyscallReturn.Ok(0);
+        }
+        long start = Stopwatch.GetTimestamp();
+        bool interrupted = WaitInterruptibly(t, nanoseconds);
+        if (!interrupted)
+        {
+            return SyscallReturn.Ok(0);
+        }
+        if (remaining != Addr.Zero && (flags & TIMER_ABSTIME) == 0)
+        {
+            long left = Math.Max(0, nanoseconds - (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds);
+            t.CopyObjectOut(remaining, new Timespec { Seconds = left / 1_000_000_000, Nanoseconds = left % 1_000_000_000 });
+        }
+        return isClockNanosleep ? Errno.EINTR : Errno.EINTR;
+    }
+
+    /// <summary>Waits <paramref name="nanoseconds"/>; true if the wait ended because the process is being killed.</summary>
+    private static bool WaitInterruptibly(KernelTask t, long nanoseconds)
+    {
+        long deadline = Stopwatch.GetTimestamp() + (long)(nanoseconds / 1e9 * Stopwatch.Frequency);
+        WaitHandle killed = t.Group.Killed.WaitHandle;
+        while (true)
+        {
+            long left = deadline - Stopwatch.GetTimestamp();
+            if (left <= 0)
+            {
+                return false;
+            }
+            double ms = left * 1000.0 / Stopwatch.Frequency;
+            if (ms >= 2)
+            {
+                if (killed.WaitOne(TimeSpan.FromMilliseconds(Math.Min(ms - 1, int.MaxValue))))
+                {
+                    return true;
+                }
+            }
+            else
+            {
+                Thread.SpinWait(20);
+                if (t.Group.Killed.IsCancellationRequested)
+                {
+                    return true;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.Kernel.Signals;
+using Warden.Kernel.Syscalls;
+using Warden.MemMap;
+using Warden.Platform;
+
+namespace Warden.Kernel.Tasks;
+
+internal sealed partial class KernelTask
+{
+    // The legacy vsyscall page, which the host emulates and the stub's filter traps.
+    private const ulong VsyscallStart = 0xffff_ffff_ff60_0000;
+    private const ulong VsyscallEnd = VsyscallStart + 0x1000;
+    private const int SYS_SECCOMP = 1;
+
+    private Thread? _thread;
+
+    /// <summary>Set by exit(2) of this thread alone.</summary>
+    private bool _exited;
+
+    /// <summary>Starts the task's Warden thread.</summary>
+    public void Start()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = $"warden task {Tid}" };
+        _thread.Start();
+    }
+
+    /// <summary>Waits for the task's Warden thread to end.</summary>
+    public void Join() => _thread?.Join();
+
+    private void Run()
+    {
+        try
+        {
+            RunLoop();
+        }
+        catch (Exception e)
+        {
+            // A bug in Warden: the program cannot go on, but Warden must not die with it.
+            Kernel.ReportInternalError(this, e);
+            Group.BeginExit(ExitStatus.Killed(Signal.SIGKILL));
+        }
+        finally
+        {
+            Group.TaskEnded(this);
+        }
+    }
+
+    private void RunLoop()
+    {
+        (System.Threading.Tasks.Task? retry, Error? error) = MM.Activate(this);
+        while (error is null && retry is not null)
+        {
+            retry.Wait(CancellationToken);
+            (retry, error) = MM.Activate(this);
+        }
+        if (error is not null)
+        {
+            Kernel.ReportInternalError(this, new InvalidOperationException($"No address space for the program: {error.Message}"));
+            Group.BeginExit(ExitStatus.Killed(Signal.SIGKILL));
+            return;
+        }
+        IAddressSpace space = MM.AddressSpace!;
+        while (!_exited && !Group.Killed.IsCancellationRequested)
+        {
+            (AccessType at, Error? switchError) = PlatformContext.Switch(space, Arch, -1, out SignalInfo info);
+            if (switchError is null)
+            {
+                SyscallDispatcher.Dispatch(this);
+                continue;
+            }
+            if (ReferenceEquals(switchError, PlatformErrors.ContextInterrupt))
+            {
+                continue;
+            }
+            if (ReferenceEquals(switchError, PlatformErrors.ContextSignal) || ReferenceEquals(switchError, PlatformErrors.ContextSignalCPUID))
+            {
+                HandleSignalStop(in info, at);
+                continue;
+            }
+            // The stub is gone (killed from outside, or an injected call failed): the process cannot run.
+            Kernel.ReportInternalError(this, new InvalidOperationException($"The program's address space failed: {switchError.Message}"));
+            Group.BeginExit(ExitStatus.Killed(Signal.SIGKILL));
+        }
+    }
+
+    /// <summary>Ends this thread alone (exit(2)); the process ends with its last thread.</summary>
+    public void ExitThread(int code)
+    {
+        _exited = true;
+        if (Group.Tasks().Length == 1)
+        {
+            Group.BeginExit(ExitStatus.Exited(code));
+        }
+    }
+
+    private void HandleSignalStop(in SignalInfo info, AccessType at)
+    {
+        switch (info.Signo)
+        {
+            case SignalInfo.SIGSEGV:
+            {
+                long start = Stopwatch.GetTimestamp();
+                Error? error = MM.HandleUserFault(this, (Addr)info.Addr, at, (Addr)Arch.Registers.Rsp);
+                Kernel.Stats.AddFault(Stopwatch.GetTimestamp() - start);
+                if (error is null)
+                {
+                    return;
+                }
+                DeliverFatal(error is BusError ? Signal.SIGBUS : Signal.SIGSEGV);
+                return;
+            }
+            case Signal.SIGSYS when info.Code == SYS_SECCOMP && info.CallAddr >= VsyscallStart && info.CallAddr < VsyscallEnd:
+                EmulateVsyscall(info.Syscall);
+                return;
+            case SignalInfo.SIGCHLD:
+                // The leftover of an interrupt (IPlatformContext.SignalInterrupt).
+                return;
+            default:
+                DeliverFatal(info.Signo);
+                return;
+        }
+    }
+
+    /// <summary>
+    /// A signal the program did not ask for (a fault it cannot survive): for now its default action
+    /// always applies, and every such signal kills the process.
+    /// </summary>
+    private void DeliverFatal(int signal) => Group.BeginExit(ExitStatus.Killed(signal));
+
+    private void EmulateVsyscall(int number)
+    {
+        ref PtraceRegs regs = ref Arch.Registers;
+        if (regs.Rip >= VsyscallStart && regs.Rip < VsyscallEnd)
+        {
+            // The host left the return to us: pop the caller's address.
+            (_, Error? error) = CopyObjectIn((Addr)regs.Rsp, out ulong ret);
+            if (error is not null)
+            {
+                DeliverFatal(Signal.SIGSEGV);
+                return;
+            }
+            regs.Rip = ret;
+            regs.Rsp += 8;
+        }
+        if (number is not (SyscallNumbers.Gettimeofday or SyscallNumbers.Time or SyscallNumbers.Getcpu))
+        {
+            DeliverFatal(Signal.SIGSEGV);
+            return;
+        }
+        regs.OrigRax = (ulong)number;
+        regs.Rax = (ulong)number;
+        SyscallDispatcher.Dispatch(this);
+    }
+}
