@@ -201,6 +201,7 @@ public sealed class Kernel : IDisposable
     internal void ProcessExiting(ThreadGroup group, KernelTask lastTask)
     {
         Stats.ObserveRss((long)group.MM.MaxResidentSetSize);
+        Stats.AddCopyOnWriteBreaks(group.MM.CopyOnWriteBreaks);
         if (Options.CaptureFinalMaps && ReferenceEquals(group, Volatile.Read(ref _init)))
         {
             FinalMaps = group.MM.MapsText(lastTask);

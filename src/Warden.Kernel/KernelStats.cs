@@ -18,6 +18,7 @@ public sealed class KernelStats
     private long _copiedIn;
     private long _copiedOut;
     private long _peakRss;
+    private long _copyOnWriteBreaks;
 
     /// <summary>A system call's totals.</summary>
     /// <param name="Number">Its number (out-of-range numbers are counted together).</param>
@@ -42,8 +43,8 @@ public sealed class KernelStats
     /// <summary>The largest resident set size any process reached, in bytes.</summary>
     public long PeakResidentSetSize => Interlocked.Read(ref _peakRss);
 
-    /// <summary>Copy-on-write breaks, as the memory managers counted them.</summary>
-    public long CopyOnWriteBreaks { get; internal set; }
+    /// <summary>Pages whose copy-on-write was broken (by a write to a private file mapping or after fork), in processes that have exited.</summary>
+    public long CopyOnWriteBreaks => Interlocked.Read(ref _copyOnWriteBreaks);
 
     /// <summary>Every system call made at least once, most frequent first.</summary>
     public IReadOnlyList<SyscallCount> SyscallCounts()
@@ -79,6 +80,8 @@ public sealed class KernelStats
         Interlocked.Increment(ref _faults);
         Interlocked.Add(ref _faultTicks, ticks);
     }
+
+    internal void AddCopyOnWriteBreaks(long pages) => Interlocked.Add(ref _copyOnWriteBreaks, pages);
 
     internal void AddCopiedIn(long bytes) => Interlocked.Add(ref _copiedIn, bytes);
 

@@ -17,6 +17,9 @@ public sealed partial class MemoryManager
     /// <summary>The largest <see cref="ResidentSetSize"/> seen (VmHWM).</summary>
     public ulong MaxResidentSetSize => ReadUnderActiveLock(static mm => mm._maxRSS);
 
+    /// <summary>Pages given their own memory by a write to copy-on-write memory (taken over or copied), since creation.</summary>
+    public long CopyOnWriteBreaks => Interlocked.Read(ref _copyOnWriteBreaks);
+
     /// <summary>The number of vmas (as counted against the map-count limit).</summary>
     public int MapCount => ReadUnderMappingLock(static mm => mm._vmas.Count);
 

@@ -286,6 +286,7 @@ public sealed partial class MemoryManager
     /// </summary>
     private Error? BreakCopyOnWriteLocked(PmaMapSegment segment, ulong start, ulong end, in Vma vma)
     {
+        Interlocked.Add(ref _copyOnWriteBreaks, (long)((end - start) / Arch.PageSize));
         segment = _pmas.Isolate(segment, Range(start, end));
         Pma pma = segment.Value;
         FileRange fr = pma.FileRangeOf(segment.Start, segment.Range);

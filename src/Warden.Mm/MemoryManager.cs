@@ -52,6 +52,7 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
     private readonly PmaMap _pmas = new();
     private ulong _curRSS;
     private ulong _maxRSS;
+    private long _copyOnWriteBreaks;
     private IAddressSpace? _addressSpace;
 
     private bool _disposed;

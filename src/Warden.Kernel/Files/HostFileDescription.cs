@@ -102,6 +102,11 @@ internal sealed class HostFileDescription : FileDescription
         {
             return (0, null);
         }
+        Errno? waitError = WaitUntilReady(task, Libc.POLLIN);
+        if (waitError is not null)
+        {
+            return (0, waitError);
+        }
         byte[] buffer = task.ScratchBuffer(want);
         (int n, Errno? error) = Libc.Read(_fd, buffer.AsSpan(0, want));
         if (error is not null)
@@ -115,8 +120,27 @@ internal sealed class HostFileDescription : FileDescription
     /// <inheritdoc/>
     public override (long Count, Error? Error) Write(KernelTask task, IOSequence src, long offset)
     {
+        if (IsStream && offset < 0)
+        {
+            Errno? waitError = WaitUntilReady(task, Libc.POLLOUT);
+            if (waitError is not null)
+            {
+                return (0, waitError);
+            }
+        }
         var writer = offset < 0 ? new HostFileWriter(_fd) : new HostFileWriter(_fd, offset);
         return src.CopyInTo(task, writer);
+    }
+
+    // A blocking stream waits in poll beside the process's wake descriptor, so that a kill ends the wait (EINTR).
+    private Errno? WaitUntilReady(KernelTask task, short events)
+    {
+        if ((StatusFlags & OpenFlags.O_NONBLOCK) != 0)
+        {
+            return null;
+        }
+        (bool woken, Errno? error) = Libc.PollOrWake(_fd, events, task.Group.WakeHandle);
+        return error ?? (woken ? Errno.EINTR : null);
     }
 
     /// <inheritdoc/>

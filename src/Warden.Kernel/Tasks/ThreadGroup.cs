@@ -1,3 +1,6 @@
+using Microsoft.Win32.SafeHandles;
+using Warden.Errors;
+using Warden.Interop;
 using Warden.Kernel.Loader;
 using Warden.Kernel.Signals;
 using Warden.Mm;
@@ -16,6 +19,7 @@ internal sealed class ThreadGroup
     private readonly TaskCompletionSource<ExitStatus> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _killed = new();
     private ExitStatus? _exitStatus;
+    private readonly SafeFileHandle _wake;
 
     public ThreadGroup(Kernel kernel, int pid, MemoryManager mm, SignalHandlers handlers, ResourceLimitSet limits, Credentials credentials)
     {
@@ -27,7 +31,15 @@ internal sealed class ThreadGroup
         Credentials = credentials;
         ProcessGroup = pid;
         Session = pid;
+        (SafeFileHandle? wake, Errno? error) = Libc.Eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        _wake = wake ?? throw new InvalidOperationException($"eventfd failed: {error}");
     }
+
+    /// <summary>
+    /// A host descriptor that becomes readable when the process begins to exit: blocking host waits
+    /// (a read of a terminal or pipe) poll it beside their own descriptor, so a kill never waits for input.
+    /// </summary>
+    public SafeFileHandle WakeHandle => _wake;
 
     public Kernel Kernel { get; }
 
@@ -96,6 +108,14 @@ internal sealed class ThreadGroup
             tasks = [.. _tasks];
         }
         _killed.Cancel();
+        lock (_lock)
+        {
+            if (!_wake.IsClosed)
+            {
+                Span<byte> one = [1, 0, 0, 0, 0, 0, 0, 0];
+                Libc.Write(_wake, one);
+            }
+        }
         foreach (KernelTask task in tasks)
         {
             task.Interrupt();
@@ -118,6 +138,10 @@ internal sealed class ThreadGroup
         {
             Kernel.ProcessExiting(this, task);
             MM.Dispose();
+            lock (_lock)
+            {
+                _wake.Dispose();
+            }
             _exited.TrySetResult(status);
         }
     }

@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using Microsoft.Win32.SafeHandles;
+using Warden.Errors;
+
+namespace Warden.Interop;
+
+public static unsafe partial class Libc
+{
+    /// <summary><c>POLLIN</c>.</summary>
+    public const short POLLIN = 0x1;
+
+    /// <summary><c>POLLOUT</c>.</summary>
+    public const short POLLOUT = 0x4;
+
+    /// <summary><c>EFD_CLOEXEC</c>.</summary>
+    public const int EFD_CLOEXEC = 0x80000;
+
+    /// <summary><c>EFD_NONBLOCK</c>.</summary>
+    public const int EFD_NONBLOCK = 0x800;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport(LibraryName, EntryPoint = "poll", SetLastError = true)]
+    private static partial int PollNative(PollFd* fds, nuint count, int timeout);
+
+    [LibraryImport(LibraryName, EntryPoint = "eventfd", SetLastError = true)]
+    private static partial int EventfdNative(uint initval, int flags);
+
+    /// <summary><c>eventfd(2)</c>.</summary>
+    [SupportedOSPlatform("linux")]
+    public static (SafeFileHandle? Fd, Errno? Error) Eventfd(uint initial, int flags)
+    {
+        int fd = EventfdNative(initial, flags);
+        return fd < 0 ? (null, LastErrno()) : (new SafeFileHandle(fd, ownsHandle: true), null);
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="fd"/> is ready for <paramref name="events"/> or <paramref name="wake"/>
+    /// is readable, with no time limit; retries EINTR.
+    /// </summary>
+    /// <returns>Whether <paramref name="wake"/> ended the wait, or the errno.</returns>
+    [SupportedOSPlatform("linux")]
+    public static (bool Woken, Errno? Error) PollOrWake(SafeFileHandle fd, short events, SafeFileHandle wake)
+    {
+        bool fdAdded = false;
+        bool wakeAdded = false;
+        try
+        {
+            fd.DangerousAddRef(ref fdAdded);
+            wake.DangerousAddRef(ref wakeAdded);
+            PollFd* fds = stackalloc PollFd[2];
+            fds[0] = new PollFd { Fd = (int)fd.DangerousGetHandle(), Events = events };
+            fds[1] = new PollFd { Fd = (int)wake.DangerousGetHandle(), Events = POLLIN };
+            while (true)
+            {
+                if (PollNative(fds, 2, -1) >= 0)
+                {
+                    return (fds[1].Revents != 0, null);
+                }
+                if (!LastCallWasInterrupted())
+                {
+                    return (false, LastErrno());
+                }
+            }
+        }
+        finally
+        {
+            if (fdAdded)
+            {
+                fd.DangerousRelease();
+            }
+            if (wakeAdded)
+            {
+                wake.DangerousRelease();
+            }
+        }
+    }
+}
