@@ -248,7 +248,7 @@ public sealed class Kernel : IDisposable
                 dup!.Dispose();
                 return flagsError;
             }
-            (HostFileDescription? file, Errno? createError) = HostFileDescription.Create(dup!, flags, $"/dev/fd/{fd}", Platform.Memory);
+            (HostFileDescription? file, Errno? createError) = HostFileDescription.Create(dup!, flags, StandardFileName(dup!, fd), Platform.Memory);
             if (createError is not null)
             {
                 return createError;
@@ -256,6 +256,18 @@ public sealed class Kernel : IDisposable
             fds.Set(fd, file!, closeOnExec: false);
         }
         return null;
+    }
+
+    // What /proc/self/fd shows for an inherited descriptor: its sandbox path, or the host's name for
+    // what is not a file (pipe:[N], socket:[N]); a host path outside the root is not shown.
+    private string StandardFileName(SafeFileHandle fd, int number)
+    {
+        string? link = SandboxRoot.HostLinkOf(fd);
+        if (link is null || !link.StartsWith('/'))
+        {
+            return link ?? $"/dev/fd/{number}";
+        }
+        return Root.SandboxPathOf(fd) ?? $"/dev/fd/{number}";
     }
 
     private string InitialWorkingDirectory()

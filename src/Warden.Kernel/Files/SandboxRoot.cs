@@ -106,12 +106,15 @@ internal sealed class SandboxRoot : IDisposable
         return host.StartsWith(HostPath + "/", StringComparison.Ordinal) ? host[HostPath.Length..] : null;
     }
 
+    /// <summary>What the host's /proc/self/fd link of <paramref name="fd"/> says (a path, or <c>pipe:[N]</c>, ...).</summary>
+    public static string? HostLinkOf(SafeFileHandle fd) => RealPath(fd);
+
     private static string? RealPath(SafeFileHandle fd)
     {
         try
         {
-            FileSystemInfo? info = File.ResolveLinkTarget($"/proc/self/fd/{fd.DangerousGetHandle()}", returnFinalTarget: false);
-            return info?.FullName;
+            // The link's text as the host wrote it: an absolute path, or pipe:[N] and the like.
+            return new FileInfo($"/proc/self/fd/{fd.DangerousGetHandle()}").LinkTarget;
         }
         catch (IOException)
         {

@@ -25,7 +25,7 @@ internal static class ProcFileSystem
         string[] parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries)[1..];
         if (parts.Length == 0)
         {
-            return Directory(path, flags, RootEntries(task), 1);
+            return Directory(path, flags, () => RootEntries(task), 1);
         }
         ThreadGroup? process;
         if (parts[0] == "self")
@@ -52,7 +52,7 @@ internal static class ProcFileSystem
         string dir = "/proc/" + process.Pid.ToString(CultureInfo.InvariantCulture);
         if (parts.Length == 1)
         {
-            return Directory(dir, flags, ProcessEntries(baseInode), baseInode);
+            return Directory(dir, flags, () => ProcessEntries(baseInode), baseInode);
         }
         string name = parts[1];
         if (parts.Length == 2 && Array.IndexOf(s_files, name) >= 0)
@@ -87,15 +87,7 @@ internal static class ProcFileSystem
             }
             if (parts.Length == 2)
             {
-                var entries = new List<(string, byte, ulong)>();
-                for (int fd = 0; fd < owner.Fds.Limit && fd < 4096; fd++)
-                {
-                    if (owner.Fds.Get(fd) is not null)
-                    {
-                        entries.Add((fd.ToString(CultureInfo.InvariantCulture), SyntheticDirectory.DT_LNK, baseInode + 64 + (ulong)fd));
-                    }
-                }
-                return Directory(dir + "/fd", flags, entries, baseInode + 48);
+                return Directory(dir + "/fd", flags, () => FdEntries(owner, baseInode), baseInode + 48);
             }
             if (parts.Length == 3 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int number) &&
                 owner.Fds.Get(number) is FileDescription file)
@@ -106,7 +98,20 @@ internal static class ProcFileSystem
         return (null, Errno.ENOENT);
     }
 
-    private static (FileDescription?, Errno?) Directory(string path, int flags, IReadOnlyList<(string, byte, ulong)> entries, ulong inode)
+    private static List<(string, byte, ulong)> FdEntries(KernelTask owner, ulong baseInode)
+    {
+        var entries = new List<(string, byte, ulong)>();
+        for (int fd = 0; fd < owner.Fds.Limit && fd < 4096; fd++)
+        {
+            if (owner.Fds.Get(fd) is not null)
+            {
+                entries.Add((fd.ToString(CultureInfo.InvariantCulture), SyntheticDirectory.DT_LNK, baseInode + 64 + (ulong)fd));
+            }
+        }
+        return entries;
+    }
+
+    private static (FileDescription?, Errno?) Directory(string path, int flags, Func<IReadOnlyList<(string, byte, ulong)>> entries, ulong inode)
     {
         if (OpenFlags.Writes(flags) || (flags & OpenFlags.O_CREAT) != 0)
         {

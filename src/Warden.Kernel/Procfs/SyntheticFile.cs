@@ -62,9 +62,12 @@ internal sealed class SyntheticLink(string path, string target, ulong inode) : F
 }
 
 /// <summary>A procfs directory: a fixed list of entries, read with getdents64.</summary>
-internal sealed class SyntheticDirectory(string path, IReadOnlyList<(string Name, byte Type, ulong Inode)> entries, ulong inode)
+/// <remarks>The entries are listed when first read (as Linux lists them then), so a directory shows what exists when it is read.</remarks>
+internal sealed class SyntheticDirectory(string path, Func<IReadOnlyList<(string Name, byte Type, ulong Inode)>> list, ulong inode)
     : FileDescription(OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, path)
 {
+    private List<(string Name, byte Type, ulong Inode)>? _all;
+
     public const byte DT_DIR = 4;
     public const byte DT_REG = 8;
     public const byte DT_LNK = 10;
@@ -94,8 +97,12 @@ internal sealed class SyntheticDirectory(string path, IReadOnlyList<(string Name
         lock (_lock)
         {
             int used = 0;
-            var all = new List<(string Name, byte Type, ulong Inode)> { (".", DT_DIR, inode), ("..", DT_DIR, 1) };
-            all.AddRange(entries);
+            if (_all is null)
+            {
+                _all = [(".", DT_DIR, inode), ("..", DT_DIR, 1)];
+                _all.AddRange(list());
+            }
+            List<(string Name, byte Type, ulong Inode)> all = _all;
             while (_next < all.Count)
             {
                 (string name, byte type, ulong ino) = all[_next];
