@@ -155,7 +155,7 @@ public sealed class Kernel : IDisposable
         Credentials credentials = Options.Credentials ?? HostCredentials();
         ResourceLimitSet limits = ResourceLimitSet.FromHost();
         var fs = new FsContext(InitialWorkingDirectory(), HostUmask());
-        var mm = new MemoryManager(Platform, new MemoryManagerOptions { Limits = limits.ForMemoryManager(), RandomSeed = Options.RandomSeed });
+        var mm = new MemoryManager(Platform, new MemoryManagerOptions { Limits = limits.ForMemoryManager(), RandomSeed = Options.RandomSeed ?? System.Random.Shared.Next() });
         var loaderOptions = new LoaderOptions
         {
             Uid = credentials.Uid,
