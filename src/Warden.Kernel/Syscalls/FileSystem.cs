@@ -303,22 +303,13 @@ internal static partial class Sys
 
     private static SyscallReturn ChmodAt(KernelTask t, int dirfd, Addr pathAddr, uint mode)
     {
-        (FileDescription? file, bool owned, Errno? error) = LookupAt(t, dirfd, pathAddr, 0);
-        if (error is not null)
+        using FileLookup lookup = LookupAt(t, dirfd, pathAddr, 0);
+        if (lookup.Error is not null)
         {
-            return error;
+            return lookup.Error;
         }
-        try
-        {
-            return ChangeMode(t, file!, mode);
-        }
-        finally
-        {
-            if (owned)
-            {
-                file!.DecRef();
-            }
-        }
+        FileDescription file = lookup.File!;
+        return ChangeMode(t, file, mode);
     }
 
     private static SyscallReturn ChangeMode(KernelTask t, FileDescription file, uint mode)

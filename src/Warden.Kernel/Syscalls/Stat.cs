@@ -37,22 +37,13 @@ internal static partial class Sys
 
     private static SyscallReturn StatAt(KernelTask t, int dirfd, Addr pathAddr, Addr statAddr, int flags)
     {
-        (FileDescription? file, bool owned, Errno? error) = LookupAt(t, dirfd, pathAddr, flags);
-        if (error is not null)
+        using FileLookup lookup = LookupAt(t, dirfd, pathAddr, flags);
+        if (lookup.Error is not null)
         {
-            return error;
+            return lookup.Error;
         }
-        try
-        {
-            return CopyStatOut(t, file!, statAddr);
-        }
-        finally
-        {
-            if (owned)
-            {
-                file!.DecRef();
-            }
-        }
+        FileDescription file = lookup.File!;
+        return CopyStatOut(t, file, statAddr);
     }
 
     private static SyscallReturn CopyStatOut(KernelTask t, FileDescription file, Addr statAddr)
@@ -69,14 +60,14 @@ internal static partial class Sys
 
     /// <summary>
     /// The file a path names for the calls that only look at it: the descriptor itself for an empty
-    /// path with AT_EMPTY_PATH (Owned false), else a fresh O_PATH description (Owned true: the caller drops it).
+    /// path with AT_EMPTY_PATH, else a fresh O_PATH description that disposing the lookup drops.
     /// </summary>
-    private static (FileDescription? File, bool Owned, Errno? Error) LookupAt(KernelTask t, int dirfd, Addr pathAddr, int flags)
+    private static FileLookup LookupAt(KernelTask t, int dirfd, Addr pathAddr, int flags)
     {
         (string path, Error? copyError) = t.CopyPathIn(pathAddr);
         if (copyError is not null)
         {
-            return (null, false, SyscallReturn.ErrnoOf(copyError));
+            return new FileLookup(null, false, SyscallReturn.ErrnoOf(copyError));
         }
         if (path.Length == 0 && (flags & OpenFlags.AT_EMPTY_PATH) != 0)
         {
@@ -87,16 +78,16 @@ internal static partial class Sys
             else
             {
                 FileDescription? self = t.Fds.Get(dirfd);
-                return self is null ? (null, false, Errno.EBADF) : (self, false, null);
+                return new FileLookup(self, false, self is null ? Errno.EBADF : null);
             }
         }
         (string absolute, Errno? error) = VirtualFileSystem.Absolute(t, dirfd, path);
         if (error is not null)
         {
-            return (null, false, error);
+            return new FileLookup(null, false, error);
         }
         (FileDescription? file, Errno? lookupError) = t.Kernel.Vfs.Lookup(t, absolute, follow: (flags & OpenFlags.AT_SYMLINK_NOFOLLOW) == 0);
-        return (file, true, lookupError);
+        return new FileLookup(file, true, lookupError);
     }
 
     public static SyscallReturn Statx(KernelTask t, in SyscallArguments a)
@@ -108,48 +99,34 @@ internal static partial class Sys
         {
             return Errno.EINVAL;
         }
-        (FileDescription? file, bool owned, Errno? error) = a.Pointer(1) == Addr.Zero && (flags & OpenFlags.AT_EMPTY_PATH) != 0
-            ? (t.Fds.Get(a.Int(0)), false, t.Fds.Get(a.Int(0)) is null ? Errno.EBADF : null)
+        FileDescription? self = t.Fds.Get(a.Int(0));
+        using FileLookup lookup = a.Pointer(1) == Addr.Zero && (flags & OpenFlags.AT_EMPTY_PATH) != 0
+            ? new FileLookup(self, false, self is null ? Errno.EBADF : null)
             : LookupAt(t, a.Int(0), a.Pointer(1), flags);
+        if (lookup.Error is not null)
+        {
+            return lookup.Error;
+        }
+        FileDescription file = lookup.File!;
+        Span<byte> statx = stackalloc byte[Libc.StatxSize];
+        Errno? error = file.Statx(flags & OpenFlags.AT_STATX_SYNC_TYPE, mask, statx);
         if (error is not null)
         {
             return error;
         }
-        try
-        {
-            Span<byte> statx = stackalloc byte[Libc.StatxSize];
-            error = file!.Statx(flags & OpenFlags.AT_STATX_SYNC_TYPE, mask, statx);
-            if (error is not null)
-            {
-                return error;
-            }
-            (_, Error? copyError) = t.CopyOut(a.Pointer(4), statx);
-            return copyError is null ? SyscallReturn.Ok(0) : Errno.EFAULT;
-        }
-        finally
-        {
-            if (owned)
-            {
-                file!.DecRef();
-            }
-        }
+        (_, Error? copyError) = t.CopyOut(a.Pointer(4), statx);
+        return copyError is null ? SyscallReturn.Ok(0) : Errno.EFAULT;
     }
 
     public static SyscallReturn Statfs(KernelTask t, in SyscallArguments a)
     {
-        (FileDescription? file, _, Errno? error) = LookupAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), 0);
-        if (error is not null)
+        using FileLookup lookup = LookupAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), 0);
+        if (lookup.Error is not null)
         {
-            return error;
+            return lookup.Error;
         }
-        try
-        {
-            return CopyStatfsOut(t, file!, a.Pointer(1));
-        }
-        finally
-        {
-            file!.DecRef();
-        }
+        FileDescription file = lookup.File!;
+        return CopyStatfsOut(t, file, a.Pointer(1));
     }
 
     public static SyscallReturn Fstatfs(KernelTask t, in SyscallArguments a)
@@ -194,30 +171,21 @@ internal static partial class Sys
         {
             return Errno.EINVAL;
         }
-        (FileDescription? file, bool owned, Errno? error) = LookupAt(t, dirfd, pathAddr, flags);
-        if (error is not null)
+        using FileLookup lookup = LookupAt(t, dirfd, pathAddr, flags);
+        if (lookup.Error is not null)
         {
-            return error;
+            return lookup.Error;
         }
-        try
+        FileDescription file = lookup.File!;
+        if (file.Host is null)
         {
-            if (file!.Host is null)
-            {
-                return (mode & W_OK) != 0 ? Errno.EACCES : SyscallReturn.Ok(0);
-            }
-            if ((mode & W_OK) != 0 && t.Kernel.Root.ReadOnly)
-            {
-                return Errno.EROFS;
-            }
-            return SyscallReturn.Of(Libc.FaccessEmptyPath(file.Host, mode, flags & OpenFlags.AT_EACCESS));
+            return (mode & W_OK) != 0 ? Errno.EACCES : SyscallReturn.Ok(0);
         }
-        finally
+        if ((mode & W_OK) != 0 && t.Kernel.Root.ReadOnly)
         {
-            if (owned)
-            {
-                file!.DecRef();
-            }
+            return Errno.EROFS;
         }
+        return SyscallReturn.Of(Libc.FaccessEmptyPath(file.Host, mode, flags & OpenFlags.AT_EACCESS));
     }
 
     public static SyscallReturn Readlink(KernelTask t, in SyscallArguments a) => ReadlinkAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), a.Pointer(1), a.Int(2));
@@ -230,28 +198,35 @@ internal static partial class Sys
         {
             return Errno.EINVAL;
         }
-        (FileDescription? file, bool owned, Errno? error) = LookupAt(t, dirfd, pathAddr, OpenFlags.AT_SYMLINK_NOFOLLOW | OpenFlags.AT_EMPTY_PATH);
-        if (error is not null)
+        using FileLookup lookup = LookupAt(t, dirfd, pathAddr, OpenFlags.AT_SYMLINK_NOFOLLOW | OpenFlags.AT_EMPTY_PATH);
+        if (lookup.Error is not null)
         {
-            return error;
+            return lookup.Error;
         }
-        try
+        FileDescription file = lookup.File!;
+        (string? target, Errno? linkError) = file.ReadLink();
+        if (linkError is not null)
         {
-            (string? target, Errno? linkError) = file!.ReadLink();
-            if (linkError is not null)
-            {
-                return linkError;
-            }
-            byte[] bytes = Encoding.UTF8.GetBytes(target!);
-            int n = Math.Min(bytes.Length, size);
-            (int copied, Error? copyError) = t.CopyOut(buffer, bytes.AsSpan(0, n));
-            return copyError is null ? SyscallReturn.Ok(copied) : Errno.EFAULT;
+            return linkError;
         }
-        finally
+        byte[] bytes = Encoding.UTF8.GetBytes(target!);
+        int n = Math.Min(bytes.Length, size);
+        (int copied, Error? copyError) = t.CopyOut(buffer, bytes.AsSpan(0, n));
+        return copyError is null ? SyscallReturn.Ok(copied) : Errno.EFAULT;
+    }
+
+    /// <summary>A file looked up by path for one call; disposing it drops the reference the lookup took, if it took one.</summary>
+    private readonly struct FileLookup(FileDescription? file, bool owned, Errno? error) : IDisposable
+    {
+        public FileDescription? File => file;
+
+        public Errno? Error => error;
+
+        public void Dispose()
         {
             if (owned)
             {
-                file!.DecRef();
+                file?.DecRef();
             }
         }
     }
