@@ -38,7 +38,12 @@ internal sealed class StracePrinter(TextWriter writer)
             AppendArgument(line, task, entry, in args, i, result);
         }
         line.Append(") = ");
-        if (result.Error is Errno errno)
+        if (entry.Name is "exit" or "exit_group")
+        {
+            // These do not return; strace shows the result as unknown.
+            line.Append('?');
+        }
+        else if (result.Error is Errno errno)
         {
             line.Append("-1 ").Append(errno.Name).Append(" (").Append(errno.Description).Append(')');
         }
@@ -53,6 +58,38 @@ internal sealed class StracePrinter(TextWriter writer)
         lock (_lock)
         {
             writer.WriteLine(line.ToString());
+            writer.Flush();
+        }
+    }
+
+    /// <summary>The line strace prints when a signal arrives: <c>--- SIGSEGV {si_signo=SIGSEGV, si_code=..., si_addr=0x...} ---</c>.</summary>
+    public void PrintSignal(KernelTask task, in Platform.SignalInfo info)
+    {
+        string name = Signals.Signal.Name(info.Signo);
+        string code = (info.Signo, info.Code) switch
+        {
+            (Signals.Signal.SIGSEGV, 1) => "SEGV_MAPERR",
+            (Signals.Signal.SIGSEGV, 2) => "SEGV_ACCERR",
+            (Signals.Signal.SIGBUS, 2) => "BUS_ADRERR",
+            (_, 0x80) => "SI_KERNEL",
+            (_, 0) => "SI_USER",
+            _ => info.Code.ToString(CultureInfo.InvariantCulture),
+        };
+        string fault = info.Signo is Signals.Signal.SIGSEGV or Signals.Signal.SIGBUS or Signals.Signal.SIGILL or Signals.Signal.SIGFPE
+            ? ", si_addr=0x" + info.Addr.ToString("x", CultureInfo.InvariantCulture) : "";
+        WriteLine(task, $"--- {name} {{si_signo={name}, si_code={code}{fault}}} ---");
+    }
+
+    /// <summary>The line strace prints when the process ends: <c>+++ exited with 0 +++</c> or <c>+++ killed by SIGSEGV +++</c>.</summary>
+    public void PrintExit(KernelTask task, Tasks.ExitStatus status) =>
+        WriteLine(task, status.Signaled ? $"+++ killed by {Signals.Signal.Name(status.Signal)} +++" : $"+++ exited with {status.Code} +++");
+
+    private void WriteLine(KernelTask task, string text)
+    {
+        string prefix = task.Kernel.MultipleTasks ? $"[pid {task.Tid.ToString(CultureInfo.InvariantCulture)}] " : "";
+        lock (_lock)
+        {
+            writer.WriteLine(prefix + text);
             writer.Flush();
         }
     }

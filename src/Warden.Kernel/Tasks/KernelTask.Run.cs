@@ -109,7 +109,14 @@ internal sealed partial class KernelTask
                 {
                     return;
                 }
-                DeliverFatal(error is BusError ? Signal.SIGBUS : Signal.SIGSEGV);
+                SignalInfo delivered = info;
+                if (error is BusError)
+                {
+                    // BUS_ADRERR: the address is mapped but has nothing behind it (past the end of a file).
+                    delivered.Signo = Signal.SIGBUS;
+                    delivered.Code = 2;
+                }
+                DeliverFatal(in delivered);
                 return;
             }
             case Signal.SIGSYS when info.Code == SYS_SECCOMP && info.CallAddr >= VsyscallStart && info.CallAddr < VsyscallEnd:
@@ -119,7 +126,7 @@ internal sealed partial class KernelTask
                 // The leftover of an interrupt (IPlatformContext.SignalInterrupt).
                 return;
             default:
-                DeliverFatal(info.Signo);
+                DeliverFatal(in info);
                 return;
         }
     }
@@ -128,7 +135,17 @@ internal sealed partial class KernelTask
     /// A signal the program did not ask for (a fault it cannot survive): for now its default action
     /// always applies, and every such signal kills the process.
     /// </summary>
-    private void DeliverFatal(int signal) => Group.BeginExit(ExitStatus.Killed(signal));
+    private void DeliverFatal(in SignalInfo info)
+    {
+        Kernel.Strace?.PrintSignal(this, in info);
+        Group.BeginExit(ExitStatus.Killed(info.Signo));
+    }
+
+    private void DeliverFatal(int signal)
+    {
+        var info = new SignalInfo { Signo = signal, Code = 0x80 };
+        DeliverFatal(in info);
+    }
 
     private void EmulateVsyscall(int number)
     {

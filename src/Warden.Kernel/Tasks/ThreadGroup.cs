@@ -136,6 +136,7 @@ internal sealed class ThreadGroup
         }
         if (last)
         {
+            Kernel.Strace?.PrintExit(task, status);
             Kernel.ProcessExiting(this, task);
             MM.Dispose();
             lock (_lock)
