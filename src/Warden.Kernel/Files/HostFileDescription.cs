@@ -29,11 +29,16 @@ internal sealed class HostFileDescription : FileDescription
     private const uint S_IFDIR = 0x4000;
     private const uint S_IFREG = 0x8000;
     private const uint S_IFLNK = 0xa000;
+    private const uint S_IFCHR = 0x2000;
 
     private readonly SafeFileHandle _fd;
     private readonly uint _fileType;
     private readonly IMemory _memory;
     private HostFileMappable? _mappable;
+
+    // Whether a read or write can wait for someone else (pipes, sockets, terminals); other
+    // devices (/dev/null, /dev/zero, /dev/urandom) answer at once and are not polled first.
+    private readonly bool _mayBlock;
 
     private HostFileDescription(SafeFileHandle fd, int flags, string path, uint fileType, IMemory memory)
         : base(flags, path)
@@ -41,6 +46,7 @@ internal sealed class HostFileDescription : FileDescription
         _fd = fd;
         _fileType = fileType;
         _memory = memory;
+        _mayBlock = fileType is not (S_IFREG or S_IFDIR or S_IFLNK) && (fileType != S_IFCHR || Libc.Isatty(fd));
     }
 
     /// <summary>Wraps an open host descriptor, which it then owns.</summary>
@@ -135,7 +141,7 @@ internal sealed class HostFileDescription : FileDescription
     // A blocking stream waits in poll beside the process's wake descriptor, so that a kill ends the wait (EINTR).
     private Errno? WaitUntilReady(KernelTask task, short events)
     {
-        if ((StatusFlags & OpenFlags.O_NONBLOCK) != 0)
+        if (!_mayBlock || (StatusFlags & OpenFlags.O_NONBLOCK) != 0)
         {
             return null;
         }
