@@ -48,7 +48,11 @@ internal sealed class VirtualFileSystem(Kernel kernel)
     }
 
     /// <summary>open(2) of the absolute sandbox path <paramref name="path"/>.</summary>
-    public (FileDescription? File, Errno? Error) Open(KernelTask task, string path, int flags, uint mode)
+    public (FileDescription? File, Errno? Error) Open(KernelTask task, string path, int flags, uint mode) => Open(task, path, flags, mode, transient: false);
+
+    // A transient open is one a system call makes for itself and drops before it returns (stat,
+    // access, readlink): it needs no sandbox name and keeps the stat it took.
+    private (FileDescription? File, Errno? Error) Open(KernelTask task, string path, int flags, uint mode, bool transient)
     {
         if (IsProc(path, out string normalized))
         {
@@ -70,8 +74,8 @@ internal sealed class VirtualFileSystem(Kernel kernel)
         {
             return (null, error);
         }
-        string name = root.SandboxPathOf(fd!) ?? path;
-        (HostFileDescription? file, Errno? createError) = HostFileDescription.Create(fd!, flags, name, kernel.Platform.Memory);
+        string name = transient ? path : root.SandboxPathOf(fd!) ?? path;
+        (HostFileDescription? file, Errno? createError) = HostFileDescription.Create(fd!, flags, name, kernel.Platform.Memory, keepStat: transient);
         return (file, createError);
     }
 
@@ -103,7 +107,7 @@ internal sealed class VirtualFileSystem(Kernel kernel)
     public (FileDescription? File, Errno? Error) Lookup(KernelTask task, string path, bool follow)
     {
         int flags = OpenFlags.O_PATH | (follow ? 0 : OpenFlags.O_NOFOLLOW);
-        return Open(task, path, flags, 0);
+        return Open(task, path, flags, 0, transient: true);
     }
 
     /// <summary>The directory holding the last component of <paramref name="path"/>, and that component, for calls that change a directory.</summary>
