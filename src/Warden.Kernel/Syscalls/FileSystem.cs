@@ -109,6 +109,17 @@ internal static partial class Sys
     private static SyscallReturn MkdirAt(KernelTask t, int dirfd, Addr pathAddr, uint mode)
     {
         (SafeFileHandle? dir, string name, Errno? error) = ParentAt(t, dirfd, pathAddr);
+        if (error == Errno.EROFS)
+        {
+            // Linux looks the name up before it asks for write access: an existing one is EEXIST
+            // even on a read-only file system (mkdir -p relies on that for the directories it keeps).
+            (FileDescription? existing, bool owned, Errno? lookupError) = LookupAt(t, dirfd, pathAddr, OpenFlags.AT_SYMLINK_NOFOLLOW);
+            if (owned)
+            {
+                existing?.DecRef();
+            }
+            return lookupError is null ? Errno.EEXIST : error;
+        }
         if (error is not null)
         {
             return error;
