@@ -113,12 +113,8 @@ internal static partial class Sys
         {
             // Linux looks the name up before it asks for write access: an existing one is EEXIST
             // even on a read-only file system (mkdir -p relies on that for the directories it keeps).
-            (FileDescription? existing, bool owned, Errno? lookupError) = LookupAt(t, dirfd, pathAddr, OpenFlags.AT_SYMLINK_NOFOLLOW);
-            if (owned)
-            {
-                existing?.DecRef();
-            }
-            return lookupError is null ? Errno.EEXIST : error;
+            using FileLookup existing = LookupAt(t, dirfd, pathAddr, OpenFlags.AT_SYMLINK_NOFOLLOW);
+            return existing.Error is null ? Errno.EEXIST : error;
         }
         if (error is not null)
         {
