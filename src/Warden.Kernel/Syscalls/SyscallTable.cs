@@ -97,6 +97,13 @@ internal static class SyscallTable
         Add(91, Sys.Fchmod, Fd, Octal);
         Add(268, Sys.Fchmodat, Fd, FilePath, Octal);
 
+        // Links and times (Links.cs).
+        Add(88, Sys.Symlink, FilePath, FilePath);
+        Add(266, Sys.Symlinkat, FilePath, Fd, FilePath);
+        Add(86, Sys.Link, FilePath, FilePath);
+        Add(265, Sys.Linkat, Fd, FilePath, Fd, FilePath, Hex);
+        Add(280, Sys.Utimensat, Fd, FilePath, Pointer, Hex);
+
         // Memory (Mmap.cs).
         AddHex(9, Sys.Mmap, Hex, Size, Prot, MapFlags, Fd, Hex);
         Add(11, Sys.Munmap, Hex, Size);
