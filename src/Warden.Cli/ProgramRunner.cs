@@ -110,7 +110,7 @@ internal static class ProgramRunner
                     Stdout = options.Stdout,
                     Stderr = options.Stderr,
                     Strace = strace ?? (options.Strace ? stderr : null),
-                    Diagnostics = stderr,
+                    Diagnostics = new SilenceableWriter(stderr),
                     CaptureFinalMaps = options.Maps,
                 };
                 string[] argv = [options.Program ?? "warden-demo", .. options.Arguments];
@@ -169,6 +169,7 @@ internal static class ProgramRunner
             if (!ended)
             {
                 abandoned = true;
+                ((SilenceableWriter)kernelOptions.Diagnostics!).Silence();
                 stderr.WriteLine(
                     $"warden: the program has not ended {SignalGracePeriod.TotalSeconds:0} s after {KernelSignal.Name(signal)}; stopping it");
                 return 128 + signal;
