@@ -16,6 +16,9 @@ internal sealed class RunCommand : Command
     // The options that take a value: the word after one of them is its value, not the program.
     private static readonly string[] s_valuedOptions = ["--strace-file", "--root", "--env", "--platform"];
 
+    // The options that take none, help's spellings included.
+    private static readonly string[] s_flags = ["--strace", "--maps", "--stats", "--read-only", "--clear-env", "-h", "--help", "-?", "/?", "/h"];
+
     /// <summary>Makes the command, with its options and its action (which runs the program and exits with its status).</summary>
     public RunCommand()
         : base("run", "Run an unmodified x86-64 Linux program (static, dynamic or #! script) with every byte of its memory managed by Warden; with no program, a built-in demonstration.")
@@ -152,29 +155,50 @@ internal sealed class RunCommand : Command
     /// <returns><paramref name="args"/> itself unless it is a <c>run</c> command line with a program and no <c>--</c> before it.</returns>
     public static string[] SeparateProgram(string[] args)
     {
+        (int program, _) = Scan(args);
+        return program < 0 ? args : [.. args[..program], "--", .. args[program..]];
+    }
+
+    /// <summary>
+    /// The first word before the program of a <c>warden run</c> command line that looks like an
+    /// option but is none of Warden's (the parser would take it for the program), or <c>null</c>.
+    /// </summary>
+    public static string? UnknownOption(string[] args) => Scan(args).Unknown;
+
+    // Where the program starts in a run command line that has no "--" before it (-1 if nowhere),
+    // and the first unknown option before it.
+    private static (int Program, string? Unknown) Scan(string[] args)
+    {
         ArgumentNullException.ThrowIfNull(args);
         if (args.Length == 0 || args[0] != "run")
         {
-            return args;
+            return (-1, null);
         }
+        string? unknown = null;
         for (int i = 1; i < args.Length; i++)
         {
             string word = args[i];
             if (word == "--")
             {
-                return args;
+                return (-1, unknown);
             }
             if (word.Length > 1 && word[0] == '-')
             {
-                if (word.StartsWith("--", StringComparison.Ordinal) && !word.Contains('=', StringComparison.Ordinal)
-                    && Array.IndexOf(s_valuedOptions, word) >= 0)
+                int eq = word.IndexOf('=', StringComparison.Ordinal);
+                string name = eq > 0 ? word[..eq] : word;
+                if (Array.IndexOf(s_valuedOptions, name) >= 0)
                 {
-                    i++;
+                    // "--env K=V": the next word is the value.
+                    i += eq > 0 ? 0 : 1;
+                }
+                else if (Array.IndexOf(s_flags, word) < 0)
+                {
+                    unknown ??= word;
                 }
                 continue;
             }
-            return [.. args[..i], "--", .. args[i..]];
+            return (i, unknown);
         }
-        return args;
+        return (-1, unknown);
     }
 }

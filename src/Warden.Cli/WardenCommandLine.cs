@@ -22,20 +22,26 @@ internal static class WardenCommandLine
         Create().Parse(RunCommand.SeparateProgram(args), new ParserConfiguration { ResponseFileTokenReplacer = null });
 
     /// <summary>Runs Warden's command line and returns its exit status.</summary>
+    /// <param name="args">The command line, without Warden's name.</param>
+    /// <param name="error">Where Warden's own messages go; <c>null</c> for standard error.</param>
     /// <remarks>
     /// A bad <c>warden run</c> command line exits 125, as <c>env</c> and <c>chroot</c> do, so that it
     /// cannot be taken for a status of the program's.
     /// </remarks>
-    public static int Invoke(string[] args)
+    public static int Invoke(string[] args, TextWriter? error = null)
     {
         ParseResult parseResult = Parse(args);
         // Warden passes SIGINT and SIGTERM to the program itself (SignalForwarder).
-        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null };
-        if (parseResult.Errors.Count > 0 && parseResult.CommandResult.Command is RunCommand)
+        var configuration = new InvocationConfiguration { ProcessTerminationTimeout = null, Error = error ?? Console.Error };
+        if (parseResult.CommandResult.Command is RunCommand && (parseResult.Errors.Count > 0 || RunCommand.UnknownOption(args) is not null))
         {
-            foreach (ParseError error in parseResult.Errors)
+            if (RunCommand.UnknownOption(args) is string unknown)
             {
-                configuration.Error.WriteLine($"warden: {error.Message}");
+                configuration.Error.WriteLine($"warden: run: unrecognized option '{unknown}'");
+            }
+            foreach (ParseError parseError in parseResult.Errors)
+            {
+                configuration.Error.WriteLine($"warden: {parseError.Message}");
             }
             configuration.Error.WriteLine("Try 'warden run --help'.");
             return ShellStatus.WardenFailed;
