@@ -21,7 +21,7 @@ internal sealed class RunCommand : Command
 
     /// <summary>Makes the command, with its options and its action (which runs the program and exits with its status).</summary>
     public RunCommand()
-        : base("run", "Run an unmodified x86-64 Linux program (static, dynamic or #! script) with every byte of its memory managed by Warden; with no program, a built-in demonstration.")
+        : base("run", "Run an unmodified x86-64 Linux program (static, dynamic or #! script) with every byte of its memory managed by Warden; with no program, a built-in demonstration. Options go before PROGRAM: every word from PROGRAM on is the program's.")
     {
         Options.Add(StraceOption);
         Options.Add(StraceFileOption);
@@ -83,7 +83,7 @@ internal sealed class RunCommand : Command
     /// <summary><c>--root DIR</c>.</summary>
     public Option<string> RootOption { get; } = new("--root")
     {
-        Description = "Confine the program to DIR, which it sees as / (default: the host's /).",
+        Description = "Confine the program to DIR, which it sees as /.",
         HelpName = "DIR",
         DefaultValueFactory = _ => "/",
     };
