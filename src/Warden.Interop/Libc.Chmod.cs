@@ -32,4 +32,18 @@ public static unsafe partial class Libc
             }
         }
     }
+
+    [LibraryImport(LibraryName, EntryPoint = "fchownat", SetLastError = true)]
+    private static partial int FchownatNative(SafeFileHandle dirfd, byte* path, uint owner, uint group, int flags);
+
+    /// <summary>
+    /// <c>fchownat(fd, "", owner, group, AT_EMPTY_PATH)</c>: changes the owner of the file (or link)
+    /// <paramref name="fd"/> refers to; <c>uint.MaxValue</c> leaves an ID unchanged.
+    /// </summary>
+    [SupportedOSPlatform("linux")]
+    public static Errno? ChownDescriptor(SafeFileHandle fd, uint owner, uint group)
+    {
+        byte empty = 0;
+        return FchownatNative(fd, &empty, owner, group, AT_EMPTY_PATH) == 0 ? null : LastErrno();
+    }
 }

@@ -29,6 +29,8 @@ public sealed class Kernel : IDisposable
     private readonly TextWriter _diagnostics;
     private int _lastPid;
     private ThreadGroup? _init;
+    private readonly Lock _startLock = new();
+    private int _earlySignal;
     private bool _disposed;
 
     /// <summary>Makes a kernel whose programs run on <paramref name="platform"/>.</summary>
@@ -116,10 +118,20 @@ public sealed class Kernel : IDisposable
     /// </summary>
     public void Signal(int signal)
     {
-        ThreadGroup? init = Volatile.Read(ref _init);
-        if (init is null || !Signals.Signal.IsValid(signal))
+        if (!Signals.Signal.IsValid(signal))
         {
             return;
+        }
+        ThreadGroup? init;
+        lock (_startLock)
+        {
+            init = _init;
+            if (init is null)
+            {
+                // The first process is still being loaded: it gets the signal as soon as it exists.
+                _earlySignal = signal;
+                return;
+            }
         }
         SendSignal(init, signal);
     }
@@ -191,7 +203,16 @@ public sealed class Kernel : IDisposable
         var task = new KernelTask(this, group, pid, arch, fds, fs) { Name = group.Name };
         group.AddTask(task);
         _processes[pid] = group;
-        Volatile.Write(ref _init, group);
+        int early;
+        lock (_startLock)
+        {
+            _init = group;
+            early = _earlySignal;
+        }
+        if (early != 0)
+        {
+            SendSignal(group, early);
+        }
         group.Exited.ContinueWith(_ => _processes.TryRemove(pid, out ThreadGroup? _), TaskScheduler.Default);
         task.Start();
         return (group, null);

@@ -68,6 +68,13 @@ internal static class ProcFileSystem
             byte[] contents = pathOnly ? [] : ProcContent.Make(task, process, name);
             return (new SyntheticFile(dir + "/" + name, contents, baseInode + 16 + (ulong)Array.IndexOf(s_files, name)), null);
         }
+        if (parts.Length > 2 && name is "root" or "cwd")
+        {
+            // A path through the link goes on from its target, as a lookup would.
+            string target = name == "cwd" && task.Group == process ? task.Fs.Cwd : "/";
+            string rest = string.Join('/', parts[2..]);
+            return task.Kernel.Vfs.Open(task, target.TrimEnd('/') + "/" + rest, flags, 0);
+        }
         if (parts.Length == 2 && Array.IndexOf(s_links, name) >= 0)
         {
             string target = name switch

@@ -65,7 +65,9 @@ internal static class Signal
 
     /// <summary>What a shell prints when a program dies of <paramref name="signal"/> ("Segmentation fault").</summary>
     public static string Description(int signal) =>
-        signal > 0 && signal < s_descriptions.Length ? s_descriptions[signal] : $"Real-time signal {signal - 34}";
+        signal > 0 && signal < s_descriptions.Length ? s_descriptions[signal]
+            : signal >= 34 && signal <= Max ? $"Real-time signal {signal - 34}"
+            : $"Unknown signal {signal}";
 
     /// <summary>Whether the default action dumps core (the shell adds "(core dumped)" when one is written).</summary>
     public static bool DefaultDumpsCore(int signal) =>

@@ -331,4 +331,52 @@ internal static partial class Sys
         }
         return SyscallReturn.Of(Libc.ChmodDescriptor(file.Host, mode & 0xfff));
     }
+
+    public static SyscallReturn Chown(KernelTask t, in SyscallArguments a) => ChownAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), a.UInt(1), a.UInt(2), 0);
+
+    public static SyscallReturn Lchown(KernelTask t, in SyscallArguments a) =>
+        ChownAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), a.UInt(1), a.UInt(2), OpenFlags.AT_SYMLINK_NOFOLLOW);
+
+    public static SyscallReturn Fchownat(KernelTask t, in SyscallArguments a)
+    {
+        int flags = a.Int(4);
+        if ((flags & ~(OpenFlags.AT_SYMLINK_NOFOLLOW | OpenFlags.AT_EMPTY_PATH)) != 0)
+        {
+            return Errno.EINVAL;
+        }
+        return ChownAt(t, a.Int(0), a.Pointer(1), a.UInt(2), a.UInt(3), flags);
+    }
+
+    public static SyscallReturn Fchown(KernelTask t, in SyscallArguments a)
+    {
+        FileDescription? file = t.Fds.Get(a.Int(0));
+        if (file is null || file.IsPath)
+        {
+            return Errno.EBADF;
+        }
+        return ChangeOwner(t, file, a.UInt(1), a.UInt(2));
+    }
+
+    private static SyscallReturn ChownAt(KernelTask t, int dirfd, Addr pathAddr, uint owner, uint group, int flags)
+    {
+        using FileLookup lookup = LookupAt(t, dirfd, pathAddr, flags);
+        if (lookup.Error is not null)
+        {
+            return lookup.Error;
+        }
+        return ChangeOwner(t, lookup.File!, owner, group);
+    }
+
+    private static SyscallReturn ChangeOwner(KernelTask t, FileDescription file, uint owner, uint group)
+    {
+        if (file.Host is null)
+        {
+            return Errno.EPERM;
+        }
+        if (t.Kernel.Root.ReadOnly)
+        {
+            return Errno.EROFS;
+        }
+        return SyscallReturn.Of(Libc.ChownDescriptor(file.Host, owner, group));
+    }
 }

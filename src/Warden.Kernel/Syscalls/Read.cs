@@ -59,6 +59,7 @@ internal static partial class Sys
             return Errno.EISDIR;
         }
         (long n, Error? error) = file.Read(t, dst.Seq, offset);
+        t.Kernel.Stats.AddCopiedOut(n);
         return SyscallReturn.Partial(n, error);
     }
 
@@ -82,6 +83,7 @@ internal static partial class Sys
             return SyscallReturn.Fail(SyscallReturn.ErrnoOf(src.Error));
         }
         (long n, Error? error) = file.Write(t, src.Seq, offset);
+        t.Kernel.Stats.AddCopiedIn(n);
         if (n == 0 && error is Errno { Number: 32 })
         {
             // EPIPE raises SIGPIPE, whose default action ends the process.

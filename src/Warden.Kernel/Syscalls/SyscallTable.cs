@@ -96,6 +96,10 @@ internal static class SyscallTable
         Add(90, Sys.Chmod, FilePath, Octal);
         Add(91, Sys.Fchmod, Fd, Octal);
         Add(268, Sys.Fchmodat, Fd, FilePath, Octal);
+        Add(92, Sys.Chown, FilePath, Int, Int);
+        Add(93, Sys.Fchown, Fd, Int, Int);
+        Add(94, Sys.Lchown, FilePath, Int, Int);
+        Add(260, Sys.Fchownat, Fd, FilePath, Int, Int, Hex);
 
         // Links and times (Links.cs).
         Add(88, Sys.Symlink, FilePath, FilePath);
