@@ -31,6 +31,12 @@ internal sealed class StracePrinter(TextWriter writer)
         line.Append(entry.Name).Append('(');
         for (int i = 0; i < entry.Args.Length; i++)
         {
+            // As strace does, open's mode is shown only when the flags create a file.
+            if (entry.Args[i] == ArgKind.Octal && i > 0 && entry.Args[i - 1] == ArgKind.OpenFlags &&
+                ((int)args[i - 1] & Files.OpenFlags.O_CREAT) == 0 && ((int)args[i - 1] & Files.OpenFlags.O_TMPFILE) != Files.OpenFlags.O_TMPFILE)
+            {
+                continue;
+            }
             if (i > 0)
             {
                 line.Append(", ");
@@ -113,7 +119,7 @@ internal sealed class StracePrinter(TextWriter writer)
                 line.Append((int)value == OpenFlags.AT_FDCWD ? "AT_FDCWD" : ((int)value).ToString(CultureInfo.InvariantCulture));
                 break;
             case ArgKind.Octal:
-                line.Append('0').Append(Convert.ToString((long)(value & 0xffffffff), 8));
+                line.Append(value == 0 ? "000" : "0" + Convert.ToString((long)(value & 0xffffffff), 8));
                 break;
             case ArgKind.FilePath:
             {
