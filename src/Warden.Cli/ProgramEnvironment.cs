@@ -41,22 +41,61 @@ internal static class ProgramEnvironment
         return (result, null);
     }
 
-    /// <summary>Warden's own environment, ordered by name (the runtime keeps it unordered).</summary>
+    /// <summary>
+    /// Warden's own environment in the order Warden was given it (from <c>/proc/self/environ</c>),
+    /// so that a program sees it as it would natively; values are the current ones, variables set
+    /// since start-up come after, ordered by name, and variables removed since are left out.
+    /// </summary>
     public static IReadOnlyList<string> Current()
     {
         IDictionary variables = System.Environment.GetEnvironmentVariables();
-        var names = new List<string>(variables.Count);
+        var entries = new List<string>(variables.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in InitialOrder())
+        {
+            if (variables[name] is string value && seen.Add(name))
+            {
+                entries.Add($"{name}={value}");
+            }
+        }
+        var later = new List<string>();
         foreach (object name in variables.Keys)
         {
-            names.Add((string)name);
+            if (!seen.Contains((string)name))
+            {
+                later.Add((string)name);
+            }
         }
-        names.Sort(StringComparer.Ordinal);
-        var entries = new List<string>(names.Count);
-        foreach (string name in names)
+        later.Sort(StringComparer.Ordinal);
+        foreach (string name in later)
         {
             entries.Add($"{name}={variables[name]}");
         }
         return entries;
+    }
+
+    /// <summary>The names in Warden's initial environment block, in order (none if it cannot be read).</summary>
+    public static IReadOnlyList<string> InitialOrder()
+    {
+        byte[] block;
+        try
+        {
+            block = File.ReadAllBytes("/proc/self/environ");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+        var names = new List<string>();
+        foreach (string entry in System.Text.Encoding.UTF8.GetString(block).Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = entry.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                names.Add(entry[..eq]);
+            }
+        }
+        return names;
     }
 
     // The index of the entry that starts with prefix ("NAME="), or -1.
