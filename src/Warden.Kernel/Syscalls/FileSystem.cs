@@ -176,27 +176,53 @@ internal static partial class Sys
         {
             return Errno.EINVAL;
         }
+        using ParentPair parents = ParentsAt(t, oldDirfd, oldAddr, newDirfd, newAddr);
+        if (parents.Error is not null)
+        {
+            return parents.Error;
+        }
+        if (parents.OldName is "." or ".." || parents.NewName is "." or "..")
+        {
+            return Errno.EBUSY;
+        }
+        return SyscallReturn.Of(Libc.Renameat2(
+            parents.OldDir!, Encoding.UTF8.GetBytes(parents.OldName), parents.NewDir!, Encoding.UTF8.GetBytes(parents.NewName), flags));
+    }
+
+    /// <summary>The directories and last components of two paths, for the calls that name two (rename, link); disposing closes both.</summary>
+    private readonly struct ParentPair(SafeFileHandle? oldDir, string oldName, SafeFileHandle? newDir, string newName, Errno? error) : IDisposable
+    {
+        public SafeFileHandle? OldDir => oldDir;
+
+        public string OldName => oldName;
+
+        public SafeFileHandle? NewDir => newDir;
+
+        public string NewName => newName;
+
+        public Errno? Error => error;
+
+        public void Dispose()
+        {
+            oldDir?.Dispose();
+            newDir?.Dispose();
+        }
+    }
+
+    private static ParentPair ParentsAt(KernelTask t, int oldDirfd, Addr oldAddr, int newDirfd, Addr newAddr)
+    {
         (SafeFileHandle? oldDir, string oldName, Errno? error) = ParentAt(t, oldDirfd, oldAddr);
         if (error is not null)
         {
-            return error;
+            return new ParentPair(null, "", null, "", error);
         }
-        using (oldDir)
+        (SafeFileHandle? newDir, string newName, error) = ParentAt(t, newDirfd, newAddr);
+        if (error is not null)
         {
-            (SafeFileHandle? newDir, string newName, error) = ParentAt(t, newDirfd, newAddr);
-            if (error is not null)
-            {
-                return error;
-            }
-            using (newDir)
-            {
-                if (oldName is "." or ".." || newName is "." or "..")
-                {
-                    return Errno.EBUSY;
-                }
-                return SyscallReturn.Of(Libc.Renameat2(oldDir!, Encoding.UTF8.GetBytes(oldName), newDir!, Encoding.UTF8.GetBytes(newName), flags));
-            }
+            oldDir!.Dispose();
+            return new ParentPair(null, "", null, "", error);
         }
+        return new ParentPair(oldDir, oldName, newDir, newName, null);
     }
 
     private static (SafeFileHandle? Dir, string Name, Errno? Error) ParentAt(KernelTask t, int dirfd, Addr pathAddr)

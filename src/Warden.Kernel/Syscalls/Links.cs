@@ -51,24 +51,14 @@ internal static partial class Sys
         {
             return Errno.EINVAL;
         }
-        (SafeFileHandle? oldDir, string oldName, Errno? error) = ParentAt(t, oldDirfd, oldAddr);
-        if (error is not null)
+        using ParentPair parents = ParentsAt(t, oldDirfd, oldAddr, newDirfd, newAddr);
+        if (parents.Error is not null)
         {
-            return error;
+            return parents.Error;
         }
-        using (oldDir)
-        {
-            (SafeFileHandle? newDir, string newName, error) = ParentAt(t, newDirfd, newAddr);
-            if (error is not null)
-            {
-                return error;
-            }
-            using (newDir)
-            {
-                // Following a final link could lead outside the root: the link itself is linked.
-                return SyscallReturn.Of(Libc.Linkat(oldDir!, Encoding.UTF8.GetBytes(oldName), newDir!, Encoding.UTF8.GetBytes(newName), 0));
-            }
-        }
+        // Following a final link could lead outside the root: the link itself is linked.
+        return SyscallReturn.Of(Libc.Linkat(
+            parents.OldDir!, Encoding.UTF8.GetBytes(parents.OldName), parents.NewDir!, Encoding.UTF8.GetBytes(parents.NewName), 0));
     }
 
     public static SyscallReturn Utimensat(KernelTask t, in SyscallArguments a)
