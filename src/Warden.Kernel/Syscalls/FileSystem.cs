@@ -280,9 +280,10 @@ internal static partial class Sys
         {
             return Errno.EBADF;
         }
+        // Linux: a negative length, a descriptor not open for writing, or not a regular file, is EINVAL.
         if (a.Long(1) < 0 || !file.Writable || file.Host is null || file.IsDirectory)
         {
-            return file.Writable ? Errno.EINVAL : Errno.EINVAL;
+            return Errno.EINVAL;
         }
         return SyscallReturn.Of(Libc.Ftruncate(file.Host, a.Long(1)));
     }

@@ -76,7 +76,7 @@ internal static partial class Sys
     }
 
     public static SyscallReturn Nanosleep(KernelTask t, in SyscallArguments a) =>
-        Sleep(t, CLOCK_MONOTONIC, 0, a.Pointer(0), a.Pointer(1), isClockNanosleep: false);
+        Sleep(t, CLOCK_MONOTONIC, 0, a.Pointer(0), a.Pointer(1));
 
     public static SyscallReturn ClockNanosleep(KernelTask t, in SyscallArguments a)
     {
@@ -86,10 +86,10 @@ internal static partial class Sys
             // CPU-time clocks of other processes, and unknown clocks.
             return clock is 2 ? Errno.EOPNOTSUPP : Errno.EINVAL;
         }
-        return Sleep(t, clock, a.Int(1), a.Pointer(2), a.Pointer(3), isClockNanosleep: true);
+        return Sleep(t, clock, a.Int(1), a.Pointer(2), a.Pointer(3));
     }
 
-    private static SyscallReturn Sleep(KernelTask t, int clock, int flags, Addr request, Addr remaining, bool isClockNanosleep)
+    private static SyscallReturn Sleep(KernelTask t, int clock, int flags, Addr request, Addr remaining)
     {
         (_, Error? error) = t.CopyObjectIn(request, out Timespec ts);
         if (error is not null)
@@ -125,7 +125,7 @@ internal static partial class Sys
             long left = Math.Max(0, nanoseconds - (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds);
             t.CopyObjectOut(remaining, new Timespec { Seconds = left / 1_000_000_000, Nanoseconds = left % 1_000_000_000 });
         }
-        return isClockNanosleep ? Errno.EINTR : Errno.EINTR;
+        return Errno.EINTR;
     }
 
     /// <summary>Waits <paramref name="nanoseconds"/>; true if the wait ended because the process is being killed.</summary>
