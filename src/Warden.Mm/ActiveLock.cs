@@ -5,7 +5,10 @@ namespace Warden.Mm;
 /// operations, because every copy into or out of application memory takes it. Writers (faults,
 /// mapping changes) are rarer; they take precedence over new readers and wait for current ones.
 /// </summary>
-/// <remarks>Not recursive: a thread must not take it again, in either mode, while it holds it.</remarks>
+/// <remarks>
+/// Not recursive: a thread must not take it again, in either mode, while it holds it. A write hold
+/// can be downgraded to a read hold (<see cref="DowngradeToReadLock"/>), never the reverse.
+/// </remarks>
 internal sealed class ActiveLock
 {
     private readonly Lock _writers = new();
@@ -54,6 +57,18 @@ internal sealed class ActiveLock
     /// <summary>Releases the write hold.</summary>
     public void ExitWriteLock()
     {
+        _writerWaiting = false;
+        _writers.Exit();
+    }
+
+    /// <summary>
+    /// Turns the write hold into a read hold without letting another writer in between: what the
+    /// holder saw under the write lock stays true. Release it with <see cref="ExitReadLock"/>.
+    /// </summary>
+    public void DowngradeToReadLock()
+    {
+        // Counted as a reader first, so a writer that enters once the write hold is gone waits for it.
+        Interlocked.Increment(ref _readers);
         _writerWaiting = false;
         _writers.Exit();
     }

@@ -52,7 +52,75 @@ public sealed partial class MemoryManager
     public Error? HandleUserFault(IContext ctx, Addr addr, AccessType at, Addr sp)
     {
         ulong page = Arch.PageRoundDown(addr.Value);
-        _mappingLock.EnterUpgradeableReadLock();
+        // Faults take the mapping lock for reading, so the faults of several threads (and copies)
+        // only queue on the active lock; only a stack that must grow needs it for writing, which
+        // read holds cannot be upgraded to: grow under the write lock, then fault again.
+        while (true)
+        {
+            _mappingLock.EnterReadLock();
+            try
+            {
+                var segment = _vmas.LowerBoundSegment(page);
+                if (!segment.IsValid)
+                {
+                    return Errno.EFAULT;
+                }
+                if (segment.Start <= page)
+                {
+                    return FaultInVmaAroundLocked(segment.Range, segment.Value, page, at);
+                }
+                if (!segment.Value.GrowsDown)
+                {
+                    return Errno.EFAULT;
+                }
+            }
+            finally
+            {
+                _mappingLock.ExitReadLock();
+            }
+            Error? growError = GrowStackTo(page);
+            if (growError is not null)
+            {
+                return growError;
+            }
+        }
+    }
+
+    // Gives `page` of the vma over vmaRange memory for `at`, with its fault-around neighbours, and
+    // maps them into the platform. Mapping lock held for reading at least.
+    private Error? FaultInVmaAroundLocked(AddrRange vmaRange, in Vma vma, ulong page, AccessType at)
+    {
+        if (!vma.EffectivePerms.SupersetOf(at))
+        {
+            return Errno.EFAULT;
+        }
+        _activeLock.EnterWriteLock();
+        try
+        {
+            (ulong end, Error? error) = FaultInLocked(page, page + Arch.PageSize, at, ignorePermissions: false);
+            if (end <= page)
+            {
+                return error ?? Errno.EFAULT;
+            }
+            (ulong windowStart, ulong windowEnd) = FaultAroundWindow(vmaRange, page);
+            // The neighbours are a guess, made where a fault costs a round trip to the platform:
+            // whatever they cannot have (past the end of a file, no memory) is left for their own fault.
+            FaultInNeighboursLocked(windowStart, page, at);
+            FaultInNeighboursLocked(page + Arch.PageSize, windowEnd, at);
+            return MapIntoPlatformLocked(vmaRange, page, at);
+        }
+        finally
+        {
+            _activeLock.ExitWriteLock();
+        }
+    }
+
+    // Grows the grows-down vma above `page` down to it, taking the mapping lock for writing. The
+    // vmas may have changed since the caller looked: nothing to do if a vma now covers the page,
+    // EFAULT if none above it grows down.
+    private Error? GrowStackTo(ulong page)
+    {
+        _mappingLock.EnterWriteLock();
         try
         {
             var segment = _vmas.LowerBoundSegment(page);
@@ -60,56 +128,15 @@ public sealed partial class MemoryManager
             {
                 return Errno.EFAULT;
             }
-            if (segment.Start > page)
+            if (segment.Start <= page)
             {
-                if (!segment.Value.GrowsDown)
-                {
-                    return Errno.EFAULT;
-                }
-                _mappingLock.EnterWriteLock();
-                try
-                {
-                    Error? growError = GrowStackLocked(segment.Start, page);
-                    if (growError is not null)
-                    {
-                        return growError;
-                    }
-                }
-                finally
-                {
-                    _mappingLock.ExitWriteLock();
-                }
-                segment = _vmas.FindSegment(page);
+                return null;
             }
-            Vma vma = segment.Value;
-            if (!vma.EffectivePerms.SupersetOf(at))
-            {
-                return Errno.EFAULT;
-            }
-
-            _activeLock.EnterWriteLock();
-            try
-            {
-                (ulong end, Error? error) = FaultInLocked(page, page + Arch.PageSize, at, ignorePermissions: false);
-                if (end <= page)
-                {
-                    return error ?? Errno.EFAULT;
-                }
-                (ulong windowStart, ulong windowEnd) = FaultAroundWindow(segment.Range, page);
-                // The neighbours are a guess, made where a fault costs a round trip to the platform:
-                // whatever they cannot have (past the end of a file, no memory) is left for their own fault.
-                FaultInNeighboursLocked(windowStart, page, at);
-                FaultInNeighboursLocked(page + Arch.PageSize, windowEnd, at);
-                return MapIntoPlatformLocked(segment.Range, page, at);
-            }
-            finally
-            {
-                _activeLock.ExitWriteLock();
-            }
+            return segment.Value.GrowsDown ? GrowStackLocked(segment.Start, page) : Errno.EFAULT;
         }
         finally
         {
-            _mappingLock.ExitUpgradeableReadLock();
+            _mappingLock.ExitWriteLock();
         }
     }
 

@@ -1,6 +1,7 @@
 using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
+using Warden.MemMap;
 using Warden.SafeMem;
 using Warden.UserMem;
 
@@ -9,8 +10,16 @@ namespace Warden.Mm;
 public sealed partial class MemoryManager
 {
     /// <inheritdoc/>
+    /// <remarks>
+    /// A range that wraps or ends above the layout's <see cref="MmapLayout.MaxAddress"/> fails at once
+    /// with EFAULT, copying nothing (Linux's <c>access_ok</c>).
+    /// </remarks>
     public (int Count, Error? Error) CopyOut(IContext ctx, Addr addr, ReadOnlySpan<byte> src, IOOpts opts)
     {
+        if (!CheckIORange(addr.Value, (ulong)src.Length))
+        {
+            return (0, Errno.EFAULT);
+        }
         int done = 0;
         if (UseAddressSpaceIO(opts, src.Length))
         {
@@ -33,7 +42,7 @@ public sealed partial class MemoryManager
         }
         // The rest (or all) through internal mappings, which fault pages in as needed.
         var copier = new CopyOutCopier(src[done..]);
-        (ulong n, Error? copyError) = Transfer(addr + (ulong)done, (ulong)(src.Length - done), AccessType.WriteOnly, opts, ref copier);
+        (ulong n, Error? copyError) = Transfer(addr.Value + (ulong)done, (ulong)(src.Length - done), AccessType.WriteOnly, opts, ref copier);
         return (done + (int)n, copyError);
     }
 
@@ -45,8 +54,13 @@ public sealed partial class MemoryManager
         opts.AddressSpaceActive && !opts.IgnorePermissions && length <= AddressSpaceIOMaxBytes && _platform.SupportsAddressSpaceIO;
 
     /// <inheritdoc/>
+    /// <remarks><inheritdoc cref="CopyOut" path="/remarks"/></remarks>
     public (int Count, Error? Error) CopyIn(IContext ctx, Addr addr, Span<byte> dst, IOOpts opts)
     {
+        if (!CheckIORange(addr.Value, (ulong)dst.Length))
+        {
+            return (0, Errno.EFAULT);
+        }
         int done = 0;
         if (UseAddressSpaceIO(opts, dst.Length))
         {
@@ -68,43 +82,55 @@ public sealed partial class MemoryManager
             }
         }
         var copier = new CopyInCopier(dst[done..]);
-        (ulong n, Error? copyError) = Transfer(addr + (ulong)done, (ulong)(dst.Length - done), AccessType.ReadOnly, opts, ref copier);
+        (ulong n, Error? copyError) = Transfer(addr.Value + (ulong)done, (ulong)(dst.Length - done), AccessType.ReadOnly, opts, ref copier);
         return (done + (int)n, copyError);
     }
 
     /// <inheritdoc/>
+    /// <remarks><inheritdoc cref="CopyOut" path="/remarks"/></remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="toZero"/> is negative.</exception>
     public (long Count, Error? Error) ZeroOut(IContext ctx, Addr addr, long toZero, IOOpts opts)
     {
-        if (toZero < 0)
+        ArgumentOutOfRangeException.ThrowIfNegative(toZero);
+        if (!CheckIORange(addr.Value, (ulong)toZero))
         {
-            return (0, Errno.EINVAL);
+            return (0, Errno.EFAULT);
         }
         var copier = new ZeroCopier();
-        (ulong n, Error? error) = Transfer(addr, (ulong)toZero, AccessType.WriteOnly, opts, ref copier);
+        (ulong n, Error? error) = Transfer(addr.Value, (ulong)toZero, AccessType.WriteOnly, opts, ref copier);
         return ((long)n, error);
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// <paramref name="src"/> is called at most once, with the blocks of every range in order; when a
+    /// range cannot be reached in full, with the blocks before the first byte that cannot, and the
+    /// result is EFAULT if it filled them all. A range that wraps or ends above the layout's
+    /// <see cref="MmapLayout.MaxAddress"/> fails the whole call with EFAULT, calling nothing.
+    /// </remarks>
     public (long Count, Error? Error) CopyOutFrom(IContext ctx, AddrRangeSeq ars, IReader src, IOOpts opts)
     {
         ArgumentNullException.ThrowIfNull(src);
         var copier = new ReaderCopier(src);
-        return TransferSeq(ars, AccessType.WriteOnly, opts, ref copier);
+        return TransferVec(ars, AccessType.WriteOnly, opts, ref copier);
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// <paramref name="dst"/> is called at most once; otherwise as <see cref="CopyOutFrom"/>.
+    /// </remarks>
     public (long Count, Error? Error) CopyInTo(IContext ctx, AddrRangeSeq ars, IWriter dst, IOOpts opts)
     {
         ArgumentNullException.ThrowIfNull(dst);
         var copier = new WriterCopier(dst);
-        return TransferSeq(ars, AccessType.ReadOnly, opts, ref copier);
+        return TransferVec(ars, AccessType.ReadOnly, opts, ref copier);
     }
 
     /// <inheritdoc/>
     public (uint Value, Error? Error) SwapUint32(IContext ctx, Addr addr, uint newValue, IOOpts opts)
     {
         var op = new AtomicCopier(AtomicKind.Swap, newValue, 0);
-        (_, Error? error) = Transfer(CheckAtomicAddress(addr), 4, AccessType.ReadWrite, opts, ref op);
+        Error? error = TransferAtomic(addr, AccessType.ReadWrite, opts, ref op);
         return (op.Result, error);
     }
 
@@ -112,7 +138,7 @@ public sealed partial class MemoryManager
     public (uint Value, Error? Error) CompareAndSwapUint32(IContext ctx, Addr addr, uint oldValue, uint newValue, IOOpts opts)
     {
         var op = new AtomicCopier(AtomicKind.CompareAndSwap, newValue, oldValue);
-        (_, Error? error) = Transfer(CheckAtomicAddress(addr), 4, AccessType.ReadWrite, opts, ref op);
+        Error? error = TransferAtomic(addr, AccessType.ReadWrite, opts, ref op);
         return (op.Result, error);
     }
 
@@ -120,65 +146,56 @@ public sealed partial class MemoryManager
     public (uint Value, Error? Error) LoadUint32(IContext ctx, Addr addr, IOOpts opts)
     {
         var op = new AtomicCopier(AtomicKind.Load, 0, 0);
-        (_, Error? error) = Transfer(CheckAtomicAddress(addr), 4, AccessType.ReadOnly, opts, ref op);
+        Error? error = TransferAtomic(addr, AccessType.ReadOnly, opts, ref op);
         return (op.Result, error);
     }
 
-    private static Addr CheckAtomicAddress(Addr addr)
+    private Error? TransferAtomic(Addr addr, AccessType at, IOOpts opts, ref AtomicCopier op)
     {
         if ((addr.Value & 3) != 0)
         {
             throw new ArgumentException($"Atomic operations need a 4-byte-aligned address; got {addr}.", nameof(addr));
         }
-        return addr;
+        if (!CheckIORange(addr.Value, 4))
+        {
+            return Errno.EFAULT;
+        }
+        (_, Error? error) = Transfer(addr.Value, 4, at, opts, ref op);
+        return error;
     }
 
-    private (long Count, Error? Error) TransferSeq<T>(AddrRangeSeq ars, AccessType at, IOOpts opts, ref T copier)
-        where T : IBlockCopier, allows ref struct
+    // Linux's access_ok: the range neither wraps nor reaches above the highest address a mapping
+    // can have. Copies check it before touching anything.
+    private bool CheckIORange(ulong start, ulong length) =>
+        start + length >= start && start + length <= _layout.MaxAddress;
+
+    private bool CheckIORanges(AddrRangeSeq ars)
     {
-        long done = 0;
-        while (!ars.IsEmpty)
+        foreach (AddrRange ar in ars)
         {
-            AddrRange ar = ars.Head;
-            ars = ars.Tail();
-            if (ar.Length == 0)
+            if (!CheckIORange(ar.Start.Value, ar.Length))
             {
-                continue;
-            }
-            (ulong n, Error? error) = Transfer(ar.Start, ar.Length, at, opts, ref copier);
-            done += (long)n;
-            if (error is not null)
-            {
-                return (done, error);
-            }
-            if (n < ar.Length)
-            {
-                return (done, null);
+                return false;
             }
         }
-        return (done, null);
+        return true;
     }
 
     /// <summary>
-    /// Runs <paramref name="copier"/> over [addr, addr + length) of application memory, faulting
-    /// pages in as needed. Stops at the first byte the program may not access, with EFAULT.
+    /// Runs <paramref name="copier"/> over [start, start + length) of application memory, once per
+    /// pma it crosses, faulting pages in as needed. Stops at the first byte the program may not
+    /// access, with EFAULT. The range has passed <see cref="CheckIORange"/>.
     /// </summary>
-    private (ulong Count, Error? Error) Transfer<T>(Addr addr, ulong length, AccessType at, IOOpts opts, ref T copier)
+    private (ulong Count, Error? Error) Transfer<T>(ulong start, ulong length, AccessType at, IOOpts opts, ref T copier)
         where T : IBlockCopier, allows ref struct
     {
         if (length == 0)
         {
             return (0, null);
         }
-        ulong start = addr.Value;
         ulong end = start + length;
-        if (end < start)
-        {
-            // The range wraps: copy up to the top of the address space, which is never mapped.
-            end = ulong.MaxValue & ~Arch.PageMask;
-        }
 
-        // Fast path: pmas already cover the range for this access.
+        // Fast path: pmas with internal mappings already cover the range for this access.
         ulong done;
         bool stopped;
         Error? error;
@@ -191,42 +208,36 @@ public sealed partial class MemoryManager
         {
             _activeLock.ExitReadLock();
         }
-        if (error is not null || stopped || start + done >= end)
+        if (error is not null || stopped || done == length)
         {
             return (done, error);
         }
 
-        // Slow path: fault the rest in, then copy.
+        // Slow path: fault the rest in with the active lock held for writing, then copy with it
+        // held only for reading, so other copies (and the fast path) run meanwhile.
         _mappingLock.EnterReadLock();
         try
         {
-            _activeLock.EnterWriteLock();
+            ulong from = start + done;
+            ulong reachable = PreparePmas(from, end, at, opts.IgnorePermissions);
             try
             {
-                ulong from = start + done;
-                (ulong faultEnd, _) = FaultInLocked(
-                    Arch.PageRoundDown(from), PageRoundUpSaturating(end), at, opts.IgnorePermissions);
-                ulong copyEnd = Math.Min(faultEnd, end);
-                if (copyEnd > from)
+                if (reachable > from)
                 {
-                    (ulong n, _, Error? copyError) = CopyThroughPmasLocked(from, copyEnd, done, at, opts.IgnorePermissions, ref copier);
+                    (ulong n, _, Error? copyError) = CopyThroughPmasLocked(from, reachable, done, at, opts.IgnorePermissions, ref copier);
                     done += n;
-                    if (copyError is not null || from + n < copyEnd)
+                    if (copyError is not null || from + n < reachable)
                     {
                         return (done, copyError);
                     }
                 }
-                if (start + done < end)
-                {
-                    // As in Linux's copy_to_user/copy_from_user, any failure to reach memory
-                    // (no mapping, no permission, a bus error, no memory) is EFAULT to the caller.
-                    return (done, Errno.EFAULT);
-                }
-                return (done, null);
+                // As in Linux's copy_to_user/copy_from_user, any failure to reach memory (no
+                // mapping, no permission, a bus error, no memory) is EFAULT to the caller.
+                return (done, done < length ? Errno.EFAULT : null);
             }
             finally
             {
-                _activeLock.ExitWriteLock();
+                _activeLock.ExitReadLock();
             }
         }
         finally
@@ -235,10 +246,176 @@ public sealed partial class MemoryManager
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="copier"/> once over the blocks of every range of <paramref name="ars"/>,
+    /// faulting pages in as needed (gVisor's <c>withVecInternalMappings</c>).
+    /// </summary>
+    private (long Count, Error? Error) TransferVec<T>(AddrRangeSeq ars, AccessType at, IOOpts opts, ref T copier)
+        where T : IBlockCopier, allows ref struct
+    {
+        if (!CheckIORanges(ars))
+        {
+            return (0, Errno.EFAULT);
+        }
+        if (ars.NumBytes == 0)
+        {
+            return (0, null);
+        }
+        var gathered = new BlockGatherer();
+        try
+        {
+            // Fast path: every range is covered already.
+            _activeLock.EnterReadLock();
+            try
+            {
+                if (GatherLocked(ars, at, opts.IgnorePermissions, ref gathered))
+                {
+                    (ulong n, Error? error) = copier.Copy(gathered.ToSeq(), 0);
+                    return ((long)n, error);
+                }
+            }
+            finally
+            {
+                _activeLock.ExitReadLock();
+            }
+
+            // Slow path: make pmas for every range up to the first byte that cannot have one.
+            gathered.Clear();
+            _mappingLock.EnterReadLock();
+            try
+            {
+                long reachable = 0;
+                _activeLock.EnterWriteLock();
+                bool downgraded = false;
+                try
+                {
+                    foreach (AddrRange ar in ars)
+                    {
+                        if (ar.Length == 0)
+                        {
+                            continue;
+                        }
+                        ulong reached = PreparePmasLocked(ar.Start.Value, ar.End.Value, at, opts.IgnorePermissions);
+                        reachable += (long)(reached - ar.Start.Value);
+                        if (reached < ar.End.Value)
+                        {
+                            break;
+                        }
+                    }
+                    _activeLock.DowngradeToReadLock();
+                    downgraded = true;
+
+                    GatherLocked(ars.TakeFirst64(reachable), at, opts.IgnorePermissions, ref gathered);
+                    ulong want = gathered.NumBytes;
+                    (ulong n, Error? error) = want == 0 ? (0UL, null) : copier.Copy(gathered.ToSeq(), 0);
+                    if (error is null && n == want && (long)want < ars.NumBytes)
+                    {
+                        error = Errno.EFAULT;
+                    }
+                    return ((long)n, error);
+                }
+                finally
+                {
+                    if (downgraded)
+                    {
+                        _activeLock.ExitReadLock();
+                    }
+                    else
+                    {
+                        _activeLock.ExitWriteLock();
+                    }
+                }
+            }
+            finally
+            {
+                _mappingLock.ExitReadLock();
+            }
+        }
+        finally
+        {
+            gathered.Dispose();
+        }
+    }
+
+    // Takes the active lock for writing, gives [start, end) pmas usable for `at` with their internal
+    // mappings, and leaves the lock held for reading. Returns how far the pmas reach. Mapping lock
+    // held (either mode); the caller releases the active lock's read hold.
+    private ulong PreparePmas(ulong start, ulong end, AccessType at, bool ignorePermissions)
+    {
+        _activeLock.EnterWriteLock();
+        ulong reached;
+        try
+        {
+            reached = PreparePmasLocked(start, end, at, ignorePermissions);
+        }
+        catch
+        {
+            _activeLock.ExitWriteLock();
+            throw;
+        }
+        _activeLock.DowngradeToReadLock();
+        return reached;
+    }
+
+    // PreparePmas's work, with the active lock held for writing.
+    private ulong PreparePmasLocked(ulong start, ulong end, AccessType at, bool ignorePermissions)
+    {
+        (ulong faultEnd, _) = FaultInLocked(Arch.PageRoundDown(start), PageRoundUpSaturating(end), at, ignorePermissions);
+        ulong reached = Math.Clamp(faultEnd, start, end);
+        FillInternalMappingsLocked(start, reached);
+        return reached;
+    }
+
     private static ulong PageRoundUpSaturating(ulong x)
     {
         (ulong rounded, bool ok) = Arch.PageRoundUp(x);
         return ok ? rounded : ulong.MaxValue & ~Arch.PageMask;
+    }
+
+    // Fills the internal-mapping cache of the pmas in [start, end) that have none yet. Active lock
+    // held for writing.
+    private void FillInternalMappingsLocked(ulong start, ulong end)
+    {
+        var segment = _pmas.LowerBoundSegment(start);
+        while (segment.IsValid && segment.Start < end)
+        {
+            ref Pma pma = ref segment.Value;
+            if (pma.NeedsInternalMapping)
+            {
+                // Mapped for both reads and writes, so the cache serves every copy the pma allows;
+                // a file that refuses that is mapped per copy instead.
+                (BlockSeq blocks, Error? error) = segment.Length <= int.MaxValue
+                    ? pma.File.MapInternal(pma.FileRangeOf(segment.Start, segment.Range), AccessType.ReadWrite)
+                    : (default, Errno.EFBIG);
+                if (error is null && blocks.NumBlocks == 1)
+                {
+                    pma.InternalMapping = blocks.Head;
+                }
+                else
+                {
+                    pma.InternalMappingUnavailable = true;
+                }
+            }
+            segment = segment.NextSegment();
+        }
+    }
+
+    // Whether a copy for `at` can go through `pma` as it is.
+    private static bool UsableForCopy(in Pma pma, AccessType at, bool ignorePermissions)
+    {
+        AccessType allowed = ignorePermissions ? pma.MaxPerms : pma.EffectivePerms;
+        return allowed.SupersetOf(at) && !(at.Write && pma.NeedCOW) && !pma.NeedsInternalMapping;
+    }
+
+    // The blocks of [addr, pieceEnd), a part of the pma that starts at `pmaStart`.
+    private static (BlockSeq Blocks, Error? Error) BlocksOf(in Pma pma, ulong pmaStart, ulong addr, ulong pieceEnd, AccessType at)
+    {
+        if (!pma.InternalMapping.IsEmpty)
+        {
+            Block piece = pma.InternalMapping.DropFirst64(addr - pmaStart).TakeFirst64(pieceEnd - addr);
+            return (BlockSeq.Of(piece), null);
+        }
+        return pma.File.MapInternal(new FileRange(pma.Offset + (addr - pmaStart), pma.Offset + (pieceEnd - pmaStart)), at);
     }
 
     /// <summary>
@@ -255,14 +432,12 @@ public sealed partial class MemoryManager
         while (addr < end && segment.IsValid && segment.Start <= addr)
         {
             ref Pma pma = ref segment.Value;
-            AccessType allowed = ignorePermissions ? pma.MaxPerms : pma.EffectivePerms;
-            if (!allowed.SupersetOf(at) || (at.Write && pma.NeedCOW))
+            if (!UsableForCopy(pma, at, ignorePermissions))
             {
                 break;
             }
             ulong pieceEnd = Math.Min(segment.End, end);
-            var fr = new FileRange(pma.Offset + (addr - segment.Start), pma.Offset + (pieceEnd - segment.Start));
-            (BlockSeq blocks, Error? mapError) = pma.File.MapInternal(fr, at);
+            (BlockSeq blocks, Error? mapError) = BlocksOf(pma, segment.Start, addr, pieceEnd, at);
             if (mapError is not null)
             {
                 return (addr - start, true, mapError);
@@ -281,5 +456,33 @@ public sealed partial class MemoryManager
             segment = segment.NextSegment();
         }
         return (addr - start, false, null);
+    }
+
+    // Adds the blocks of every range of `ars` to `gathered`, as long as existing pmas cover them
+    // for `at`; returns whether they all did. Active lock held (either mode).
+    private bool GatherLocked(AddrRangeSeq ars, AccessType at, bool ignorePermissions, ref BlockGatherer gathered)
+    {
+        foreach (AddrRange ar in ars)
+        {
+            ulong addr = ar.Start.Value, end = ar.End.Value;
+            var segment = _pmas.FindSegment(addr);
+            while (addr < end)
+            {
+                if (!segment.IsValid || segment.Start > addr || !UsableForCopy(segment.Value, at, ignorePermissions))
+                {
+                    return false;
+                }
+                ulong pieceEnd = Math.Min(segment.End, end);
+                (BlockSeq blocks, Error? mapError) = BlocksOf(segment.Value, segment.Start, addr, pieceEnd, at);
+                if (mapError is not null)
+                {
+                    return false;
+                }
+                gathered.Add(blocks);
+                addr = pieceEnd;
+                segment = segment.NextSegment();
+            }
+        }
+        return true;
     }
 }

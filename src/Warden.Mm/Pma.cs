@@ -1,5 +1,6 @@
 using Warden.HostArch;
 using Warden.MemMap;
+using Warden.SafeMem;
 
 namespace Warden.Mm;
 
@@ -26,6 +27,25 @@ internal struct Pma
 
     /// <summary>Whether the memory was allocated by the memory manager for this address space (and its forks).</summary>
     public bool Private;
+
+    /// <summary>
+    /// Where Warden reaches the whole pma's memory: a cache of <see cref="IFile.MapInternal"/> for
+    /// the pma's file range (gVisor's <c>pma.internalMappings</c>), empty until filled. Valid for as
+    /// long as the pma exists, since the pma holds a reference on its pages; it depends only on
+    /// <see cref="File"/> and <see cref="Offset"/>, so a pma given new ones starts with none.
+    /// </summary>
+    /// <remarks>Filled, like every change to a pma, with the active lock held for writing.</remarks>
+    public Block InternalMapping;
+
+    /// <summary>
+    /// Set when <see cref="InternalMapping"/> cannot be filled (the file gives more than one block
+    /// for the range, the pma is longer than a block can be, or mapping failed): copies then call
+    /// <see cref="IFile.MapInternal"/> for the part they need.
+    /// </summary>
+    public bool InternalMappingUnavailable;
+
+    /// <summary>Whether a copy must fill the internal-mapping cache before it can use the pma.</summary>
+    public readonly bool NeedsInternalMapping => InternalMapping.IsEmpty && !InternalMappingUnavailable;
 
     /// <summary>The file range backing <paramref name="ar"/>, a sub-range of the pma starting at <paramref name="start"/>.</summary>
     public readonly FileRange FileRangeOf(ulong start, AddrRange ar) =>

@@ -11,9 +11,11 @@ public sealed partial class MemoryFile
     /// <remarks>
     /// <para><b>Preconditions:</b> <paramref name="fr"/> is non-empty and every page it touches holds a
     /// reference (not checked: that would need the lock).</para>
-    /// <para><b>Postconditions:</b> the blocks lie in the file's chunk mappings, one block per chunk
-    /// the range touches, and stay valid until the pages are freed. Execute access is refused with
-    /// <c>EACCES</c>. Once the chunks are mapped this takes no lock and makes no system call.</para>
+    /// <para><b>Postconditions:</b> the blocks lie in the file's chunk mappings and stay valid until the
+    /// pages are freed: one block (allocating nothing) when the chunks lie side by side in the file's
+    /// reservation, as they do unless the host refused it, and the range is shorter than 2 GiB; one block
+    /// per chunk otherwise. Execute access is refused with <c>EACCES</c>. Once the chunks are mapped
+    /// this takes no lock and makes no system call.</para>
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="fr"/> is empty or beyond the file's maximum size.</exception>
     public unsafe (BlockSeq Blocks, Error? Error) MapInternal(FileRange fr, AccessType at)
@@ -27,8 +29,17 @@ public sealed partial class MemoryFile
         int first = (int)(fr.Start >> _chunkShift);
         int last = (int)((fr.End - 1) >> _chunkShift);
         ulong offsetMask = _chunkSize - 1;
-        if (first == last)
+        if (first == last || (_reservation != 0 && fr.Length <= int.MaxValue))
         {
+            // Every chunk the range crosses must be mapped; in the reservation they follow the first.
+            for (int i = first + 1; i <= last; i++)
+            {
+                (_, Error? chunkError) = Chunk(i);
+                if (chunkError is not null)
+                {
+                    return (default, chunkError);
+                }
+            }
             (nint chunk, Error? error) = Chunk(first);
             if (error is not null)
             {
@@ -77,7 +88,10 @@ public sealed partial class MemoryFile
             return (address, null);
         }
         // The mapping may reach past the file's end; only allocated pages, which are inside it, are touched.
-        (nint mapped, Errno? error) = Libc.Mmap(null, (nuint)_chunkSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, _fd, (long)((ulong)i << _chunkShift));
+        ulong offset = (ulong)i << _chunkShift;
+        (nint mapped, Errno? error) = _reservation != 0
+            ? Libc.Mmap((void*)(_reservation + (nint)offset), (nuint)_chunkSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_FIXED, _fd, (long)offset)
+            : Libc.Mmap(null, (nuint)_chunkSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, _fd, (long)offset);
         if (error is not null)
         {
             return (0, error);

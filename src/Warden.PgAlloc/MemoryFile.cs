@@ -33,7 +33,9 @@ namespace Warden.PgAlloc;
 /// <para>
 /// <b>Mappings.</b> The file is mapped into Warden in large <c>MAP_SHARED</c> chunks (1 GiB by
 /// default), each on first use and kept until <see cref="Destroy"/>; <see cref="MapInternal"/>
-/// returns blocks inside them.
+/// returns blocks inside them. The chunks are placed side by side in address space reserved for the
+/// whole file at creation (<see cref="MaxSize"/> of it, none of it committed), so any range of the
+/// file is one block, however many chunks it crosses, and mapping it allocates nothing.
 /// </para>
 /// <para>
 /// <b>Usage.</b> <see cref="TotalUsage"/> is the memfd's allocated blocks (one <c>fstat</c>);
@@ -74,6 +76,12 @@ public sealed partial class MemoryFile : IMemory, IDisposable
     // chunk, with Volatile.Write), read without it.
     private readonly nint[] _chunks;
 
+    // The start of the address space reserved for the whole file, where chunk i is mapped at
+    // _reservation + i * _chunkSize; 0 if the host refused the reservation (chunks then go wherever
+    // the host puts them). Fixed at creation.
+    private readonly nint _reservation;
+    private readonly ulong _reservationLength;
+
     // Guarded by _lock: the references, kind and cgroup of every allocated page (free pages are gaps).
     private readonly RangeMap<FileRange, PageState, PageStateOps> _refs = new();
 
@@ -83,9 +91,10 @@ public sealed partial class MemoryFile : IMemory, IDisposable
     // Set under _lock by Destroy; read without it to fail fast.
     private volatile bool _destroyed;
 
-    private MemoryFile(SafeFileHandle fd, ulong maxSize, ulong chunkSize, ulong growStep)
+    private MemoryFile(SafeFileHandle fd, ulong maxSize, ulong chunkSize, ulong growStep, bool reserve)
     {
         _fd = fd;
+        (_reservation, _reservationLength) = reserve ? ReserveAddressSpace(maxSize, chunkSize) : (0, 0UL);
         _maxSize = maxSize;
         _chunkSize = chunkSize;
         _chunkShift = System.Numerics.BitOperations.Log2(chunkSize);
@@ -101,8 +110,12 @@ public sealed partial class MemoryFile : IMemory, IDisposable
         Create(maxSize, DefaultChunkSize, DefaultGrowStep);
 
     /// <summary>Like <see cref="Create(ulong)"/>, with the chunk size and growth step chosen (for tests).</summary>
-    /// <remarks><paramref name="chunkSize"/> is a power of two and a multiple of the huge page size; <paramref name="growStep"/> is page-aligned and non-zero.</remarks>
-    internal static (MemoryFile? File, Error? Error) Create(ulong maxSize, ulong chunkSize, ulong growStep)
+    /// <remarks>
+    /// <paramref name="chunkSize"/> is a power of two and a multiple of the huge page size; <paramref name="growStep"/>
+    /// is page-aligned and non-zero. Without <paramref name="reserve"/>, chunks are mapped wherever the host
+    /// puts them, as when it refuses the reservation.
+    /// </remarks>
+    internal static (MemoryFile? File, Error? Error) Create(ulong maxSize, ulong chunkSize, ulong growStep, bool reserve = true)
     {
         if (maxSize == 0 || !Arch.IsPageAligned(maxSize) || maxSize > long.MaxValue)
         {
@@ -130,7 +143,18 @@ public sealed partial class MemoryFile : IMemory, IDisposable
         {
             return (null, error);
         }
-        return (new MemoryFile(fd!, maxSize, chunkSize, growStep), null);
+        return (new MemoryFile(fd!, maxSize, chunkSize, growStep, reserve), null);
+    }
+
+    // Reserves address space for every chunk of a file of maxSize bytes, so that the chunks are
+    // contiguous in Warden and any range of the file is one block. Nothing is committed: the
+    // reservation is PROT_NONE and MAP_NORESERVE. Returns (0, 0) if the host refuses it.
+    private static unsafe (nint Address, ulong Length) ReserveAddressSpace(ulong maxSize, ulong chunkSize)
+    {
+        ulong length = (maxSize + chunkSize - 1) & ~(chunkSize - 1);
+        (nint address, Errno? error) = Libc.MmapAnonymous(
+            null, (nuint)length, Libc.PROT_NONE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE, 0);
+        return error is null ? (address, length) : (0, 0);
     }
 
     // Where memfd_create does not exist: a file in /dev/shm (tmpfs, like a memfd), unlinked at once.
@@ -207,12 +231,17 @@ public sealed partial class MemoryFile : IMemory, IDisposable
             _destroyed = true;
             for (int i = 0; i < _chunks.Length; i++)
             {
-                if (_chunks[i] != 0)
+                if (_chunks[i] != 0 && _reservation == 0)
                 {
                     // Nothing useful can be done if munmap fails on a mapping we made.
                     _ = Libc.Munmap((void*)_chunks[i], (nuint)_chunkSize);
-                    _chunks[i] = 0;
                 }
+                _chunks[i] = 0;
+            }
+            if (_reservation != 0)
+            {
+                // The chunks lie inside the reservation: one call unmaps them all.
+                _ = Libc.Munmap((void*)_reservation, (nuint)_reservationLength);
             }
             _refs.RemoveAll();
             _fd.Dispose();

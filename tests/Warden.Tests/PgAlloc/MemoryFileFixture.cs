@@ -13,9 +13,9 @@ internal static class MemoryFileFixture
     public const ulong MiB = 1UL << 20;
 
     /// <summary>A file with 2 MiB chunks (so chunk boundaries are near), growing 4 MiB at a time.</summary>
-    public static MemoryFile Create(ulong maxSize = 64 * MiB, ulong chunkSize = 2 * MiB, ulong growStep = 4 * MiB)
+    public static MemoryFile Create(ulong maxSize = 64 * MiB, ulong chunkSize = 2 * MiB, ulong growStep = 4 * MiB, bool reserve = true)
     {
-        (MemoryFile? file, Warden.Errors.Error? error) = MemoryFile.Create(maxSize, chunkSize, growStep);
+        (MemoryFile? file, Warden.Errors.Error? error) = MemoryFile.Create(maxSize, chunkSize, growStep, reserve);
         Assert.Null(error);
         return file!;
     }

@@ -194,9 +194,30 @@ public class MemoryFileTests
     }
 
     [Fact]
-    public void MapInternal_AcrossAChunkBoundary_GivesOneBlockPerChunk()
+    public void MapInternal_AcrossChunkBoundaries_GivesOneBlock_AndAllocatesNothing()
     {
         using MemoryFile file = Create(chunkSize: 2 * MiB);
+        FileRange fr = Alloc(file, 6 * MiB);
+        var across = new FileRange(2 * MiB - Page, 4 * MiB + Page);
+        file.MapInternal(across, AccessType.ReadWrite); // maps the chunks
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        (BlockSeq blocks, Error? error) = file.MapInternal(across, AccessType.ReadWrite);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Null(error);
+        Assert.Equal(0, allocated);
+        Assert.Equal(1, blocks.NumBlocks);
+        Assert.Equal(across.Length, blocks.NumBytes);
+        blocks.Head.AsSpan().Fill(7);
+        byte[] bytes = ReadFd(file, fr);
+        Assert.Equal(0, bytes[(int)(2 * MiB - Page - 1)]);
+        Assert.All(bytes[(int)(2 * MiB - Page)..(int)(4 * MiB + Page)], b => Assert.Equal(7, b));
+        Assert.Equal(0, bytes[(int)(4 * MiB + Page)]);
+    }
+
+    [Fact]
+    public void MapInternal_AcrossAChunkBoundary_WithoutAReservation_GivesOneBlockPerChunk()
+    {
+        using MemoryFile file = Create(chunkSize: 2 * MiB, reserve: false);
         FileRange fr = Alloc(file, 6 * MiB);
         var across = new FileRange(2 * MiB - Page, 4 * MiB + Page);
         (BlockSeq blocks, Error? error) = file.MapInternal(across, AccessType.ReadWrite);
