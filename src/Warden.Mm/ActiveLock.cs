@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Warden.Mm;
 
 /// <summary>
@@ -11,34 +13,60 @@ namespace Warden.Mm;
 /// </remarks>
 internal sealed class ActiveLock
 {
+    // Every generation number ever handed out, across all locks, so that one names one lock's
+    // state between two write holds and nothing else.
+    private static long s_lastGeneration;
+
     private readonly Lock _writers = new();
     private int _readers;
     private volatile bool _writerWaiting;
+    private long _generation = Interlocked.Increment(ref s_lastGeneration);
+
+    /// <summary>
+    /// A number that changes whenever the lock is taken for writing and is never the same for two
+    /// locks: what a reader learned under one read hold is still true under another if the
+    /// generation is the same. Read it with the lock held for reading.
+    /// </summary>
+    public long Generation => Volatile.Read(ref _generation);
 
     /// <summary>Takes the lock for reading.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EnterReadLock()
+    {
+        if (!_writerWaiting)
+        {
+            Interlocked.Increment(ref _readers);
+            if (!_writerWaiting)
+            {
+                return;
+            }
+            Interlocked.Decrement(ref _readers);
+        }
+        EnterReadLockContended();
+    }
+
+    // EnterReadLock when a writer holds or wants the lock: waits for it without taking its place.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void EnterReadLockContended()
     {
         while (true)
         {
-            if (!_writerWaiting)
-            {
-                Interlocked.Increment(ref _readers);
-                if (!_writerWaiting)
-                {
-                    return;
-                }
-                Interlocked.Decrement(ref _readers);
-            }
-            // A writer holds or wants the lock: wait for it without taking its place.
             var spinner = new SpinWait();
             while (_writerWaiting)
             {
                 spinner.SpinOnce();
             }
+            Interlocked.Increment(ref _readers);
+            if (!_writerWaiting)
+            {
+                return;
+            }
+            Interlocked.Decrement(ref _readers);
         }
     }
 
     /// <summary>Releases a read hold.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ExitReadLock() => Interlocked.Decrement(ref _readers);
 
     /// <summary>Takes the lock for writing: excludes readers and other writers.</summary>
@@ -52,6 +80,8 @@ internal sealed class ActiveLock
         {
             spinner.SpinOnce();
         }
+        // Before anything changes: readers that come later see a new generation.
+        Volatile.Write(ref _generation, Interlocked.Increment(ref s_lastGeneration));
     }
 
     /// <summary>Releases the write hold.</summary>

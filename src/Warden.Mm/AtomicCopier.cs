@@ -17,6 +17,9 @@ internal struct AtomicCopier(AtomicKind kind, uint newValue, uint expected) : IB
     /// <summary>The value the word held before the operation; set by <see cref="Copy"/>.</summary>
     public uint Result;
 
+    // Atomic operations work on blocks (their address), not spans.
+    public readonly bool TryCopyAll(Span<byte> memory) => false;
+
     public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
     {
         Block word = blocks.Head;

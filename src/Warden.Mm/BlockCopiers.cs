@@ -8,6 +8,12 @@ internal readonly ref struct CopyOutCopier(ReadOnlySpan<byte> source) : IBlockCo
 {
     private readonly ReadOnlySpan<byte> _source = source;
 
+    public bool TryCopyAll(Span<byte> memory)
+    {
+        _source.CopyTo(memory);
+        return true;
+    }
+
     public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
     {
         ReadOnlySpan<byte> src = _source[(int)done..];
@@ -34,6 +40,12 @@ internal readonly ref struct CopyInCopier(Span<byte> destination) : IBlockCopier
 {
     private readonly Span<byte> _destination = destination;
 
+    public bool TryCopyAll(Span<byte> memory)
+    {
+        memory.CopyTo(_destination);
+        return true;
+    }
+
     public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
     {
         Span<byte> dst = _destination[(int)done..];
@@ -59,11 +71,20 @@ internal readonly ref struct CopyInCopier(Span<byte> destination) : IBlockCopier
 internal readonly struct ZeroCopier : IBlockCopier
 {
     public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done) => (BlockCopy.ZeroSeq(blocks), null);
+
+    public bool TryCopyAll(Span<byte> memory)
+    {
+        memory.Clear();
+        return true;
+    }
 }
 
 /// <summary>Fills application memory from an <see cref="IReader"/>.</summary>
 internal readonly struct ReaderCopier(IReader reader) : IBlockCopier
 {
+    // The reader is given blocks, never a span.
+    public bool TryCopyAll(Span<byte> memory) => false;
+
     public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
     {
         (ulong n, Error? error) = reader.ReadToBlocks(blocks);
@@ -74,6 +95,9 @@ internal readonly struct ReaderCopier(IReader reader) : IBlockCopier
 /// <summary>Drains application memory into an <see cref="IWriter"/>.</summary>
 internal readonly struct WriterCopier(IWriter writer) : IBlockCopier
 {
+    // The writer is given blocks, never a span.
+    public bool TryCopyAll(Span<byte> memory) => false;
+
     public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
     {
         (ulong n, Error? error) = writer.WriteFromBlocks(blocks);

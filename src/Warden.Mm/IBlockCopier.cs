@@ -14,4 +14,11 @@ internal interface IBlockCopier
     /// the copy. Returns how many bytes it handled (all of them unless it failed) and its error.
     /// </summary>
     (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done);
+
+    /// <summary>
+    /// Handles the whole copy at once when its memory is the single span <paramref name="memory"/>, of
+    /// exactly the copy's length; returns <see langword="false"/>, doing nothing, if this copier
+    /// cannot (then <see cref="Copy"/> is called).
+    /// </summary>
+    bool TryCopyAll(Span<byte> memory);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
@@ -186,6 +187,7 @@ public sealed partial class MemoryManager
     /// pma it crosses, faulting pages in as needed. Stops at the first byte the program may not
     /// access, with EFAULT. The range has passed <see cref="CheckIORange"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private (ulong Count, Error? Error) Transfer<T>(ulong start, ulong length, AccessType at, IOOpts opts, ref T copier)
         where T : IBlockCopier, allows ref struct
     {
@@ -193,16 +195,20 @@ public sealed partial class MemoryManager
         {
             return (0, null);
         }
-        ulong end = start + length;
 
-        // Fast path: pmas with internal mappings already cover the range for this access.
+        // Fast path: the pma of this thread's last copy, or pmas with internal mappings, already
+        // cover the range for this access.
         ulong done;
         bool stopped;
         Error? error;
         _activeLock.EnterReadLock();
         try
         {
-            (done, stopped, error) = CopyThroughPmasLocked(start, end, 0, at, opts.IgnorePermissions, ref copier);
+            if (TryHintLocked(start, start + length, at, opts.IgnorePermissions, out Span<byte> hinted) && copier.TryCopyAll(hinted))
+            {
+                return (length, null);
+            }
+            (done, stopped, error) = CopyThroughPmasLocked(start, start + length, 0, at, opts.IgnorePermissions, ref copier);
         }
         finally
         {
@@ -212,9 +218,17 @@ public sealed partial class MemoryManager
         {
             return (done, error);
         }
+        return TransferSlow(start, length, done, at, opts, ref copier);
+    }
 
-        // Slow path: fault the rest in with the active lock held for writing, then copy with it
-        // held only for reading, so other copies (and the fast path) run meanwhile.
+    // Transfer once the fast path stopped at start + done for want of a pma: faults the rest in with
+    // the active lock held for writing, then copies with it held only for reading, so other copies
+    // (and the fast path) run meanwhile.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private (ulong Count, Error? Error) TransferSlow<T>(ulong start, ulong length, ulong done, AccessType at, IOOpts opts, ref T copier)
+        where T : IBlockCopier, allows ref struct
+    {
+        ulong end = start + length;
         _mappingLock.EnterReadLock();
         try
         {
@@ -400,6 +414,39 @@ public sealed partial class MemoryManager
         }
     }
 
+    [ThreadStatic]
+    private static CopyHint t_copyHint;
+
+    // The memory of [start, end) from this thread's copy hint, if the hint is this address space's,
+    // current, covers the range and allows `at`. Active lock held for reading.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryHintLocked(ulong start, ulong end, AccessType at, bool ignorePermissions, out Span<byte> memory)
+    {
+        ref CopyHint hint = ref t_copyHint;
+        if (hint.Generation == _activeLock.Generation && start >= hint.Start && end <= hint.End &&
+            (ignorePermissions ? hint.MaxPerms : hint.EffectivePerms).SupersetOf(at) && !(at.Write && hint.NeedCOW))
+        {
+            // The hint's range is one block, so its offsets and lengths fit in an int.
+            memory = hint.Mapping.AsSpan().Slice((int)(start - hint.Start), (int)(end - start));
+            return true;
+        }
+        memory = default;
+        return false;
+    }
+
+    // Makes the pma in [pmaStart, pmaEnd) this thread's copy hint. Active lock held for reading.
+    private void SetHintLocked(in Pma pma, ulong pmaStart, ulong pmaEnd)
+    {
+        ref CopyHint hint = ref t_copyHint;
+        hint.Generation = _activeLock.Generation;
+        hint.Start = pmaStart;
+        hint.End = pmaEnd;
+        hint.Mapping = pma.InternalMapping;
+        hint.EffectivePerms = pma.EffectivePerms;
+        hint.MaxPerms = pma.MaxPerms;
+        hint.NeedCOW = pma.NeedCOW;
+    }
+
     // Whether a copy for `at` can go through `pma` as it is.
     private static bool UsableForCopy(in Pma pma, AccessType at, bool ignorePermissions)
     {
@@ -441,6 +488,10 @@ public sealed partial class MemoryManager
             if (mapError is not null)
             {
                 return (addr - start, true, mapError);
+            }
+            if (!pma.InternalMapping.IsEmpty)
+            {
+                SetHintLocked(pma, segment.Start, segment.End);
             }
             ulong want = pieceEnd - addr;
             (ulong n, Error? error) = copier.Copy(blocks, copierOffset + (addr - start));

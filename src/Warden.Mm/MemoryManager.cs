@@ -132,6 +132,9 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
         }
     }
 
+    /// <summary>The mapping lock, for tests that hold it to show what does not wait for it.</summary>
+    internal ReaderWriterLockSlim MappingLockForTesting => _mappingLock;
+
     private static AddrRange Range(ulong start, ulong end) => new((Addr)start, (Addr)end);
 
     /// <summary>

@@ -124,4 +124,91 @@ public class ConcurrencyTests
         Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, a, 256 * Page));
         Assert.Equal(0UL, f.Usage());
     }
+
+    /// <summary>
+    /// A fault does not need the mapping lock's single upgradeable slot: while another thread holds
+    /// it (as a fault used to), faults and copies on other pages still complete.
+    /// </summary>
+    [Fact]
+    public void FaultsProceed_WhileAnotherThreadHoldsTheMappingLockUpgradeable()
+    {
+        using var f = new MmFixture();
+        ulong a = f.Map(64 * Page);
+        using var held = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            f.Mm.MappingLockForTesting.EnterUpgradeableReadLock();
+            held.Set();
+            release.Wait();
+            f.Mm.MappingLockForTesting.ExitUpgradeableReadLock();
+        });
+        holder.Start();
+        held.Wait();
+        try
+        {
+            (Error? Fault, int N, Error? Copy) result = default;
+            var work = new Thread(() =>
+            {
+                Error? fault = f.Mm.HandleUserFault(f.Ctx, (Addr)(a + 17 * Page), AccessType.WriteOnly, default);
+                (int n, Error? copy) = f.Mm.CopyOut(f.Ctx, (Addr)(a + 40 * Page), new byte[] { 9 }, default);
+                result = (fault, n, copy);
+            });
+            work.Start();
+            // A hang detector, not a timing limit: the work takes microseconds when it does not block.
+            Assert.True(work.Join(TimeSpan.FromSeconds(60)), "a fault waited for the upgradeable holder");
+            Assert.Equal(((Error?)null, 1, (Error?)null), result);
+        }
+        finally
+        {
+            release.Set();
+            holder.Join();
+        }
+    }
+
+    /// <summary>
+    /// Two threads fault pages of one address space at once, one of them growing a stack (which
+    /// takes the mapping lock for writing between its faults): every fault succeeds and every page
+    /// keeps what its thread wrote.
+    /// </summary>
+    [Fact]
+    public void TwoThreadsFaultingAtOnce_BothProgress()
+    {
+        using var f = new MmFixture();
+        const int Pages = 512;
+        ulong heap = f.Map(Pages * Page);
+        ulong stackTop = 0x3000_0000;
+        ulong stack = f.Map(Page, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, addr: stackTop - Page);
+        using var barrier = new Barrier(2);
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        void Faulter(Func<int, ulong> pageAt, byte tag)
+        {
+            barrier.SignalAndWait();
+            for (int i = 0; i < Pages; i++)
+            {
+                ulong page = pageAt(i);
+                Error? error = f.Mm.HandleUserFault(f.Ctx, (Addr)page, AccessType.WriteOnly, default);
+                (int n, Error? copy) = f.Mm.CopyOut(f.Ctx, (Addr)page, new byte[] { tag, (byte)i }, default);
+                if (error is not null || n != 2 || copy is not null)
+                {
+                    errors.Enqueue($"page 0x{page:x}: fault {error}, copy ({n}, {copy})");
+                }
+            }
+        }
+
+        var heapThread = new Thread(() => Faulter(i => heap + (ulong)i * Page, 1));
+        var stackThread = new Thread(() => Faulter(i => stack - (ulong)i * Page, 2));
+        heapThread.Start();
+        stackThread.Start();
+        heapThread.Join();
+        stackThread.Join();
+
+        Assert.Empty(errors);
+        for (int i = 0; i < Pages; i++)
+        {
+            Assert.Equal(new byte[] { 1, (byte)i }, f.Read(heap + (ulong)i * Page, 2));
+            Assert.Equal(new byte[] { 2, (byte)i }, f.Read(stack - (ulong)i * Page, 2));
+        }
+    }
 }
