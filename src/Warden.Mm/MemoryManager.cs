@@ -15,16 +15,31 @@ namespace Warden.Mm;
 /// semantics and errnos.
 /// </summary>
 /// <remarks>
-/// <para><b>Locking.</b> Two reader-writer locks, always taken in this order: the <i>mapping lock</i>
-/// (guards the vmas, the brk and the usage counters) before the <i>active lock</i> (guards the pmas
-/// and the platform address space), and both before the memory file's own lock. Copies and faults
-/// take the mapping lock for reading, so they run concurrently with each other; mmap, munmap,
-/// mprotect, mremap and brk take it for writing.</para>
+/// <para><b>Locking.</b> Two reader-writer locks. The <i>mapping lock</i> guards the vmas, the brk and
+/// the usage counters; the <i>active lock</i> guards the pmas (and their cached internal mappings)
+/// and the platform address space. They are always taken in this order, and both before the memory
+/// file's own lock:</para>
+/// <list type="bullet">
+/// <item>MemoryManager._mappingLock (read: faults, slow-path copies, procfs; write: mmap, munmap,
+/// mprotect, mremap, brk, madvise, mlock, stack growth)
+///   <list type="bullet">
+///   <item>MemoryManager._activeLock (read: every copy; write: making or changing pmas, mapping into
+///   the platform; a copy downgrades its write hold to read once its pmas exist)
+///     <list type="bullet"><item>MemoryFile._lock (Warden.PgAlloc)</item></list>
+///   </item>
+///   </list>
+/// </item>
+/// </list>
+/// <para>A copy whose pmas exist takes only the active lock for reading; faults take the mapping
+/// lock for reading, so they queue only on the active lock, and a fault that must grow a stack
+/// takes the mapping lock for writing first and then faults again.</para>
 /// <para><b>Memory safety.</b> A pma holds a reference on its file range, and pages are only released
 /// with the active lock held for writing, so a copy (which holds it for reading) never touches a page
-/// after its release.</para>
-/// <para><see cref="IMappable"/> callbacks (AddMapping, RemoveMapping, Translate) are made with the
-/// mapping lock held but not the active lock; <see cref="Invalidate"/> takes only the active lock.</para>
+/// after its release. A thread's copy hint is valid only for the active lock's generation it was
+/// made in, which every write hold changes.</para>
+/// <para><see cref="IMappable"/> callbacks are made with the mapping lock held: AddMapping and
+/// RemoveMapping without the active lock, Translate with it held for writing;
+/// <see cref="Invalidate"/> takes only the active lock.</para>
 /// </remarks>
 public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposable
 {
