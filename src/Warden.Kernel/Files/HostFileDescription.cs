@@ -12,19 +12,16 @@ namespace Warden.Kernel.Files;
 
 /// <summary>
 /// A file of the host, opened inside the sandbox root: reads and writes go straight between the host
-/// descriptor and application memory (one vectored host call per piece of memory), offsets are the
-/// host descriptor's own.
+/// descriptor and application memory, one vectored host call for all of it (the memory manager calls
+/// a reader or writer once per copy); offsets are the host descriptor's own.
 /// </summary>
 /// <remarks>
-/// Files that are not regular files or directories (pipes, terminals, sockets, devices) are read
-/// through a kernel buffer with exactly one host read, so that a read returns as soon as the host's
-/// does, as on Linux, however the destination memory is split.
+/// Files that are not regular files or directories (pipes, terminals, sockets, devices) wait until
+/// they are ready, beside the process's wake descriptor, then make that one host read: a read returns
+/// as soon as the host's does, as on Linux, however the destination memory is split.
 /// </remarks>
 internal sealed class HostFileDescription : FileDescription
 {
-    // The most a stream read moves through the kernel buffer at once.
-    private const int StreamChunk = 64 << 10;
-
     private const uint S_IFMT = 0xf000;
     private const uint S_IFDIR = 0x4000;
     private const uint S_IFREG = 0x8000;
@@ -112,10 +109,11 @@ internal sealed class HostFileDescription : FileDescription
         return (n, ReferenceEquals(error, WellKnownErrors.EndOfStream) ? null : error);
     }
 
+    // A stream is read with one readv straight into the program's memory, once it is ready: the
+    // memory manager calls the reader once for all of dst, so a read never blocks a second time.
     private (long Count, Error? Error) ReadStream(KernelTask task, IOSequence dst)
     {
-        int want = (int)Math.Min(dst.NumBytes, StreamChunk);
-        if (want == 0)
+        if (dst.NumBytes == 0)
         {
             return (0, null);
         }
@@ -124,14 +122,8 @@ internal sealed class HostFileDescription : FileDescription
         {
             return (0, waitError);
         }
-        byte[] buffer = task.ScratchBuffer(want);
-        (int n, Errno? error) = Libc.Read(_fd, buffer.AsSpan(0, want));
-        if (error is not null)
-        {
-            return (0, error);
-        }
-        (int copied, Error? copyError) = dst.CopyOut(task, buffer.AsSpan(0, n));
-        return (copied, copyError);
+        (long n, Error? error) = dst.CopyOutFrom(task, new HostFileReader(_fd));
+        return (n, ReferenceEquals(error, WellKnownErrors.EndOfStream) ? null : error);
     }
 
     /// <inheritdoc/>

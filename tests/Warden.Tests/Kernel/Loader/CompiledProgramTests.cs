@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Warden.Kernel.Loader;
 using Warden.Tests.Infrastructure;
+using Warden.Tests.Kernel.Infrastructure;
 using Xunit;
 
 namespace Warden.Tests.Kernel.Loader;
@@ -31,7 +32,7 @@ public sealed class CompiledProgramTests
     [InlineData(true)]
     public void TheProbeIsMappedAsLinuxMapsIt(bool pie)
     {
-        string exe = Build(pie ? "probe_pie" : "probe_exec", File.ReadAllText(FindSource()),
+        string exe = CompiledProgram.Build(pie ? "probe_pie" : "probe_exec", File.ReadAllText(FindSource()),
             pie ? ["-static-pie", "-nostdlib", "-fPIE", "-fno-stack-protector"] : ["-static", "-nostdlib", "-fno-stack-protector"]);
         (string[] nativeMaps, List<(ulong Type, ulong Value)> nativeAuxv) = RunProbe(exe);
 
@@ -74,7 +75,7 @@ public sealed class CompiledProgramTests
     [InlineData(true)]
     public void AGlibcProgramLoads(bool pie)
     {
-        string exe = Build(pie ? "hello_pie" : "hello_static", HelloSource, [pie ? "-static-pie" : "-static"]);
+        string exe = CompiledProgram.Build(pie ? "hello_pie" : "hello_static", HelloSource, [pie ? "-static-pie" : "-static"]);
         byte[] file = File.ReadAllBytes(exe);
         using var f = new LoaderFixture();
         f.Put("/hello", file);
@@ -152,41 +153,6 @@ public sealed class CompiledProgramTests
         Assert.True(split >= 0, "the probe printed no AUXV marker");
         string maps = Encoding.ASCII.GetString(bytes, 0, split);
         return (maps.Split('\n', StringSplitOptions.RemoveEmptyEntries), LoaderFixture.ParseAuxv(bytes[(split + marker.Length)..]));
-    }
-
-    private static readonly object s_lock = new();
-
-    // Compiles `source` once per content and flags into a temporary directory named by their hash.
-    private static string Build(string name, string source, string[] flags)
-    {
-        Prerequisite.Require(CHeaderProbe.Gcc is not null, "gcc (to build test programs for the ELF loader)");
-        Prerequisite.Require(File.Exists("/usr/lib/x86_64-linux-gnu/libc.a") || File.Exists("/usr/lib64/libc.a"), "a static C library (libc6-dev) for gcc -static");
-        byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(source + "\0" + string.Join(' ', flags)));
-        string dir = Path.Combine(Path.GetTempPath(), "warden-loader-programs-" + Convert.ToHexString(hash, 0, 8).ToLowerInvariant());
-        string exe = Path.Combine(dir, name);
-        lock (s_lock)
-        {
-            if (File.Exists(exe))
-            {
-                return exe;
-            }
-            Directory.CreateDirectory(dir);
-            string src = Path.Combine(dir, name + ".c");
-            File.WriteAllText(src, source);
-            string temp = exe + "." + Environment.ProcessId + ".tmp";
-            var start = new ProcessStartInfo(CHeaderProbe.Gcc!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string argument in (string[])["-std=gnu11", "-O1", .. flags, "-o", temp, src])
-            {
-                start.ArgumentList.Add(argument);
-            }
-            using Process gcc = Process.Start(start) ?? throw new InvalidOperationException("Could not start gcc.");
-            Task<string> stdout = gcc.StandardOutput.ReadToEndAsync();
-            string errors = gcc.StandardError.ReadToEnd();
-            gcc.WaitForExit();
-            Assert.True(gcc.ExitCode == 0, $"gcc failed on {name} ({gcc.ExitCode}):\n{stdout.Result}{errors}");
-            File.Move(temp, exe, overwrite: true);
-            return exe;
-        }
     }
 
     private static string FindSource([CallerFilePath] string thisFile = "")
