@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Warden.Errors;
 
 namespace Warden.HostArch;
 
@@ -161,5 +162,5 @@ public readonly struct Addr : IEquatable<Addr>, IComparable<Addr>, ISpanFormatta
 
     [DoesNotReturn]
     private static void ThrowOverflow(string operation, Addr addr) =>
-        throw new OverflowException($"Address arithmetic overflowed while {operation} at {addr}.");
+        ThrowHelper.ThrowOverflow("Address arithmetic overflowed while {0} at {1}.", operation, addr);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using Warden.Errors;
 
 namespace Warden.HostArch;
 
@@ -211,11 +212,11 @@ public readonly struct AddrRangeSeq
     }
 
     [DoesNotReturn]
-    private static void ThrowEmpty() => throw new InvalidOperationException("The AddrRangeSeq is empty.");
+    private static void ThrowEmpty() => ThrowHelper.ThrowInvalidOperation("The AddrRangeSeq is empty.");
 
     [DoesNotReturn]
     private static void ThrowBadRange(AddrRange range, string problem) =>
-        throw new ArgumentException($"The address range {range} {problem}.", nameof(range));
+        ThrowHelper.ThrowArgument(nameof(range), "The address range {0} {1}.", range, problem);
 
     /// <summary>Enumerates the ranges of an <see cref="AddrRangeSeq"/> without allocating.</summary>
     public struct Enumerator

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Warden.Errors;
 using Warden.HostArch;
 using Warden.RangeMap;
 
@@ -206,9 +207,9 @@ public sealed class MappingSet
 
     [DoesNotReturn]
     private static void ThrowBadArguments(AddrRange ar, ulong offset, string problem) =>
-        throw new ArgumentException($"The mapping of {ar} at offset 0x{offset:x}: the range and offset {problem}.");
+        ThrowHelper.ThrowArgument(nameof(ar), "The mapping of {0} at offset 0x{1:x}: the range and offset {2}.", ar, offset, problem);
 
     [DoesNotReturn]
     private static void ThrowNotMapped(MappableRange mr) =>
-        throw new InvalidOperationException($"MappingSet.RemoveMapping({mr}): no mapping contains 0x{mr.Start:x}.");
+        ThrowHelper.ThrowInvalidOperation("MappingSet.RemoveMapping({0}): no mapping contains 0x{1:x}.", mr, mr.Start);
 }

@@ -100,7 +100,7 @@ public static class TranslationChecks
 
     [DoesNotReturn]
     private static void ThrowInvalid(string problem) =>
-        throw new ArgumentException($"CheckTranslateResult called with inputs Translate forbids: {problem}.");
+        ThrowHelper.ThrowArgument(nameof(problem), "CheckTranslateResult called with inputs Translate forbids: {0}.", problem);
 
     /// <summary>A broken postcondition of <see cref="IMappable.Translate"/>.</summary>
     private sealed class TranslateCheckError(string message) : Error

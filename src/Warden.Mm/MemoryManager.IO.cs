@@ -155,7 +155,7 @@ public sealed partial class MemoryManager
     {
         if ((addr.Value & 3) != 0)
         {
-            throw new ArgumentException($"Atomic operations need a 4-byte-aligned address; got {addr}.", nameof(addr));
+            ThrowHelper.ThrowArgument(nameof(addr), "Atomic operations need a 4-byte-aligned address; got {0}.", addr);
         }
         if (!CheckIORange(addr.Value, 4))
         {

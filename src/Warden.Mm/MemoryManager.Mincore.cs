@@ -30,7 +30,7 @@ public sealed partial class MemoryManager
         ulong pages = rounded / Arch.PageSize;
         if ((ulong)vector.Length < pages)
         {
-            throw new ArgumentException($"The vector needs {pages} bytes for a range of {rounded} bytes; it has {vector.Length}.", nameof(vector));
+            ThrowHelper.ThrowArgument(nameof(vector), "The vector needs {0} bytes for a range of {1} bytes; it has {2}.", pages, rounded, vector.Length);
         }
         _mappingLock.EnterReadLock();
         try

@@ -1,11 +1,11 @@
+using PmaMap = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Pma, Warden.Mm.PmaOps>;
+using VmaMap = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Vma, Warden.Mm.VmaOps>;
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.MemMap;
 using Warden.PgAlloc;
 using Warden.Platform;
 using Warden.UserMem;
-using PmaMap = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Pma, Warden.Mm.PmaOps>;
-using VmaMap = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Vma, Warden.Mm.VmaOps>;
 
 namespace Warden.Mm;
 
@@ -142,8 +142,8 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
             layout.MinAddress <= layout.BottomUpBase && layout.BottomUpBase <= layout.MaxAddress;
         if (!aligned || !ordered)
         {
-            throw new ArgumentException(
-                $"The mmap layout must be page-aligned with its bases inside [MinAddress, MaxAddress): {layout}.", nameof(layout));
+            ThrowHelper.ThrowArgument(
+                nameof(layout), "The mmap layout must be page-aligned with its bases inside [MinAddress, MaxAddress): {0}.", layout);
         }
     }
 

@@ -1,3 +1,4 @@
+using Warden.Errors;
 using Warden.HostArch;
 
 namespace Warden.Mm;
@@ -52,7 +53,7 @@ public sealed record MmapLayout
     {
         if (!Arch.IsPageAligned(minAddress) || !Arch.IsPageAligned(maxAddress) || minAddress >= maxAddress)
         {
-            throw new ArgumentException($"The layout bounds [0x{minAddress:x}, 0x{maxAddress:x}) must be page-aligned and non-empty.");
+            ThrowHelper.ThrowArgument(nameof(minAddress), "The layout bounds [0x{0:x}, 0x{1:x}) must be page-aligned and non-empty.", minAddress, maxAddress);
         }
         ulong size = maxAddress - minAddress;
         ulong maxRandom = Math.Min(1UL << (MmapRandomBits + Arch.PageShift), size / 8);

@@ -31,7 +31,7 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
         ArgumentNullException.ThrowIfNull(memory);
         if (length == 0 || !Arch.IsPageAligned(length))
         {
-            throw new ArgumentException($"A shared anonymous mapping needs a non-zero page-aligned length; got {length}.", nameof(length));
+            ThrowHelper.ThrowArgument(nameof(length), "A shared anonymous mapping needs a non-zero page-aligned length; got {0}.", length);
         }
         (FileRange fr, Error? error) = memory.Allocate(length, MemoryKind.Tmpfs);
         if (error is not null)

@@ -26,7 +26,7 @@ public sealed partial class MemoryFile
     {
         if (length == 0 || !Arch.IsPageAligned(length))
         {
-            ThrowHelper.ThrowArgument(nameof(length), $"Allocate needs a non-zero page-aligned length, not 0x{length:x}.");
+            ThrowHelper.ThrowArgument(nameof(length), "Allocate needs a non-zero page-aligned length, not 0x{0:x}.", length);
         }
         ulong align = opts.Huge ? (ulong)Arch.HugePageSize : Arch.PageSize;
         lock (_lock)

@@ -1,3 +1,4 @@
+using Warden.Errors;
 using Warden.HostArch;
 using Warden.Interop;
 
@@ -137,14 +138,14 @@ public sealed partial class MemoryFile
             }
             if (operation == nameof(IncRef) && seg.Value.Refs == int.MaxValue)
             {
-                ThrowHelper.ThrowInvalidOperation($"refcount: IncRef({fr}) would overflow the count of {seg.Range}.");
+                ThrowHelper.ThrowInvalidOperation("refcount: IncRef({0}) would overflow the count of {1}.", fr, seg.Range);
             }
             covered = seg.End;
         }
         if (covered < fr.End)
         {
             ThrowHelper.ThrowInvalidOperation(
-                $"refcount: {operation}({fr}) touches page 0x{covered:x}, which has no reference.");
+                "refcount: {0}({1}) touches page 0x{2:x}, which has no reference.", operation, fr, covered);
         }
     }
 
@@ -167,7 +168,7 @@ public sealed partial class MemoryFile
         {
             // Punching a hole in a memfd we own cannot fail short of a kernel without it; reusing the
             // pages unzeroed would leak contents between allocations, so stop here.
-            ThrowHelper.ThrowInvalidOperation($"Releasing [0x{start:x}, 0x{end:x}) of the memory file failed: {error}.");
+            ThrowHelper.ThrowInvalidOperation("Releasing [0x{0:x}, 0x{1:x}) of the memory file failed: {2}.", start, end, error);
         }
     }
 }

@@ -25,7 +25,7 @@ public sealed partial class MemoryFile
             ThrowIfDestroyed();
             if (fr.End > _fileSize)
             {
-                ThrowHelper.ThrowArgument(nameof(fr), $"{fr} reaches past the file's size 0x{_fileSize:x}.");
+                ThrowHelper.ThrowArgument(nameof(fr), "{0} reaches past the file's size 0x{1:x}.", fr, _fileSize);
             }
             return Libc.Fallocate(_fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, (long)fr.Start, (long)fr.Length);
         }

@@ -258,7 +258,7 @@ public sealed partial class MemoryFile : IMemory, IDisposable
     {
         if (fr.Start >= fr.End || fr.End > _maxSize)
         {
-            ThrowHelper.ThrowArgument(paramName, $"{fr} is empty, ill-formed or beyond the file's maximum size 0x{_maxSize:x}.");
+            ThrowHelper.ThrowArgument(paramName, "{0} is empty, ill-formed or beyond the file's maximum size 0x{1:x}.", fr, _maxSize);
         }
     }
 
@@ -268,7 +268,7 @@ public sealed partial class MemoryFile : IMemory, IDisposable
         CheckInFile(fr, paramName);
         if (!fr.IsPageAligned)
         {
-            ThrowHelper.ThrowArgument(paramName, $"{fr} is not page-aligned.");
+            ThrowHelper.ThrowArgument(paramName, "{0} is not page-aligned.", fr);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.Intrinsics.X86;
+using Warden.Errors;
 using Warden.SafeMem;
 
 namespace Warden.Platform;
@@ -60,7 +61,7 @@ public sealed class FPState
     {
         if (size < MinimumSize)
         {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(size), size, $"An XSAVE area holds at least {MinimumSize} bytes.");
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(size), size, "An XSAVE area holds at least {0} bytes.", MinimumSize);
         }
         // Over-allocate so that a 64-byte-aligned start exists; the array cannot move, so the
         // alignment found now holds for its whole life.
@@ -115,7 +116,7 @@ public sealed class FPState
         ArgumentNullException.ThrowIfNull(source);
         if (source.Size != Size)
         {
-            ThrowHelper.ThrowArgument(nameof(source), $"Cannot copy an XSAVE area of {source.Size} bytes into one of {Size}.");
+            ThrowHelper.ThrowArgument(nameof(source), "Cannot copy an XSAVE area of {0} bytes into one of {1}.", source.Size, Size);
         }
         source.AsSpan().CopyTo(AsSpan());
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Warden.Errors;
 
 namespace Warden.Platform;
 
@@ -90,5 +91,5 @@ public sealed class MemoryAccounting
     [DoesNotReturn]
     private static void ThrowUnderflow(ulong bytes, MemoryKind kind, ulong current) =>
         ThrowHelper.ThrowInvalidOperation(
-            $"Memory accounting underflow: cannot take {bytes} bytes from {kind}, which holds {current}.");
+            "Memory accounting underflow: cannot take {0} bytes from {1}, which holds {2}.", bytes, kind, current);
 }

@@ -1,3 +1,4 @@
+using Warden.Errors;
 namespace Warden.Platform;
 
 /// <summary>A snapshot of <see cref="MemoryAccounting"/>: the bytes in use for each <see cref="MemoryKind"/>.</summary>

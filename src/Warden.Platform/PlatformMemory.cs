@@ -31,7 +31,7 @@ public static class PlatformMemory
         ArgumentNullException.ThrowIfNull(reader);
         if (length == 0 || !Arch.IsPageAligned(length))
         {
-            ThrowHelper.ThrowArgument(nameof(length), $"AllocateAndFill needs a non-zero page-aligned length, not 0x{length:x}.");
+            ThrowHelper.ThrowArgument(nameof(length), "AllocateAndFill needs a non-zero page-aligned length, not 0x{0:x}.", length);
         }
 
         (FileRange fr, Error? allocateError) = mem.Allocate(length, kind);

@@ -105,7 +105,7 @@ public sealed class PtraceAddressSpace : IAddressSpace
         ArgumentNullException.ThrowIfNull(file);
         if (!addr.IsPageAligned || !fr.IsPageAligned || fr.Start >= fr.End)
         {
-            ThrowHelper.ThrowArgument(nameof(fr), $"MapFile needs a page-aligned address and a non-empty page-aligned range, not {addr} and {fr}.");
+            ThrowHelper.ThrowArgument(nameof(fr), "MapFile needs a page-aligned address and a non-empty page-aligned range, not {0} and {1}.", addr, fr);
         }
         if (!at.Any)
         {
@@ -154,7 +154,7 @@ public sealed class PtraceAddressSpace : IAddressSpace
     {
         if (!addr.IsPageAligned || length == 0)
         {
-            ThrowHelper.ThrowArgument(nameof(addr), $"Unmap needs a page-aligned address and a non-zero length, not {addr} and 0x{length:x}.");
+            ThrowHelper.ThrowArgument(nameof(addr), "Unmap needs a page-aligned address and a non-zero length, not {0} and 0x{1:x}.", addr, length);
         }
         CheckUserRange(addr, length);
         ProcessOrThrow().Unmap(addr.Value, length);
@@ -198,7 +198,7 @@ public sealed class PtraceAddressSpace : IAddressSpace
         if (!ok || addr < Platform.MinUserAddress || end > Platform.MaxUserAddress)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(addr), addr,
-                $"The range must lie between {Platform.MinUserAddress} and {Platform.MaxUserAddress} (the stub lives above).");
+                "The range of 0x{0:x} bytes must lie between {1} and {2} (the stub lives above).", length, Platform.MinUserAddress, Platform.MaxUserAddress);
         }
     }
 

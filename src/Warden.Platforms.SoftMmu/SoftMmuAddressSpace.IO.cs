@@ -141,7 +141,7 @@ public sealed partial class SoftMmuAddressSpace
     {
         if ((addr.Value & (sizeof(uint) - 1)) != 0)
         {
-            ThrowHelper.ThrowArgument(nameof(addr), $"A 32-bit atomic access needs a 4-byte-aligned address, not {addr}.");
+            ThrowHelper.ThrowArgument(nameof(addr), "A 32-bit atomic access needs a 4-byte-aligned address, not {0}.", addr);
         }
         if (!_supportsIO)
         {

@@ -33,6 +33,8 @@ namespace Warden.Platforms.SoftMmu;
 /// </remarks>
 public sealed partial class SoftMmuAddressSpace : IAddressSpace
 {
+    private const string ReleasedMessage = "The address space was released; get a new one from IPlatform.NewAddressSpace.";
+
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Addr _minUserAddress;
     private readonly Addr _maxUserAddress;
@@ -92,11 +94,11 @@ public sealed partial class SoftMmuAddressSpace : IAddressSpace
         ArgumentNullException.ThrowIfNull(file);
         if (!addr.IsPageAligned)
         {
-            ThrowHelper.ThrowArgument(nameof(addr), $"MapFile needs a page-aligned address, not {addr}.");
+            ThrowHelper.ThrowArgument(nameof(addr), "MapFile needs a page-aligned address, not {0}.", addr);
         }
         if (!fr.IsPageAligned || fr.IsEmpty)
         {
-            ThrowHelper.ThrowArgument(nameof(fr), $"MapFile needs a non-empty page-aligned file range, not {fr}.");
+            ThrowHelper.ThrowArgument(nameof(fr), "MapFile needs a non-empty page-aligned file range, not {0}.", fr);
         }
         if (!at.Any)
         {
@@ -106,7 +108,7 @@ public sealed partial class SoftMmuAddressSpace : IAddressSpace
         if (!ok || ar.Start < _minUserAddress || ar.End > _maxUserAddress)
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(addr), addr,
-                $"MapFile of 0x{fr.Length:x} bytes at {addr} leaves [{_minUserAddress}, {_maxUserAddress}).");
+                "MapFile of 0x{0:x} bytes there leaves [{1}, {2}).", fr.Length, _minUserAddress, _maxUserAddress);
         }
 
         if (precommit)
@@ -149,7 +151,7 @@ public sealed partial class SoftMmuAddressSpace : IAddressSpace
     {
         if (!addr.IsPageAligned)
         {
-            ThrowHelper.ThrowArgument(nameof(addr), $"Unmap needs a page-aligned address, not {addr}.");
+            ThrowHelper.ThrowArgument(nameof(addr), "Unmap needs a page-aligned address, not {0}.", addr);
         }
         if (length == 0)
         {
@@ -269,7 +271,7 @@ public sealed partial class SoftMmuAddressSpace : IAddressSpace
     {
         if (Volatile.Read(ref _released))
         {
-            ThrowHelper.ThrowReleased();
+            ThrowHelper.ThrowObjectDisposed(nameof(SoftMmuAddressSpace), ReleasedMessage);
         }
     }
 
@@ -277,7 +279,7 @@ public sealed partial class SoftMmuAddressSpace : IAddressSpace
     {
         if (_released)
         {
-            ThrowHelper.ThrowReleased();
+            ThrowHelper.ThrowObjectDisposed(nameof(SoftMmuAddressSpace), ReleasedMessage);
         }
     }
 }

@@ -115,7 +115,7 @@ public sealed class SoftMmuContext : IPlatformContext
             case SoftMmuExitKind.Interrupted:
                 return (default, PlatformErrors.ContextInterrupt);
             default:
-                ThrowHelper.ThrowInvalidOperation($"The CPU returned an exit of kind {exit.Kind}; ISoftMmuCpu.Run must return a SoftMmuExit made by its static members.");
+                ThrowHelper.ThrowInvalidOperation("The CPU returned an exit of kind {0}; ISoftMmuCpu.Run must return a SoftMmuExit made by its static members.", exit.Kind);
                 return default;
         }
     }

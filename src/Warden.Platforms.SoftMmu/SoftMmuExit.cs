@@ -1,3 +1,4 @@
+using Warden.Errors;
 using Warden.HostArch;
 using Warden.Platform;
 

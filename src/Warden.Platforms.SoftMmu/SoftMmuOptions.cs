@@ -1,4 +1,5 @@
 using System.Numerics;
+using Warden.Errors;
 using Warden.HostArch;
 
 namespace Warden.Platforms.SoftMmu;
@@ -62,19 +63,19 @@ public sealed record SoftMmuOptions
     {
         if (MapUnit != 0 && (!Arch.IsPageAligned(MapUnit) || !BitOperations.IsPow2(MapUnit)))
         {
-            ThrowHelper.ThrowArgument(nameof(MapUnit), $"MapUnit must be 0 or a power-of-two multiple of the page size, not 0x{MapUnit:x}.");
+            ThrowHelper.ThrowArgument(nameof(MapUnit), "MapUnit must be 0 or a power-of-two multiple of the page size, not 0x{0:x}.", MapUnit);
         }
         if (!MinUserAddress.IsPageAligned)
         {
-            ThrowHelper.ThrowArgument(nameof(MinUserAddress), $"MinUserAddress must be page-aligned, not {MinUserAddress}.");
+            ThrowHelper.ThrowArgument(nameof(MinUserAddress), "MinUserAddress must be page-aligned, not {0}.", MinUserAddress);
         }
         if (!MaxUserAddress.IsPageAligned)
         {
-            ThrowHelper.ThrowArgument(nameof(MaxUserAddress), $"MaxUserAddress must be page-aligned, not {MaxUserAddress}.");
+            ThrowHelper.ThrowArgument(nameof(MaxUserAddress), "MaxUserAddress must be page-aligned, not {0}.", MaxUserAddress);
         }
         if (MinUserAddress >= MaxUserAddress)
         {
-            ThrowHelper.ThrowArgument(nameof(MinUserAddress), $"MinUserAddress ({MinUserAddress}) must be below MaxUserAddress ({MaxUserAddress}).");
+            ThrowHelper.ThrowArgument(nameof(MinUserAddress), "MinUserAddress ({0}) must be below MaxUserAddress ({1}).", MinUserAddress, MaxUserAddress);
         }
     }
 }

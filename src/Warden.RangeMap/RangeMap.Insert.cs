@@ -1,3 +1,4 @@
+using Warden.Errors;
 using Warden.HostArch;
 
 namespace Warden.RangeMap;
@@ -89,7 +90,7 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
         ulong end = range.RangeEnd;
         if (start >= end)
         {
-            ThrowHelper.ThrowArgument($"The range to add must be non-empty; got {range.FormatRange()}.", nameof(range));
+            ThrowHelper.ThrowArgument(nameof(range), "The range to add must be non-empty; got {0}.", range.FormatRange());
         }
         (Node leaf, int i) = LastStartingAtOrBefore(start);
         if (i >= 0 && start < leaf.Ends[i])
@@ -104,15 +105,17 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
     {
         if (!gap.IsValid)
         {
-            ThrowHelper.ThrowInvalidGap();
+            ThrowHelper.ThrowInvalidOperation(InvalidGapMessage);
         }
         ulong start = range.RangeStart;
         ulong end = range.RangeEnd;
         if (start >= end || start < gap.Start || end > gap.End)
         {
             ThrowHelper.ThrowArgument(
-                $"The range to insert must be non-empty and within the gap {gap.Range.FormatRange()}; got {range.FormatRange()}.",
-                nameof(range));
+                nameof(range),
+                "The range to insert must be non-empty and within the gap {0}; got {1}.",
+                gap.Range.FormatRange(),
+                range.FormatRange());
         }
     }
 

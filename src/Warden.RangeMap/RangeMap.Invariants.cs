@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Warden.Errors;
 using Warden.HostArch;
 
 namespace Warden.RangeMap;
@@ -163,5 +164,5 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
 
     [DoesNotReturn]
     private static void Fail(string invariant, string detail) =>
-        throw new InvalidOperationException($"RangeMap invariant violated: {invariant}: {detail}.");
+        ThrowHelper.ThrowInvalidOperation("RangeMap invariant violated: {0}: {1}.", invariant, detail);
 }

@@ -1,3 +1,4 @@
+using Warden.Errors;
 using Warden.HostArch;
 
 namespace Warden.RangeMap;
@@ -16,13 +17,15 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
     {
         if (!first.IsValid || !second.IsValid)
         {
-            ThrowHelper.ThrowInvalidSegment();
+            ThrowHelper.ThrowInvalidOperation(InvalidSegmentMessage);
         }
         if (first.NextSegment() != second || first.End != second.Start)
         {
             ThrowHelper.ThrowArgument(
-                $"Cannot merge {first.Range.FormatRange()} with {second.Range.FormatRange()}: the second must be the next segment and abut the first.",
-                nameof(second));
+                nameof(second),
+                "Cannot merge {0} with {1}: the second must be the next segment and abut the first.",
+                first.Range.FormatRange(),
+                second.Range.FormatRange());
         }
         return MergeCore(first, second);
     }

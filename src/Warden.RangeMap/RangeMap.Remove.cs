@@ -1,3 +1,4 @@
+using Warden.Errors;
 using Warden.HostArch;
 
 namespace Warden.RangeMap;
@@ -15,7 +16,7 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
     {
         if (!segment.IsValid)
         {
-            ThrowHelper.ThrowInvalidSegment();
+            ThrowHelper.ThrowInvalidOperation(InvalidSegmentMessage);
         }
         Node leaf = segment.Node;
         int index = segment.Index;

@@ -1,3 +1,4 @@
+using Warden.Errors;
 using Warden.HostArch;
 
 namespace Warden.RangeMap;
@@ -73,7 +74,7 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
             {
                 if (_leaf is null)
                 {
-                    ThrowHelper.ThrowInvalidSegment();
+                    ThrowHelper.ThrowInvalidOperation(InvalidSegmentMessage);
                 }
                 return _leaf;
             }

@@ -1,3 +1,4 @@
+using Warden.Errors;
 using Warden.HostArch;
 
 namespace Warden.RangeMap;
@@ -18,7 +19,7 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
     {
         if (!segment.IsValid)
         {
-            ThrowHelper.ThrowInvalidSegment();
+            ThrowHelper.ThrowInvalidOperation(InvalidSegmentMessage);
         }
         Node leaf = segment.Node;
         int index = segment.Index;
@@ -26,7 +27,7 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
         ulong end = leaf.Ends[index];
         if (key <= start || key >= end)
         {
-            ThrowHelper.ThrowArgument($"Cannot split {segment.Range.FormatRange()} at 0x{key:x}: the key must lie strictly inside the segment.", nameof(key));
+            ThrowHelper.ThrowArgument(nameof(key), "Cannot split {0} at 0x{1:x}: the key must lie strictly inside the segment.", segment.Range.FormatRange(), key);
         }
         (TValue first, TValue second) = TOps.Split(TRange.FromBounds(start, end), leaf.Values[index], key);
         leaf.Ends[index] = key;
@@ -72,11 +73,11 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
         ulong end = range.RangeEnd;
         if (!segment.IsValid)
         {
-            ThrowHelper.ThrowInvalidSegment();
+            ThrowHelper.ThrowInvalidOperation(InvalidSegmentMessage);
         }
         if (!(segment.Start < end && start < segment.End))
         {
-            ThrowHelper.ThrowArgument($"Cannot isolate {range.FormatRange()} in {segment.Range.FormatRange()}: they do not overlap.", nameof(range));
+            ThrowHelper.ThrowArgument(nameof(range), "Cannot isolate {0} in {1}: they do not overlap.", range.FormatRange(), segment.Range.FormatRange());
         }
         if (segment.Start < start)
         {
@@ -101,7 +102,7 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
     {
         if (!segment.IsValid)
         {
-            ThrowHelper.ThrowInvalidSegment();
+            ThrowHelper.ThrowInvalidOperation(InvalidSegmentMessage);
         }
         ulong start = range.RangeStart;
         ulong end = range.RangeEnd;
@@ -110,8 +111,10 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
         if (start >= end || (prev.IsValid && prev.End > start) || (next.IsValid && next.Start < end))
         {
             ThrowHelper.ThrowArgument(
-                $"Cannot set {segment.Range.FormatRange()} to {range.FormatRange()}: the range must be non-empty and between the neighbouring segments.",
-                nameof(range));
+                nameof(range),
+                "Cannot set {0} to {1}: the range must be non-empty and between the neighbouring segments.",
+                segment.Range.FormatRange(),
+                range.FormatRange());
         }
         Node leaf = segment.Node;
         int index = segment.Index;

@@ -1,3 +1,4 @@
+using Warden.Errors;
 using Warden.HostArch;
 
 namespace Warden.RangeMap;
@@ -37,6 +38,8 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
     // for smaller maps. Wider nodes make every search compare more keys; narrower ones add levels
     // and rebalance more often. 100,000 randomly inserted segments take four levels, of which only
     // the leaves are too many to stay in the cache.
+    private const string InvalidSegmentMessage = "The segment iterator is invalid (default, or past the first or last segment).";
+    private const string InvalidGapMessage = "The gap iterator is invalid (default, or past the first or last gap).";
     private const int DefaultLeafCapacity = MaxCapacity;
     private const int DefaultInternalCapacity = MaxCapacity;
 
@@ -72,11 +75,11 @@ public sealed partial class RangeMap<TRange, TValue, TOps>
     {
         if (leafCapacity is < 4 or > MaxCapacity)
         {
-            ThrowHelper.ThrowCapacity(nameof(leafCapacity), MaxCapacity);
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(leafCapacity), leafCapacity, "A node capacity must be from 4 to {0}.", MaxCapacity);
         }
         if (internalCapacity is < 4 or > MaxCapacity)
         {
-            ThrowHelper.ThrowCapacity(nameof(internalCapacity), MaxCapacity);
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(internalCapacity), internalCapacity, "A node capacity must be from 4 to {0}.", MaxCapacity);
         }
         _leafCapacity = leafCapacity;
         _internalCapacity = internalCapacity;

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Warden.Errors;
 
 namespace Warden.SafeMem;
 
@@ -35,5 +36,5 @@ public static unsafe class BlockAtomics
 
     [DoesNotReturn]
     private static void ThrowUnaligned(Block block) =>
-        throw new ArgumentException($"An atomic 32-bit access needs a 4-byte-aligned block of at least 4 bytes; got {block}.", nameof(block));
+        ThrowHelper.ThrowArgument(nameof(block), "An atomic 32-bit access needs a 4-byte-aligned block of at least 4 bytes; got {0}.", block);
 }

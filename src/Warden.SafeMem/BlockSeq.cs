@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using Warden.Errors;
 
 namespace Warden.SafeMem;
 
@@ -222,7 +223,7 @@ public readonly struct BlockSeq
     }
 
     [DoesNotReturn]
-    private static void ThrowEmpty() => throw new InvalidOperationException("The BlockSeq is empty.");
+    private static void ThrowEmpty() => ThrowHelper.ThrowInvalidOperation("The BlockSeq is empty.");
 
     /// <summary>Enumerates the blocks of a <see cref="BlockSeq"/> without allocating.</summary>
     public struct Enumerator

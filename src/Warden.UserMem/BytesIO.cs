@@ -199,5 +199,5 @@ public sealed class BytesIO : IMemoryIO
 
     [DoesNotReturn]
     private static void ThrowUnaligned(Addr addr) =>
-        throw new ArgumentException($"Atomic 32-bit access needs a 4-byte-aligned address; got {addr}.", nameof(addr));
+        ThrowHelper.ThrowArgument(nameof(addr), "Atomic 32-bit access needs a 4-byte-aligned address; got {0}.", addr);
 }

@@ -16,11 +16,11 @@ public class LayeringTests
     {
         ["Warden.Errors"] = [],
         ["Warden.Contexts"] = [],
-        ["Warden.HostArch"] = [],
+        ["Warden.HostArch"] = ["Warden.Errors"],
         ["Warden.Interop"] = ["Warden.Errors"],
         ["Warden.SafeMem"] = ["Warden.Errors", "Warden.Interop", "Warden.HostArch"],
         ["Warden.UserMem"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem"],
-        ["Warden.RangeMap"] = ["Warden.HostArch"],
+        ["Warden.RangeMap"] = ["Warden.Errors", "Warden.HostArch"],
         ["Warden.MemMap"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem", "Warden.RangeMap"],
         ["Warden.Platform"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem", "Warden.MemMap"],
         ["Warden.PgAlloc"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform"],

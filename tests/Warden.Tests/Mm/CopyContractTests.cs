@@ -1,7 +1,8 @@
-using Xunit;
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.Mm;
+using Warden.Tests.Infrastructure;
+using Xunit;
 using static Warden.Mm.LinuxMman;
 
 namespace Warden.Tests.Mm;
@@ -96,15 +97,11 @@ public class CopyContractTests
         ulong a = f.Map(2 * Page);
         f.Write(a, new byte[2 * Page]);
         var word = new byte[8];
-        f.Mm.CopyIn(f.Ctx, (Addr)(a + Page - 4), word, default);
-        f.Mm.CopyOut(f.Ctx, (Addr)(a + Page - 4), word, default);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        Assert.Equal(0, Allocations.By(() =>
         {
             f.Mm.CopyIn(f.Ctx, (Addr)(a + Page - 4), word, default);
             f.Mm.CopyOut(f.Ctx, (Addr)(a + 8), word, default);
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }));
     }
 
     /// <summary>A thread's copy hint never outlives the pma it names: unmapping, remapping and protecting invalidate it.</summary>

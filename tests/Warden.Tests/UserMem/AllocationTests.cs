@@ -1,6 +1,7 @@
 using Warden.Contexts;
 using Warden.HostArch;
 using Warden.SafeMem;
+using Warden.Tests.Infrastructure;
 using Warden.Tests.UserMem.Infrastructure;
 using Warden.UserMem;
 using Xunit;
@@ -20,20 +21,7 @@ public sealed class AllocationTests
 
     private static readonly IContext Ctx = Context.Background;
 
-    private static long AllocatedBy(Action action)
-    {
-        // Enough calls to get past tiered compilation's call-counting threshold.
-        for (int i = 0; i < 100; i++)
-        {
-            action();
-        }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Iterations; i++)
-        {
-            action();
-        }
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
+    private static long AllocatedBy(Action action) => Allocations.By(action, Iterations);
 
     private static void AssertNoAllocation(Action action) => Assert.Equal(0, AllocatedBy(action));
 
