@@ -13,6 +13,8 @@ namespace Warden.HostArch;
 /// A sequence of one range stores it inline and allocates nothing; a longer one is a window onto
 /// an array, which must not be modified once a sequence uses it. Every operation is O(1) except
 /// construction from an array and <see cref="DropFirst64"/>, which are linear in the ranges they pass.
+/// The layout (an inline head already trimmed at both ends, then a window onto the array whose
+/// ranges are limited as they become the head) is <c>BlockSeq</c>'s too.
 /// </para>
 /// <para>
 /// Zero-length ranges are kept: a sequence may hold ranges yet <see cref="NumBytes"/> 0, and
@@ -136,8 +138,10 @@ public readonly struct AddrRangeSeq
 
     /// <summary>Returns the sequence without its first <paramref name="n"/> bytes.</summary>
     /// <remarks>
-    /// Ranges emptied by the drop are removed, but a zero-length range that the drop only reaches
-    /// (and that does not precede any byte dropped) is kept.
+    /// Zero-length ranges at the head are always dropped, even when <paramref name="n"/> is 0, and so
+    /// is every range the drop empties: the loop "transfer to <see cref="Head"/>, then
+    /// <c>DropFirst(transferred)</c>" therefore ends on sequences that hold zero-length ranges.
+    /// Dropping more than <see cref="NumBytes"/> leaves the empty sequence.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="n"/> is negative.</exception>
     public AddrRangeSeq DropFirst(int n) => DropFirst64(n);
@@ -147,11 +151,15 @@ public readonly struct AddrRangeSeq
     {
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         AddrRangeSeq seq = this;
-        while (n != 0 && seq._count != 0)
+        while (seq._count != 0)
         {
             ulong headLength = seq._head.Length;
             if (headLength > (ulong)n)
             {
+                if (n == 0)
+                {
+                    return seq;
+                }
                 AddrRange head = seq._head with { Start = new Addr(seq._head.Start.Value + (ulong)n) };
                 return new AddrRangeSeq(head, seq._rest, seq._restIndex, seq._count, seq._numBytes - n);
             }

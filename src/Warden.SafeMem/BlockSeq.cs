@@ -12,8 +12,14 @@ namespace Warden.SafeMem;
 /// sequence: they are skipped at construction, so <see cref="IsEmpty"/> means "no bytes".
 /// </para>
 /// <para>
-/// <see cref="Head"/>, <see cref="Tail"/>, <see cref="NumBlocks"/> and <see cref="NumBytes"/> are
-/// O(1); <see cref="DropFirst64"/> and <see cref="TakeFirst64"/> are linear in the blocks they pass.
+/// <see cref="Head"/>, <see cref="Tail"/>, <see cref="NumBytes"/> and <see cref="TakeFirst64"/> are
+/// O(1); <see cref="DropFirst64"/> is linear in the blocks it passes, and <see cref="NumBlocks"/> in
+/// the blocks of a sequence that <see cref="TakeFirst64"/> limited past its second block.
+/// </para>
+/// <para>
+/// The layout is <c>AddrRangeSeq</c>'s: the head inline, trimmed at both ends; the rest a window onto
+/// the array, each block limited to the bytes left when it becomes the head. The two differ where
+/// their elements do: a zero-length address range is a range to iterate, an empty block is nothing.
 /// </para>
 /// </remarks>
 public readonly struct BlockSeq
@@ -25,7 +31,10 @@ public readonly struct BlockSeq
     private readonly Block[]? _rest;
     private readonly int _restIndex;
 
-    // The number of blocks, head included; each of them has at least one byte within the limit.
+    // The number of blocks in the window, head included. The head always has a byte within the limit;
+    // blocks past the limit (left there by TakeFirst64, which only lowers _numBytes) do not count.
+    // A count of 1 or 2 is exact: a limit that ends in the head or, after Tail, in the new head makes
+    // a one-block sequence.
     private readonly int _count;
 
     // The number of bytes in all blocks, after limiting.
@@ -110,8 +119,25 @@ public readonly struct BlockSeq
     /// <summary>Whether the sequence has no bytes (and so no blocks).</summary>
     public bool IsEmpty => _count == 0;
 
-    /// <summary>The number of blocks.</summary>
-    public int NumBlocks => _count;
+    /// <summary>The number of blocks (each holds at least one byte).</summary>
+    public int NumBlocks
+    {
+        get
+        {
+            if (_count <= 2)
+            {
+                return _count;
+            }
+            int blocks = 1;
+            ulong covered = (ulong)_head.Length;
+            while (covered < _numBytes)
+            {
+                covered += (ulong)_rest![_restIndex + blocks - 1].Length;
+                blocks++;
+            }
+            return blocks;
+        }
+    }
 
     /// <summary>The number of bytes in all blocks.</summary>
     public ulong NumBytes => _numBytes;
@@ -138,12 +164,18 @@ public readonly struct BlockSeq
         {
             ThrowEmpty();
         }
-        if (_count == 1)
+        ulong remaining = _numBytes - (ulong)_head.Length;
+        if (remaining == 0)
         {
             return default;
         }
-        ulong remaining = _numBytes - (ulong)_head.Length;
-        return new BlockSeq(_rest![_restIndex].TakeFirst64(remaining), _rest, _restIndex + 1, _count - 1, remaining);
+        Block next = _rest![_restIndex].TakeFirst64(remaining);
+        if ((ulong)next.Length == remaining)
+        {
+            // The limit ends in this block: what lies past it is no longer part of the sequence.
+            return new BlockSeq(next);
+        }
+        return new BlockSeq(next, _rest, _restIndex + 1, _count - 1, remaining);
     }
 
     /// <summary>Returns the sequence without its first <paramref name="n"/> bytes.</summary>
@@ -179,29 +211,18 @@ public readonly struct BlockSeq
         return TakeFirst64((ulong)n);
     }
 
-    /// <summary>Returns the first <paramref name="n"/> bytes of the sequence.</summary>
+    /// <summary>Returns the first <paramref name="n"/> bytes of the sequence; O(1).</summary>
     public BlockSeq TakeFirst64(ulong n)
     {
-        if (n == 0)
-        {
-            return default;
-        }
         if (n >= _numBytes)
         {
             return this;
         }
-        ulong covered = (ulong)_head.Length;
-        if (n <= covered)
+        if (n <= (ulong)_head.Length)
         {
             return new BlockSeq(_head.TakeFirst64(n));
         }
-        int count = 1;
-        while (covered < n)
-        {
-            covered += (ulong)_rest![_restIndex + count - 1].Length;
-            count++;
-        }
-        return new BlockSeq(_head, _rest, _restIndex, count, n);
+        return new BlockSeq(_head, _rest, _restIndex, _count, n);
     }
 
     /// <summary>Enumerates the blocks in order (as successive <see cref="Head"/>s).</summary>

@@ -66,10 +66,6 @@ public sealed class BytesIO : IMemoryIO
     public (long Count, Error? Error) ZeroOut(IContext ctx, Addr addr, long toZero, IOOpts opts)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(toZero);
-        if (toZero > int.MaxValue)
-        {
-            return (0, Errno.EINVAL);
-        }
         (long n, Errno? error) = RangeCheck(addr, toZero);
         if (n == 0)
         {

@@ -30,7 +30,14 @@ public interface IMemoryIO
     (int Count, Error? Error) CopyIn(IContext ctx, Addr addr, Span<byte> dst, IOOpts opts);
 
     /// <summary>Sets <paramref name="toZero"/> bytes starting at <paramref name="addr"/> to zero.</summary>
-    /// <remarks><b>Preconditions:</b> <paramref name="toZero"/> &gt;= 0 (else <see cref="ArgumentOutOfRangeException"/>).</remarks>
+    /// <remarks>
+    /// <b>Preconditions:</b> <paramref name="toZero"/> &gt;= 0; every implementation throws
+    /// <see cref="ArgumentOutOfRangeException"/> otherwise. Any non-negative length is a valid
+    /// request, however large: bytes are zeroed in order up to the first that cannot be, and the count
+    /// says how many, with the error (EFAULT, ...) that stopped the rest. An address space may refuse a
+    /// range that can never be valid (one that wraps or passes its top, Linux's <c>access_ok</c>) with
+    /// EFAULT before zeroing anything.
+    /// </remarks>
     (long Count, Error? Error) ZeroOut(IContext ctx, Addr addr, long toZero, IOOpts opts);
 
     /// <summary>Copies <c>ars.NumBytes</c> bytes read from <paramref name="src"/> to the memory mapped at <paramref name="ars"/>.</summary>

@@ -171,11 +171,27 @@ public class AddrRangeSeqTests
     }
 
     [Fact]
-    public void DropFirst_Zero_KeepsLeadingZeroLengthRanges()
+    public void DropFirst_Zero_DropsLeadingZeroLengthRanges()
     {
-        AddrRangeSeq seq = AddrRangeSeq.FromArray([R(0x1000, 0x1000), R(0x2000, 0x2010)]);
-        Assert.Equal(2, seq.DropFirst(0).NumRanges);
-        Assert.Equal(R(0x1000, 0x1000), seq.DropFirst(0).Head);
+        // gVisor's documented guarantee: an empty head is always dropped, even by DropFirst(0).
+        AddrRangeSeq seq = AddrRangeSeq.FromArray([R(0x1000, 0x1000), R(0x1800, 0x1800), R(0x2000, 0x2010)]);
+        Assert.Equal([R(0x2000, 0x2010)], Ranges(seq.DropFirst(0)));
+        Assert.Equal(0x10, seq.DropFirst(0).NumBytes);
+    }
+
+    [Fact]
+    public void DropFirst_Zero_KeepsANonEmptyHeadAndWhatFollows()
+    {
+        AddrRangeSeq seq = AddrRangeSeq.FromArray([R(0x1000, 0x1010), R(0x2000, 0x2000)]);
+        Assert.Equal([R(0x1000, 0x1010), R(0x2000, 0x2000)], Ranges(seq.DropFirst(0)));
+    }
+
+    [Fact]
+    public void DropFirst_Zero_OfOnlyZeroLengthRanges_IsEmpty()
+    {
+        AddrRangeSeq seq = AddrRangeSeq.FromArray([R(0x1000, 0x1000), R(0x2000, 0x2000)]);
+        Assert.True(seq.DropFirst(0).IsEmpty);
+        Assert.True(AddrRangeSeq.Of(R(0x1000, 0x1000)).DropFirst(0).IsEmpty);
     }
 
     [Fact]
@@ -186,20 +202,41 @@ public class AddrRangeSeqTests
     }
 
     [Fact]
-    public void DropFirst_StopsAtAZeroLengthRangeItReachesExactly()
+    public void DropFirst_ReachingAZeroLengthRangeExactly_DropsItToo()
     {
         AddrRangeSeq seq = AddrRangeSeq.FromArray([R(0x1000, 0x1010), R(0x2000, 0x2000), R(0x3000, 0x3010)]).DropFirst(0x10);
 
-        Assert.Equal([R(0x2000, 0x2000), R(0x3000, 0x3010)], Ranges(seq));
+        Assert.Equal([R(0x3000, 0x3010)], Ranges(seq));
         Assert.Equal(0x10, seq.NumBytes);
     }
 
     [Fact]
-    public void DropFirst_EverythingExactly_KeepsTrailingZeroLengthRanges()
+    public void DropFirst_EverythingExactly_IsEmpty_EvenWithTrailingZeroLengthRanges()
     {
         AddrRangeSeq seq = AddrRangeSeq.FromArray([R(0x1000, 0x1010), R(0x2000, 0x2000)]).DropFirst(0x10);
-        Assert.Equal([R(0x2000, 0x2000)], Ranges(seq));
-        Assert.Equal(0, seq.NumBytes);
+        Assert.True(seq.IsEmpty);
+    }
+
+    [Fact]
+    public void TheHeadThenDropFirstLoop_Terminates_OverZeroLengthAndLimitedRanges()
+    {
+        // The loop every IO path runs: transfer to Head (here: all of it, or nothing when it is
+        // empty), then DropFirst by what was transferred. Zero-length ranges, including those
+        // TakeFirst leaves past its limit, must not make it spin.
+        AddrRangeSeq seq = AddrRangeSeq.FromArray([R(0x1000, 0x1000), R(0x2000, 0x2008), R(0x3000, 0x3000), R(0x4000, 0x4010)])
+            .TakeFirst(0xc);
+        var heads = new List<AddrRange>();
+        long moved = 0;
+        for (int guard = 0; !seq.IsEmpty; guard++)
+        {
+            Assert.True(guard < 10, "the loop did not end");
+            AddrRange head = seq.Head;
+            heads.Add(head);
+            moved += (long)head.Length;
+            seq = seq.DropFirst64((long)head.Length);
+        }
+        Assert.Equal(0xc, moved);
+        Assert.Equal([R(0x1000, 0x1000), R(0x2000, 0x2008), R(0x4000, 0x4004)], heads);
     }
 
     [Fact]
@@ -252,8 +289,8 @@ public class AddrRangeSeqTests
         Assert.Equal([R(0x1004, 0x1010), R(0x2000, 0x2008), R(0x3000, 0x3000)], Ranges(seq));
         Assert.Equal(0x14, seq.NumBytes);
 
-        AddrRangeSeq rest = seq.DropFirst(0x14);
-        Assert.Equal([R(0x3000, 0x3000)], Ranges(rest));
+        // The range TakeFirst emptied goes with the last byte before it.
+        Assert.True(seq.DropFirst(0x14).IsEmpty);
     }
 
     [Fact]

@@ -168,6 +168,25 @@ public class BlockSeqTests
     }
 
     [Fact]
+    public void ALimitedWindow_CountsIteratesAndDropsOnlyTheBlocksWithinTheLimit()
+    {
+        // TakeFirst64 only lowers the byte limit; every other operation must see the blocks past it
+        // as absent.
+        byte[] array = PinnedBuffers.Pattern(40);
+        BlockSeq seq = PinnedBuffers.Split(array, 4, 6, 5, 3, 7).TakeFirst(12);
+
+        Assert.Equal(3, seq.NumBlocks);
+        Assert.Equal(12UL, seq.NumBytes);
+        Assert.Equal([Block.FromPinnedArray(array, 0, 4), Block.FromPinnedArray(array, 4, 6), Block.FromPinnedArray(array, 10, 2)], Blocks(seq));
+        Assert.True(seq.Tail().Tail().Tail().IsEmpty);
+        Assert.Equal([Block.FromPinnedArray(array, 11, 1)], Blocks(seq.DropFirst(11)));
+        Assert.True(seq.DropFirst(12).IsEmpty);
+        Assert.Equal(2, seq.TakeFirst(6).NumBlocks);
+        Assert.Equal(Blocks(seq), Blocks(seq.TakeFirst(13)));
+        Assert.Equal(new byte[] { 6, 7, 8, 9, 10, 11, 12 }, PinnedBuffers.Contents(seq.DropFirst(5)));
+    }
+
+    [Fact]
     public void DropThenTake()
     {
         byte[] array = PinnedBuffers.Pattern(30);

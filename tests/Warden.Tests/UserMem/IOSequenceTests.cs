@@ -163,6 +163,19 @@ public sealed class IOSequenceTests
     }
 
     [Fact]
+    public void DropFirst_Zero_DropsAnEmptyHead_SoTheHeadThenDropLoopEnds()
+    {
+        // The seed's precondition for DropFirst is AddrRangeSeq's: an empty head always goes.
+        var io = new BytesIO(64);
+        var seq = new IOSequence(io, Seq((5, 5), (9, 9), (20, 24)));
+
+        Assert.Equal(new IOSequence(io, Seq((20, 24))).Addrs.Head, seq.DropFirst(0).Addrs.Head);
+        Assert.Equal(1, seq.DropFirst(0).Addrs.NumRanges);
+        Assert.True(new IOSequence(io, Seq((5, 5))).DropFirst64(0).Addrs.IsEmpty);
+        Assert.True(seq.TakeFirst(0).DropFirst(0).Addrs.IsEmpty);
+    }
+
+    [Fact]
     public void DropFirst_DoesNotChangeTheOriginal()
     {
         var seq = new IOSequence(new BytesIO(64), FourRanges());
