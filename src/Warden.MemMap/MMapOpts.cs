@@ -27,7 +27,7 @@ public record struct MMapOpts
     /// <summary>The mapping must be placed at <see cref="Addr"/>.</summary>
     public bool Fixed { get; set; }
 
-    /// <summary>Existing mappings in the range may be replaced. Requires <see cref="Fixed"/>.</summary>
+    /// <summary>Existing mappings in the range may be replaced. Requires <see cref="Fixed"/> (the mapping fails with EINVAL otherwise).</summary>
     public bool Unmap { get; set; }
 
     /// <summary>
@@ -68,7 +68,7 @@ public record struct MMapOpts
 
     /// <summary>
     /// Skip the checks of <see cref="Addr"/> and <see cref="Length"/> against the layout's bounds, to
-    /// create special mappings outside them. Requires <see cref="Fixed"/> and <see cref="Unmap"/>. Use with care.
+    /// create special mappings outside them. Requires <see cref="Fixed"/> and <see cref="Unmap"/> (the mapping fails with EINVAL otherwise). Use with care.
     /// </summary>
     public bool Force { get; set; }
 

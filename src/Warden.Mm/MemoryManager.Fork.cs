@@ -2,6 +2,7 @@ using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.MemMap;
+using Warden.Platform;
 
 namespace Warden.Mm;
 
@@ -12,7 +13,8 @@ public sealed partial class MemoryManager
     /// shared read-only by both until either writes it, shared mappings stay shared, DONTFORK ranges
     /// are left out, WIPEONFORK ranges start zeroed in the child, and locks are not inherited.
     /// </summary>
-    /// <returns>The child's memory manager (not activated), or the error of a mappable that refused the copy.</returns>
+    /// <remarks>Pinned private pages (<see cref="Pin"/>) are copied for the child at once rather than shared.</remarks>
+    /// <returns>The child's memory manager (not activated), or the error of a mappable that refused the copy (or ENOMEM copying pinned pages).</returns>
     public (MemoryManager? Child, Error? Error) Fork(IContext ctx)
     {
         var child = new MemoryManager(this);
@@ -52,7 +54,12 @@ public sealed partial class MemoryManager
                     {
                         continue;
                     }
-                    SharePmasWithChildLocked(child, vseg.Start, vseg.End, vma.Private);
+                    Error? error = SharePmasWithChildLocked(child, vseg.Start, vseg.End, vma.Private);
+                    if (error is not null)
+                    {
+                        child.Dispose();
+                        return (null, error);
+                    }
                 }
             }
             finally
@@ -69,8 +76,9 @@ public sealed partial class MemoryManager
 
     // Gives the child the pmas of [start, end), each with its own reference; private ones become
     // copy-on-write on both sides (the platform forgets this side's writable mappings of them).
-    // Active lock held for writing; the child is not yet shared with anyone.
-    private void SharePmasWithChildLocked(MemoryManager child, ulong start, ulong end, bool isPrivate)
+    // Active lock held for writing; the child is not yet shared with anyone. Fails (ENOMEM) only
+    // where a pinned page must be copied.
+    private Error? SharePmasWithChildLocked(MemoryManager child, ulong start, ulong end, bool isPrivate)
     {
         AddrRange ar = Range(start, end);
         var segment = _pmas.LowerBoundSegment(start);
@@ -78,6 +86,18 @@ public sealed partial class MemoryManager
         {
             segment = _pmas.Isolate(segment, ar);
             ref Pma pma = ref segment.Value;
+            if (isPrivate && pma.Private && pma.PinCount > 0)
+            {
+                // A pinned page must stay the one this process sees: the child gets its copy now.
+                Error? error = child.CopyPinnedForChildLocked(segment.Range, pma);
+                if (error is not null)
+                {
+                    _pmas.MergeRange(ar);
+                    return error;
+                }
+                segment = segment.NextSegment();
+                continue;
+            }
             if (isPrivate && !pma.NeedCOW)
             {
                 pma.NeedCOW = true;
@@ -92,5 +112,32 @@ public sealed partial class MemoryManager
             segment = segment.NextSegment();
         }
         _pmas.MergeRange(ar);
+        return null;
+    }
+
+    // Gives this (child) address space a private copy of the parent's pinned `pma` over `ar`.
+    private Error? CopyPinnedForChildLocked(AddrRange ar, in Pma pma)
+    {
+        (FileRange copy, Error? error) = _memory.Allocate(ar.Length, MemoryKind.Anonymous);
+        if (error is not null)
+        {
+            return Errno.ENOMEM;
+        }
+        Error? copyError = CopyFileRange(_memory, copy, pma.File, pma.FileRangeOf(ar.Start.Value, ar));
+        if (copyError is not null)
+        {
+            _memory.DecRef(copy);
+            return copyError;
+        }
+        _pmas.Add(ar, new Pma
+        {
+            File = _memory,
+            Offset = copy.Start,
+            EffectivePerms = pma.EffectivePerms,
+            MaxPerms = pma.MaxPerms,
+            Private = true,
+        });
+        AddRSS(ar.Length);
+        return null;
     }
 }

@@ -12,7 +12,8 @@ public sealed partial class MemoryManager
     /// </summary>
     /// <remarks>
     /// <para>A shared mapping without a mappable gets a new shared anonymous mappable. Errors are
-    /// Linux's: EINVAL (zero length, unaligned fixed address or offset), ENOMEM (no room, a limit or
+    /// Linux's: EINVAL (zero length, unaligned fixed address or offset, <see cref="MMapOpts.Unmap"/>
+    /// without <see cref="MMapOpts.Fixed"/>, <see cref="MMapOpts.Force"/> without both), ENOMEM (no room, a limit or
     /// the map count), EEXIST (a fixed no-replace range is in use), EACCES (perms beyond max perms),
     /// EPERM/EAGAIN (locking beyond RLIMIT_MEMLOCK), EOVERFLOW (offset + length overflows).</para>
     /// <para>Takes the mapping lock for writing.</para>
@@ -22,9 +23,11 @@ public sealed partial class MemoryManager
     // MMap with the Linux flags that only keep vmas apart (MAP_NORESERVE, MAP_STACK).
     internal (Addr Addr, Error? Error) MMap(IContext ctx, MMapOpts opts, VmaHints hints)
     {
-        if (opts.Force && !(opts.Fixed && opts.Unmap))
+        // The seeds' preconditions on the options, checked here so that every caller (not only the
+        // mmap syscall, whose flags cannot express them) gets Linux's answer for a malformed request.
+        if ((opts.Unmap && !opts.Fixed) || (opts.Force && !(opts.Fixed && opts.Unmap)))
         {
-            throw new ArgumentException("MMapOpts.Force requires Fixed and Unmap.", nameof(opts));
+            return (default, Errno.EINVAL);
         }
         if (opts.Length == 0)
         {

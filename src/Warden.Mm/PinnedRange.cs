@@ -14,4 +14,7 @@ public readonly record struct PinnedRange(AddrRange Source, IFile File, ulong Of
 {
     /// <summary>The pinned file range.</summary>
     public FileRange FileRange => new(Offset, Offset + Source.Length);
+
+    // The memory manager whose pmas count the pin, told when it is released.
+    internal MemoryManager? Owner { get; init; }
 }

@@ -29,6 +29,12 @@ internal struct Pma
     public bool Private;
 
     /// <summary>
+    /// How many <see cref="MemoryManager.Pin"/>s of this address space hold the pma's pages. A pinned
+    /// private pma is never copy-on-write: pinning broke it, and fork copies it for the child.
+    /// </summary>
+    public int PinCount;
+
+    /// <summary>
     /// Where Warden reaches the whole pma's memory: a cache of <see cref="IFile.MapInternal"/> for
     /// the pma's file range (gVisor's <c>pma.internalMappings</c>), empty until filled. Valid for as
     /// long as the pma exists, since the pma holds a reference on its pages; it depends only on

@@ -14,7 +14,8 @@ internal readonly struct PmaOps : IRangeMapOps<AddrRange, Pma>
             firstValue.EffectivePerms == secondValue.EffectivePerms &&
             firstValue.MaxPerms == secondValue.MaxPerms &&
             firstValue.NeedCOW == secondValue.NeedCOW &&
-            firstValue.Private == secondValue.Private))
+            firstValue.Private == secondValue.Private &&
+            firstValue.PinCount == secondValue.PinCount))
         {
             return false;
         }

@@ -143,7 +143,27 @@ public class LayoutAndAccountingTests
         Assert.Equal(0x20000000UL, addr.Value);
         Assert.Contains("[anon:vdso]", f.Mm.MapsText(f.Ctx));
         Assert.Same(Errno.ENOMEM, f.Mm.MMap(f.Ctx, opts with { Force = false }).Error);
-        Assert.Throws<ArgumentException>(() => f.Mm.MMap(f.Ctx, opts with { Unmap = false }));
+        Assert.Same(Errno.EINVAL, f.Mm.MMap(f.Ctx, opts with { Unmap = false }).Error);
+        Assert.Same(Errno.EINVAL, f.Mm.MMap(f.Ctx, opts with { Fixed = false }).Error);
+        Assert.DoesNotContain("0x20001000", f.Mm.MapsText(f.Ctx));
+    }
+
+    [Fact]
+    public void UnmapWithoutFixed_IsEINVAL_AndChangesNothing()
+    {
+        using var f = new MmFixture();
+        ulong a = f.Map(Page);
+        f.Write(a, [1, 2, 3]);
+        string before = f.Mm.MapsText(f.Ctx);
+        var opts = new Warden.MemMap.MMapOpts
+        {
+            Length = Page, Addr = (Addr)a, Unmap = true,
+            Perms = AccessType.ReadWrite, MaxPerms = AccessType.AnyAccess, Private = true,
+        };
+
+        Assert.Same(Errno.EINVAL, f.Mm.MMap(f.Ctx, opts).Error);
+        Assert.Equal(before, f.Mm.MapsText(f.Ctx));
+        Assert.Equal(new byte[] { 1, 2, 3 }, f.Read(a, 3));
     }
 
     [Fact]
