@@ -114,6 +114,24 @@ public sealed class MappingSet
     /// </remarks>
     public void Invalidate(MappableRange mr, InvalidateOpts opts)
     {
+        var first = _map.LowerBoundSegment(mr.Start);
+        if (!first.IsValid || first.Start >= mr.End)
+        {
+            return;
+        }
+        var second = first.NextSegment();
+        if (!second.IsValid || second.Start >= mr.End)
+        {
+            // The common case, one segment: each of its mappings is one call, and nothing is
+            // gathered (so nothing is allocated).
+            MappableRange segRange = first.Range;
+            MappableRange affected = segRange.Intersect(mr);
+            foreach (MappingOfRange m in first.Value)
+            {
+                m.MappingSpace.Invalidate(SubsetMapping(segRange, affected, m.MappingSpace, m.AddrRange.Start, m.Writable).AddrRange, opts);
+            }
+            return;
+        }
         // The affected addresses of each space, gathered first so that pieces of one mapping (split
         // across segments by other mappings) are joined back into one call.
         var bySpace = new Dictionary<IMappingSpace, List<(AddrRange Range, bool Writable)>>(ReferenceEqualityComparer.Instance);

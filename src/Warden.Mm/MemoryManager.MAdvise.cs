@@ -54,10 +54,10 @@ public sealed partial class MemoryManager
             ThrowIfDisposed();
             // Like Linux, advise vma by vma in address order: the first refusal stops the walk
             // with the earlier parts done; holes make the result ENOMEM once the walk ends.
-            var pieces = VmaPiecesLocked(start, end, out bool hole);
-            foreach ((ulong s, ulong e, Vma vma) in pieces)
+            bool hole = false;
+            for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong s, out Vma vma);)
             {
-                Error? error = ApplyAdviceLocked(s, e, vma, advice);
+                Error? error = ApplyAdviceLocked(s, at, vma, advice);
                 if (error is not null)
                 {
                     return error;
@@ -120,17 +120,17 @@ public sealed partial class MemoryManager
                 return RemoveSharedLocked(start, end);
             case LinuxMman.MADV_DONTFORK:
             case LinuxMman.MADV_DOFORK:
-                SetForkFlagLocked(start, end, dontFork: advice == LinuxMman.MADV_DONTFORK, wipe: null);
+                SetVmasLocked(start, end, new ForkFlagsChange(DontFork: advice == LinuxMman.MADV_DONTFORK, WipeOnFork: null));
                 return null;
             case LinuxMman.MADV_WIPEONFORK:
                 if (!vma.IsPrivateAnonymous)
                 {
                     return Errno.EINVAL;
                 }
-                SetForkFlagLocked(start, end, dontFork: null, wipe: true);
+                SetVmasLocked(start, end, new ForkFlagsChange(DontFork: null, WipeOnFork: true));
                 return null;
             case LinuxMman.MADV_KEEPONFORK:
-                SetForkFlagLocked(start, end, dontFork: null, wipe: false);
+                SetVmasLocked(start, end, new ForkFlagsChange(DontFork: null, WipeOnFork: false));
                 return null;
             case LinuxMman.MADV_NORMAL:
             case LinuxMman.MADV_RANDOM:
@@ -141,8 +141,7 @@ public sealed partial class MemoryManager
                     LinuxMman.MADV_SEQUENTIAL => VmaHints.SequentialRead,
                     _ => VmaHints.None,
                 };
-                SetVmasLocked(start, end, v => v.Hints == ((v.Hints & ~(VmaHints.RandomRead | VmaHints.SequentialRead)) | read),
-                    (ref Vma v) => v.Hints = (v.Hints & ~(VmaHints.RandomRead | VmaHints.SequentialRead)) | read);
+                SetVmasLocked(start, end, new ReadHintChange(read));
                 return null;
             default:
                 // The rest are hints (WILLNEED, populating, huge pages, merging, dumping...):
@@ -151,61 +150,32 @@ public sealed partial class MemoryManager
         }
     }
 
-    // MADV_REMOVE: frees the backing of the shared memory mapped at [start, end).
+    // MADV_REMOVE: frees the backing of the shared memory mapped at [start, end), which lies in one vma.
     private Error? RemoveSharedLocked(ulong start, ulong end)
     {
-        var work = new List<(SharedAnonMappable Mappable, ulong Offset, ulong Length)>();
-        var segment = _vmas.LowerBoundSegment(start);
-        while (segment.IsValid && segment.Start < end)
-        {
-            ulong s = Math.Max(segment.Start, start), e = Math.Min(segment.End, end);
-            if (segment.Value.Mappable is SharedAnonMappable shared)
-            {
-                work.Add((shared, segment.Value.MappableOffsetAt(segment.Start, s), e - s));
-            }
-            segment = segment.NextSegment();
-        }
+        var segment = _vmas.FindSegment(start);
         ForgetPagesLocked(start, end);
-        foreach ((SharedAnonMappable shared, ulong offset, ulong length) in work)
-        {
-            Error? error = shared.Decommit(offset, length);
-            if (error is not null)
-            {
-                return error;
-            }
-        }
-        return null;
+        return segment.Value.Mappable is SharedAnonMappable shared
+            ? shared.Decommit(segment.Value.MappableOffsetAt(segment.Start, start), end - start)
+            : null;
     }
 
-    private delegate void VmaChange(ref Vma vma);
-
-    // Sets DontFork and/or WipeOnFork on the vmas of [start, end). Mapping lock held for writing.
-    private void SetForkFlagLocked(ulong start, ulong end, bool? dontFork, bool? wipe) =>
-        SetVmasLocked(
-            start,
-            end,
-            v => (dontFork is null || v.DontFork == dontFork) && (wipe is null || v.WipeOnFork == wipe),
-            (ref Vma v) =>
-            {
-                v.DontFork = dontFork ?? v.DontFork;
-                v.WipeOnFork = wipe ?? v.WipeOnFork;
-            });
-
-    // Applies `change` to the vmas of [start, end) for which `unchanged` is false, splitting them at
-    // the range's bounds and merging afterwards. Mapping lock held for writing.
-    private void SetVmasLocked(ulong start, ulong end, Func<Vma, bool> unchanged, VmaChange change)
+    // Applies `change` to the vmas of [start, end) that do not have it yet, splitting them at the
+    // range's bounds and merging afterwards. Mapping lock held for writing.
+    private void SetVmasLocked<TChange>(ulong start, ulong end, TChange change)
+        where TChange : struct, IVmaChange
     {
         AddrRange ar = Range(start, end);
         var segment = _vmas.LowerBoundSegment(start);
         while (segment.IsValid && segment.Start < end)
         {
-            if (unchanged(segment.Value))
+            if (change.IsAppliedTo(segment.Value))
             {
                 segment = segment.NextSegment();
                 continue;
             }
             segment = _vmas.Isolate(segment, ar);
-            change(ref segment.Value);
+            change.ApplyTo(ref segment.Value);
             segment = segment.NextSegment();
         }
         _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end == ulong.MaxValue ? end : end + 1));

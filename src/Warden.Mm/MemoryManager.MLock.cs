@@ -138,10 +138,10 @@ public sealed partial class MemoryManager
     // Populates every accessible vma in [start, end). Mapping lock held.
     private void PopulateRangeLocked(ulong start, ulong end)
     {
-        var pieces = VmaPiecesLocked(start, end, out _);
-        foreach ((ulong s, ulong e, Vma vma) in pieces)
+        bool hole = false;
+        for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong s, out Vma vma);)
         {
-            PopulateLocked(s, e, vma, precommit: false);
+            PopulateLocked(s, at, vma, precommit: false);
         }
     }
 }

@@ -224,21 +224,22 @@ public sealed partial class MemoryManager
     private (Addr Addr, Error? Error) RemapMoveLocked(IContext ctx, ulong start, ulong length, ulong newAddr, bool dontUnmap)
     {
         ulong end = start + length;
-        var pieces = VmaPiecesLocked(start, end, out _);
-        if (pieces.Count == 0 || pieces[0].Start > start)
+        if (!_vmas.FindSegment(start).IsValid)
         {
             return (default, Errno.EFAULT);
         }
         Addr result = default;
         ulong target = newAddr;
-        ulong lastEnd = 0;
-        for (int i = 0; i < pieces.Count; i++)
+        ulong lastEnd = start;
+        bool hole = false;
+        // Piece by piece from the old range's start: the new range never overlaps the old one, so
+        // what the walk finds past each moved piece is still to move.
+        for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong pieceStart, out _);)
         {
-            (ulong pieceStart, ulong pieceEnd, _) = pieces[i];
-            ulong offset = i == 0 ? 0 : pieceStart - lastEnd;
-            lastEnd = pieceEnd;
-            ulong len = pieceEnd - pieceStart;
-            var request = new RemapRequest(pieceStart, len, len, target + offset, new MRemapOpts(MRemapMoveMode.MustMove, (Addr)(target + offset), dontUnmap), impliesNewAddr: true);
+            ulong len = at - pieceStart;
+            ulong pieceTarget = target + (pieceStart - lastEnd);
+            lastEnd = at;
+            var request = new RemapRequest(pieceStart, len, len, pieceTarget, new MRemapOpts(MRemapMoveMode.MustMove, (Addr)pieceTarget, dontUnmap), impliesNewAddr: true);
             Error? error = CheckPrepVmaLocked(ref request);
             if (error is not null)
             {
@@ -249,7 +250,7 @@ public sealed partial class MemoryManager
             {
                 return (default, moveError);
             }
-            if (i == 0)
+            if (pieceStart == start)
             {
                 result = moved;
             }
@@ -346,7 +347,7 @@ public sealed partial class MemoryManager
                 if (oldIsWholeVma)
                 {
                     // ... and, when the whole vma moved, forgets its anonymous memory's identity.
-                    SetVmasLocked(start, start + oldLen, v => v.AnonVma is null, (ref Vma v) => v.AnonVma = null);
+                    SetVmasLocked(start, start + oldLen, default(ForgetAnonVmaChange));
                 }
             }
         }
@@ -361,17 +362,22 @@ public sealed partial class MemoryManager
     // held for writing.
     private void MovePmasLocked(ulong start, ulong end, ulong newStart)
     {
-        var pieces = new List<(ulong Start, ulong End, Pma Pma)>();
-        var segment = _pmas.LowerBoundSegment(start);
-        while (segment.IsValid && segment.Start < end)
+        // Piece by piece, looked up afresh after each move: the new range is free of pmas and does
+        // not overlap the old one, so the lowest pma ending past `at` is always one still to move.
+        AddrRange ar = Range(start, end);
+        ulong at = start;
+        while (true)
         {
-            segment = _pmas.Isolate(segment, Range(start, end));
-            pieces.Add((segment.Start, segment.End, segment.Value));
-            segment = _pmas.Remove(segment).NextSegment();
-        }
-        foreach ((ulong s, ulong e, Pma pma) in pieces)
-        {
+            var segment = _pmas.LowerBoundSegment(at);
+            if (!segment.IsValid || segment.Start >= end)
+            {
+                return;
+            }
+            segment = _pmas.Isolate(segment, ar);
+            (ulong s, ulong e, Pma pma) = (segment.Start, segment.End, segment.Value);
+            _pmas.Remove(segment);
             _pmas.Add(Range(newStart + (s - start), newStart + (e - start)), pma);
+            at = e;
         }
     }
 }

@@ -42,14 +42,14 @@ public sealed partial class MemoryManager
         try
         {
             ThrowIfDisposed();
-            var pieces = VmaPiecesLocked(start, end, out bool hole);
-            foreach ((ulong s, ulong e, Vma vma) in pieces)
+            bool hole = false;
+            for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong s, out Vma vma);)
             {
                 if (vma.NameMut == NameMut.Disallowed)
                 {
                     return Errno.EINVAL;
                 }
-                SetVmasLocked(s, e, v => string.Equals(v.Name, name, StringComparison.Ordinal), (ref Vma v) => v.Name = name);
+                SetVmasLocked(s, at, new NameChange(name));
             }
             return hole ? Errno.ENOMEM : null;
         }

@@ -114,23 +114,29 @@ public sealed partial class MemoryManager
         }
     }
 
-    // The vmas' pieces within [start, end) in address order, and whether part of the range is
-    // unmapped. For operations that walk vma by vma while changing them. Mapping lock held.
-    private List<(ulong Start, ulong End, Vma Vma)> VmaPiecesLocked(ulong start, ulong end, out bool hole)
+    // The next piece of [at, end) that lies in one vma: its start and vma, with `at` moved to its end;
+    // false when no vma is left. Sets `hole` when it passes an unmapped gap. The vma is looked up
+    // afresh from `at` on each call, so the caller may split, merge or change vmas in between; the
+    // walk allocates nothing. Mapping lock held.
+    private bool NextVmaPieceLocked(ref ulong at, ulong end, ref bool hole, out ulong pieceStart, out Vma vma)
     {
-        var pieces = new List<(ulong Start, ulong End, Vma Vma)>();
-        ulong reached = start;
-        hole = false;
-        var segment = _vmas.LowerBoundSegment(start);
-        while (segment.IsValid && segment.Start < end)
+        if (at < end)
         {
-            hole |= segment.Start > reached;
-            pieces.Add((Math.Max(segment.Start, start), Math.Min(segment.End, end), segment.Value));
-            reached = segment.End;
-            segment = segment.NextSegment();
+            var segment = _vmas.LowerBoundSegment(at);
+            if (segment.IsValid && segment.Start < end)
+            {
+                hole |= segment.Start > at;
+                pieceStart = Math.Max(segment.Start, at);
+                vma = segment.Value;
+                at = Math.Min(segment.End, end);
+                return true;
+            }
+            hole = true;
+            at = end;
         }
-        hole |= reached < end;
-        return pieces;
+        pieceStart = end;
+        vma = default;
+        return false;
     }
 
     // [addr, addr + length) rounded out to pages; Ok is false when the end overflows.
