@@ -35,7 +35,7 @@ internal sealed class MemoryManagerBenchEnv : IDisposable
         (MemoryFile? file, Error? error) = MemoryFile.Create();
         Check(error, "MemoryFile.Create");
         var platform = new SoftMmuPlatform(file!, new SoftMmuOptions());
-        var env = new MemoryManagerBenchEnv(file!, new MemoryManager(platform, new MemoryManagerOptions { MaxMapCount = 1_000_000 }));
+        var env = new MemoryManagerBenchEnv(file!, new MemoryManager(platform, new MemoryManagerOptions { MaxMapCount = 1_000_000, CanLockMemory = true }));
         if (activate)
         {
             (Task? retry, error) = env.Mm.Activate(env.Ctx);

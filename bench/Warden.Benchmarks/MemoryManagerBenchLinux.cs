@@ -12,7 +12,8 @@ internal static unsafe partial class MemoryManagerBenchLinux
 {
     public const int PROT_NONE = 0, PROT_READ = 1, PROT_WRITE = 2;
     public const int MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
-    public const int MADV_DONTNEED = 4, MADV_HUGEPAGE = 14, MADV_NOHUGEPAGE = 15;
+    public const int MADV_DONTNEED = 4, MADV_DONTFORK = 10, MADV_DOFORK = 11, MADV_HUGEPAGE = 14, MADV_NOHUGEPAGE = 15;
+    public const int MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4;
 
     /// <summary>vm.max_map_count is 65530 here and must not be raised: the 100,000-vma case uses this many on Linux.</summary>
     public const int MaxLinuxFillerVmas = 60_000;
@@ -30,6 +31,17 @@ internal static unsafe partial class MemoryManagerBenchLinux
 
     [LibraryImport(LibC, EntryPoint = "madvise")]
     public static partial int Madvise(nint addr, nuint length, int advice);
+
+    [LibraryImport(LibC, EntryPoint = "mlock")]
+    public static partial int Mlock(nint addr, nuint length);
+
+    [LibraryImport(LibC, EntryPoint = "munlock")]
+    public static partial int Munlock(nint addr, nuint length);
+
+    // mremap(2) is variadic in C (the new address comes last, with MREMAP_FIXED); on x86-64 passing
+    // it as a fifth ordinary argument is the same call.
+    [LibraryImport(LibC, EntryPoint = "mremap")]
+    public static partial nint Mremap(nint oldAddress, nuint oldSize, nuint newSize, int flags, nint newAddress);
 
     /// <summary>A private anonymous read-write mapping of <paramref name="length"/> bytes aligned to <paramref name="alignment"/> (the rest is unmapped).</summary>
     public static nint MapAligned(nuint length, nuint alignment, int prot = PROT_READ | PROT_WRITE, int extraFlags = 0)
