@@ -29,6 +29,9 @@ internal sealed class ActiveLock
     /// </summary>
     public long Generation => Volatile.Read(ref _generation);
 
+    /// <summary>Whether the calling thread holds the lock for writing (read holds are not tracked per thread).</summary>
+    public bool IsWriteLockHeld => _writers.IsHeldByCurrentThread;
+
     /// <summary>Takes the lock for reading.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EnterReadLock()

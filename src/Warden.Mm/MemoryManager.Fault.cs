@@ -239,7 +239,7 @@ public sealed partial class MemoryManager
         }
         _vmas.Remove(segment);
         vma.Offset -= growth;
-        AccountVma(growth, vma, add: true);
+        AccountVmaLocked(growth, vma, add: true);
         _vmas.Add(Range(newStart, vmaEnd), vma);
         return null;
     }

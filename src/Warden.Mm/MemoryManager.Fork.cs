@@ -18,60 +18,89 @@ public sealed partial class MemoryManager
     public (MemoryManager? Child, Error? Error) Fork(IContext ctx)
     {
         var child = new MemoryManager(this);
+        Error? error;
+        // The child's locks are taken too, though no one else knows it yet, so that the ...Locked
+        // methods called on it find what they assert. Order: this mapping lock, the child's, this
+        // active lock, the child's.
         _mappingLock.EnterReadLock();
+        child._mappingLock.EnterWriteLock();
         try
         {
             ThrowIfDisposed();
-            child._brkStart = _brkStart;
-            child._brk = _brk;
-            foreach (var segment in _vmas)
+            error = CopyVmasToChildLocked(ctx, child);
+            if (error is null)
             {
-                Vma vma = segment.Value;
-                if (vma.DontFork)
+                _activeLock.EnterWriteLock();
+                child._activeLock.EnterWriteLock();
+                try
                 {
-                    continue;
+                    error = CopyPmasToChildLocked(child);
                 }
-                vma.MLockMode = MLockMode.None;
-                if (vma.Mappable is not null)
+                finally
                 {
-                    Error? error = vma.Mappable.AddMapping(ctx, child, segment.Range, vma.Offset, vma.CanWriteMappable);
-                    if (error is not null)
-                    {
-                        child.Dispose();
-                        return (null, error);
-                    }
+                    child._activeLock.ExitWriteLock();
+                    _activeLock.ExitWriteLock();
                 }
-                child.InsertVmaLocked(segment.Start, segment.End, vma);
-            }
-
-            _activeLock.EnterWriteLock();
-            try
-            {
-                foreach (var vseg in _vmas)
-                {
-                    Vma vma = vseg.Value;
-                    if (vma.DontFork || vma.WipeOnFork)
-                    {
-                        continue;
-                    }
-                    Error? error = SharePmasWithChildLocked(child, vseg.Start, vseg.End, vma.Private);
-                    if (error is not null)
-                    {
-                        child.Dispose();
-                        return (null, error);
-                    }
-                }
-            }
-            finally
-            {
-                _activeLock.ExitWriteLock();
             }
         }
         finally
         {
+            child._mappingLock.ExitWriteLock();
             _mappingLock.ExitReadLock();
         }
+        if (error is not null)
+        {
+            child.Dispose();
+            return (null, error);
+        }
         return (child, null);
+    }
+
+    // Gives the child this address space's vmas but DONTFORK ones, unlocked. Mapping lock held for
+    // reading; the child's for writing.
+    private Error? CopyVmasToChildLocked(IContext ctx, MemoryManager child)
+    {
+        child._brkStart = _brkStart;
+        child._brk = _brk;
+        foreach (var segment in _vmas)
+        {
+            Vma vma = segment.Value;
+            if (vma.DontFork)
+            {
+                continue;
+            }
+            vma.MLockMode = MLockMode.None;
+            if (vma.Mappable is not null)
+            {
+                Error? error = vma.Mappable.AddMapping(ctx, child, segment.Range, vma.Offset, vma.CanWriteMappable);
+                if (error is not null)
+                {
+                    return error;
+                }
+            }
+            child.InsertVmaLocked(segment.Start, segment.End, vma);
+        }
+        return null;
+    }
+
+    // Gives the child the pmas of every vma it got but WIPEONFORK ones. Both mapping locks and both
+    // active locks held (this one's mapping lock for reading, the rest for writing).
+    private Error? CopyPmasToChildLocked(MemoryManager child)
+    {
+        foreach (var vseg in _vmas)
+        {
+            Vma vma = vseg.Value;
+            if (vma.DontFork || vma.WipeOnFork)
+            {
+                continue;
+            }
+            Error? error = SharePmasWithChildLocked(child, vseg.Start, vseg.End, vma.Private);
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+        return null;
     }
 
     // Gives the child the pmas of [start, end), each with its own reference; private ones become
@@ -108,7 +137,7 @@ public sealed partial class MemoryManager
             }
             pma.File.IncRef(pma.FileRangeOf(segment.Start, segment.Range), _options.MemCgID);
             child._pmas.Add(segment.Range, pma);
-            child.AddRSS(segment.Length);
+            child.AddRSSLocked(segment.Length);
             segment = segment.NextSegment();
         }
         _pmas.MergeRange(ar);
@@ -137,7 +166,7 @@ public sealed partial class MemoryManager
             MaxPerms = pma.MaxPerms,
             Private = true,
         });
-        AddRSS(ar.Length);
+        AddRSSLocked(ar.Length);
         return null;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
@@ -165,6 +166,7 @@ public sealed partial class MemoryManager
     private void SetVmasLocked<TChange>(ulong start, ulong end, TChange change)
         where TChange : struct, IVmaChange
     {
+        Debug.Assert(_mappingLock.IsWriteLockHeld, "The mapping lock must be held for writing.");
         AddrRange ar = Range(start, end);
         var segment = _vmas.LowerBoundSegment(start);
         while (segment.IsValid && segment.Start < end)

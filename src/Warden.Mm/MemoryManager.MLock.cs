@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
@@ -110,6 +111,7 @@ public sealed partial class MemoryManager
     // Sets the lock mode of every vma in [start, end). Mapping lock held for writing.
     private void SetMLockModeLocked(ulong start, ulong end, MLockMode mode)
     {
+        Debug.Assert(_mappingLock.IsWriteLockHeld, "The mapping lock must be held for writing.");
         AddrRange ar = Range(start, end);
         var segment = _vmas.LowerBoundSegment(start);
         while (segment.IsValid && segment.Start < end)

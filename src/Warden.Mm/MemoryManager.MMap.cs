@@ -196,7 +196,7 @@ public sealed partial class MemoryManager
             {
                 return (0, Errno.EEXIST);
             }
-            if (opts.Unmap && UnmapWouldExceedMapCount(addr, addr + length))
+            if (opts.Unmap && UnmapWouldExceedMapCountLocked(addr, addr + length))
             {
                 return (0, Errno.ENOMEM);
             }

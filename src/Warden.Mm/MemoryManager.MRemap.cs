@@ -266,7 +266,7 @@ public sealed partial class MemoryManager
         {
             return Errno.EINVAL;
         }
-        if (UnmapWouldExceedMapCount(start, start + length))
+        if (UnmapWouldExceedMapCountLocked(start, start + length))
         {
             return Errno.ENOMEM;
         }

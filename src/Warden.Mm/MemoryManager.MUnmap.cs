@@ -27,7 +27,7 @@ public sealed partial class MemoryManager
         try
         {
             ThrowIfDisposed();
-            if (UnmapWouldExceedMapCount(start, start + rounded))
+            if (UnmapWouldExceedMapCountLocked(start, start + rounded))
             {
                 return Errno.ENOMEM;
             }

@@ -1,11 +1,12 @@
+using System.Diagnostics;
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.MemMap;
 using Warden.PgAlloc;
 using Warden.Platform;
 using Warden.SafeMem;
-using VmaMapSegment = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Vma, Warden.Mm.VmaOps>.Segment;
 using PmaMapSegment = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Pma, Warden.Mm.PmaOps>.Segment;
+using VmaMapSegment = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Vma, Warden.Mm.VmaOps>.Segment;
 
 namespace Warden.Mm;
 
@@ -14,6 +15,7 @@ public sealed partial class MemoryManager
     // Releases the pmas in [start, end) and their references. Active lock held for writing.
     private void RemovePmasLocked(ulong start, ulong end)
     {
+        Debug.Assert(_activeLock.IsWriteLockHeld, "The active lock must be held for writing.");
         AddrRange ar = Range(start, end);
         var segment = _pmas.LowerBoundSegment(start);
         while (segment.IsValid && segment.Start < end)
@@ -30,6 +32,7 @@ public sealed partial class MemoryManager
     // everything). Active lock held for writing.
     private void UnmapPlatformLocked(ulong start, ulong end)
     {
+        Debug.Assert(_activeLock.IsWriteLockHeld, "The active lock must be held for writing.");
         start = Math.Max(start, _platform.MinUserAddress.Value);
         end = Math.Min(end, _platform.MaxUserAddress.Value);
         if (_addressSpace is not null && start < end)
@@ -38,8 +41,9 @@ public sealed partial class MemoryManager
         }
     }
 
-    private void AddRSS(ulong length)
+    private void AddRSSLocked(ulong length)
     {
+        Debug.Assert(_activeLock.IsWriteLockHeld, "The active lock must be held for writing.");
         _curRSS += length;
         if (_curRSS > _maxRSS)
         {
@@ -55,6 +59,7 @@ public sealed partial class MemoryManager
     /// <remarks>Mapping lock held (either mode); active lock held for writing.</remarks>
     private (ulong End, Error? Error) FaultInLocked(ulong start, ulong end, AccessType at, bool ignorePermissions)
     {
+        Debug.Assert(_activeLock.IsWriteLockHeld, "The active lock must be held for writing.");
         ulong addr = start;
         var vseg = _vmas.FindSegment(addr);
         while (addr < end)
@@ -71,7 +76,7 @@ public sealed partial class MemoryManager
             }
             if (at.Write && vma.Private && vma.AnonVma is null)
             {
-                vma.AnonVma = EnsureAnonVma(vseg);
+                vma.AnonVma = EnsureAnonVmaLocked(vseg);
             }
             ulong vmaEnd = Math.Min(vseg.End, end);
             (ulong done, Error? error) = FaultInVmaLocked(vseg.Range, vma, addr, vmaEnd, at);
@@ -89,7 +94,7 @@ public sealed partial class MemoryManager
     // neighbour's when it is adjacent and compatible (contiguous offsets, equal flags but for
     // permissions), else a new one. Mapping lock held for reading at least; racing faults agree
     // through the compare-exchange.
-    private static AnonVma EnsureAnonVma(VmaMapSegment segment)
+    private static AnonVma EnsureAnonVmaLocked(VmaMapSegment segment)
     {
         ref Vma vma = ref segment.Value;
         AnonVma? candidate = null;
@@ -181,7 +186,7 @@ public sealed partial class MemoryManager
             NeedCOW = !at.Write,
             Private = true,
         });
-        AddRSS(end - start);
+        AddRSSLocked(end - start);
         return (end, null);
     }
 
@@ -230,7 +235,7 @@ public sealed partial class MemoryManager
                     NeedCOW = vma.Private,
                     Private = false,
                 });
-                AddRSS(tEnd - tStart);
+                AddRSSLocked(tEnd - tStart);
             }
             doneEnd = Math.Max(doneEnd, tEnd);
         }
@@ -260,7 +265,7 @@ public sealed partial class MemoryManager
             MaxPerms = vma.MaxPerms.Effective(),
             Private = true,
         });
-        AddRSS(end - start);
+        AddRSSLocked(end - start);
         return null;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Warden.Contexts;
 using Warden.HostArch;
@@ -19,7 +20,7 @@ public sealed partial class MemoryManager
         {
             foreach (var segment in _vmas)
             {
-                AppendMapsLine(ctx, text, segment.Start, segment.End, segment.Value);
+                AppendMapsLineLocked(ctx, text, segment.Start, segment.End, segment.Value);
             }
         }
         finally
@@ -42,7 +43,7 @@ public sealed partial class MemoryManager
                 foreach (var segment in _vmas)
                 {
                     Vma vma = segment.Value;
-                    AppendMapsLine(ctx, text, segment.Start, segment.End, vma);
+                    AppendMapsLineLocked(ctx, text, segment.Start, segment.End, vma);
                     ulong rss = _pmas.SpanRange(segment.Range);
                     ulong size = segment.Length;
                     bool anonymous = vma.Private;
@@ -116,8 +117,9 @@ public sealed partial class MemoryManager
     }
 
     // One line of /proc/[pid]/maps. Mapping lock held.
-    private void AppendMapsLine(IContext ctx, StringBuilder text, ulong start, ulong end, in Vma vma)
+    private void AppendMapsLineLocked(IContext ctx, StringBuilder text, ulong start, ulong end, in Vma vma)
     {
+        Debug.Assert(MappingLockHeld, "The mapping lock must be held.");
         int lineStart = text.Length;
         text.Append(start.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)).Append('-')
             .Append(end.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)).Append(' ')

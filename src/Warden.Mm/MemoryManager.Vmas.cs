@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Warden.Contexts;
 using Warden.HostArch;
 using Warden.MemMap;
@@ -7,8 +8,9 @@ namespace Warden.Mm;
 public sealed partial class MemoryManager
 {
     // Adds a vma's size to the usage counters. Mapping lock held for writing.
-    private void AccountVma(ulong length, in Vma vma, bool add)
+    private void AccountVmaLocked(ulong length, in Vma vma, bool add)
     {
+        Debug.Assert(_mappingLock.IsWriteLockHeld, "The mapping lock must be held for writing.");
         if (vma.Id is not null)
         {
             AccountIdentity(vma.Id, length, add);
@@ -69,7 +71,8 @@ public sealed partial class MemoryManager
     // Mapping lock held for writing.
     private void InsertVmaLocked(ulong start, ulong end, Vma vma)
     {
-        AccountVma(end - start, vma, add: true);
+        Debug.Assert(_mappingLock.IsWriteLockHeld, "The mapping lock must be held for writing.");
+        AccountVmaLocked(end - start, vma, add: true);
         _vmas.Add(Range(start, end), vma);
     }
 
@@ -79,6 +82,7 @@ public sealed partial class MemoryManager
     /// </summary>
     private void UnmapLocked(IContext ctx, ulong start, ulong end)
     {
+        Debug.Assert(_mappingLock.IsWriteLockHeld, "The mapping lock must be held for writing.");
         if (start >= end)
         {
             return;
@@ -92,7 +96,7 @@ public sealed partial class MemoryManager
             segment = _vmas.Isolate(segment, ar);
             Vma vma = segment.Value;
             AddrRange removed = segment.Range;
-            AccountVma(removed.Length, vma, add: false);
+            AccountVmaLocked(removed.Length, vma, add: false);
             vma.Mappable?.RemoveMapping(ctx, this, removed, vma.Offset, vma.CanWriteMappable);
             segment = _vmas.Remove(segment).NextSegment();
         }
@@ -120,6 +124,7 @@ public sealed partial class MemoryManager
     // walk allocates nothing. Mapping lock held.
     private bool NextVmaPieceLocked(ref ulong at, ulong end, ref bool hole, out ulong pieceStart, out Vma vma)
     {
+        Debug.Assert(MappingLockHeld, "The mapping lock must be held.");
         if (at < end)
         {
             var segment = _vmas.LowerBoundSegment(at);
@@ -150,8 +155,9 @@ public sealed partial class MemoryManager
 
     // Whether unmapping [start, end) would need one more vma than the limit allows (it splits a vma
     // in two). Mapping lock held.
-    private bool UnmapWouldExceedMapCount(ulong start, ulong end)
+    private bool UnmapWouldExceedMapCountLocked(ulong start, ulong end)
     {
+        Debug.Assert(MappingLockHeld, "The mapping lock must be held.");
         var segment = _vmas.FindSegment(start);
         return segment.IsValid && segment.Start < start && end < segment.End && _vmas.Count >= _options.MaxMapCount;
     }

@@ -118,7 +118,12 @@ public sealed class WardenTarget : IOracleTarget
         return (count, ErrnoOf(error));
     }
 
-    public IReadOnlyList<PageState> Snapshot() => MapsParser.Pages(_mm.MapsText(s_ctx), Window);
+    public IReadOnlyList<PageState> Snapshot()
+    {
+        // After every operation the oracle compares: the manager's own books must balance too.
+        _mm.CheckInvariants();
+        return MapsParser.Pages(_mm.MapsText(s_ctx), Window);
+    }
 
     public string WindowMapsText() => MapsParser.WindowText(_mm.MapsText(s_ctx), Window);
 
