@@ -64,7 +64,9 @@ public class ErrorTests
     public void WellKnownErrors_AreDistinctSingletons()
     {
         Assert.NotSame(WellKnownErrors.EndOfStream, WellKnownErrors.NoProgress);
-        Assert.Same(WellKnownErrors.EndOfStream, WellKnownErrors.EndOfStream);
+        // Callers recognise them by identity, through wrappers, never by message.
+        Assert.True(new WrappingError("read", WellKnownErrors.EndOfStream).Is(WellKnownErrors.EndOfStream));
+        Assert.False(new SentinelError(WellKnownErrors.EndOfStream.Message).Is(WellKnownErrors.EndOfStream));
         Assert.False(string.IsNullOrEmpty(WellKnownErrors.NoProgress.Message));
         Assert.NotEqual(WellKnownErrors.EndOfStream.Message, WellKnownErrors.NoProgress.Message);
     }

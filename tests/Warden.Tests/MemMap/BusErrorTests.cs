@@ -58,7 +58,7 @@ public class BusErrorTests
         var bus = new BusError(Errno.EIO);
         Error outer = new WrappingError("fault", bus);
         Assert.True(outer.Is(bus));
-        Assert.IsType<BusError>(outer.Unwrap());
+        Assert.Same(bus, outer.Unwrap());
     }
 
     [Fact]
@@ -68,10 +68,11 @@ public class BusErrorTests
 public class BufferedIOFallbackErrorTests
 {
     [Fact]
-    public void Instance_IsASingleton()
+    public void Instance_IsTheOnlyOne_AndIsRecognisedByIdentity()
     {
-        Assert.Same(BufferedIOFallbackError.Instance, BufferedIOFallbackError.Instance);
         Assert.Empty(typeof(BufferedIOFallbackError).GetConstructors());
+        Assert.True(new WrappingError("translate", BufferedIOFallbackError.Instance).Is(BufferedIOFallbackError.Instance));
+        Assert.False(new SentinelError(BufferedIOFallbackError.Instance.Message).Is(BufferedIOFallbackError.Instance));
     }
 
     [Fact]
