@@ -119,7 +119,7 @@ public sealed partial class MemoryManager
             InsertVmaLocked(oldEnd, newEnd, vma);
             if (vma.MLockMode == MemMap.MLockMode.Eager)
             {
-                PopulateLocked(oldEnd, newEnd, vma, precommit: false);
+                PopulateLocked(ctx, oldEnd, newEnd, vma, precommit: false);
             }
             _brk = brk;
             return (Addr)brk;

@@ -18,7 +18,9 @@ public sealed partial class MemoryManager
     /// Locks (or with <see cref="MLockMode.None"/> unlocks) [addr, addr + length): mlock(2),
     /// mlock2(2), munlock(2). The address is rounded down and the length up to pages.
     /// </summary>
-    /// <remarks>ENOMEM when part of the range is unmapped or RLIMIT_MEMLOCK would be passed (EPERM if it is zero).</remarks>
+    /// <remarks>ENOMEM when part of the range is unmapped or RLIMIT_MEMLOCK would be passed (EPERM if it
+    /// is zero); EINTR when <paramref name="ctx"/> is cancelled while the range is being populated (it
+    /// stays locked, the rest is faulted in on access).</remarks>
     public Error? MLock(IContext ctx, Addr addr, ulong length, MLockMode mode)
     {
         ulong start = Arch.PageRoundDown(addr.Value);
@@ -52,11 +54,9 @@ public sealed partial class MemoryManager
                 }
             }
             SetMLockModeLocked(start, end, mode);
-            if (mode == MLockMode.Eager)
-            {
-                PopulateRangeLocked(start, end);
-            }
-            return null;
+            // The range stays locked if populating it is interrupted, as on Linux; what is not yet
+            // resident is faulted in on first access.
+            return mode == MLockMode.Eager ? PopulateRangeLocked(ctx, start, end) : null;
         }
         finally
         {
@@ -67,7 +67,7 @@ public sealed partial class MemoryManager
     /// <summary>
     /// mlockall(2) and, with <see cref="MLockMode.None"/>, munlockall(2).
     /// </summary>
-    /// <remarks>ENOMEM when locking the current mappings would pass RLIMIT_MEMLOCK; EPERM when it is zero.</remarks>
+    /// <remarks>ENOMEM when locking the current mappings would pass RLIMIT_MEMLOCK; EPERM when it is zero; EINTR as for <see cref="MLock"/>.</remarks>
     public Error? MLockAll(IContext ctx, MLockAllOpts opts)
     {
         if (opts.Mode != MLockMode.None && !_options.CanLockMemory && _limits.MemLock == 0)
@@ -97,7 +97,7 @@ public sealed partial class MemoryManager
                 SetMLockModeLocked(0, ulong.MaxValue, opts.Mode);
                 if (opts.Mode == MLockMode.Eager)
                 {
-                    PopulateRangeLocked(0, ulong.MaxValue);
+                    return PopulateRangeLocked(ctx, 0, ulong.MaxValue);
                 }
             }
             return null;
@@ -137,13 +137,18 @@ public sealed partial class MemoryManager
         _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end == ulong.MaxValue ? end : end + 1));
     }
 
-    // Populates every accessible vma in [start, end). Mapping lock held.
-    private void PopulateRangeLocked(ulong start, ulong end)
+    // Populates every accessible vma in [start, end). Only an interruption (EINTR) is an error: a
+    // page that cannot be made now faults on first access, as on Linux. Mapping lock held.
+    private Error? PopulateRangeLocked(IContext ctx, ulong start, ulong end)
     {
         bool hole = false;
         for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong s, out Vma vma);)
         {
-            PopulateLocked(s, at, vma, precommit: false);
+            if (ReferenceEquals(PopulateLocked(ctx, s, at, vma, precommit: false), Errno.EINTR))
+            {
+                return Errno.EINTR;
+            }
         }
+        return null;
     }
 }

@@ -122,7 +122,7 @@ public sealed partial class MemoryManager
             bool populate = opts.PlatformEffect != MMapPlatformEffect.Default || vma.MLockMode == MLockMode.Eager;
             if (populate)
             {
-                Error? populateError = PopulateLocked(addr, addr + length, vma, opts.PlatformEffect == MMapPlatformEffect.Commit);
+                Error? populateError = PopulateLocked(ctx, addr, addr + length, vma, opts.PlatformEffect == MMapPlatformEffect.Commit);
                 if (populateError is not null && opts.RequirePlatformEffect && opts.PlatformEffect != MMapPlatformEffect.Default)
                 {
                     UnmapLocked(ctx, addr, addr + length);
@@ -241,7 +241,7 @@ public sealed partial class MemoryManager
     // Faults in [start, end) of a vma (MAP_POPULATE, MAP_LOCKED, mlock) and maps it into the platform
     // address space. Returns the first failure; callers ignore it, as Linux's populate does, unless
     // RequirePlatformEffect asks otherwise. Mapping lock held.
-    private Error? PopulateLocked(ulong start, ulong end, in Vma vma, bool precommit)
+    private Error? PopulateLocked(IContext ctx, ulong start, ulong end, in Vma vma, bool precommit)
     {
         if (!vma.RealPerms.Any)
         {
@@ -250,6 +250,29 @@ public sealed partial class MemoryManager
         // Linux populates a private writable mapping with write faults (breaking copy-on-write) and
         // any other mapping with read faults.
         var at = new AccessType(Read: true, Write: vma.Private && vma.RealPerms.Write, Execute: false);
+        // A huge page at a time, so that a cancelled context stops a long populate (EINTR, the
+        // prefix populated) and copies are not kept out of the active lock for all of it.
+        for (ulong chunkStart = start; chunkStart < end;)
+        {
+            if (ctx.CancellationToken.IsCancellationRequested)
+            {
+                return Errno.EINTR;
+            }
+            (ulong next, bool ok) = Arch.HugePageRoundUp(chunkStart + 1);
+            ulong chunkEnd = ok ? Math.Min(next, end) : end;
+            Error? error = PopulateChunkLocked(chunkStart, chunkEnd, at, precommit);
+            if (error is not null)
+            {
+                return error;
+            }
+            chunkStart = chunkEnd;
+        }
+        return null;
+    }
+
+    // PopulateLocked's work for one chunk: faults it in and maps it into the active address space.
+    private Error? PopulateChunkLocked(ulong start, ulong end, AccessType at, bool precommit)
+    {
         _activeLock.EnterWriteLock();
         try
         {

@@ -292,7 +292,7 @@ public sealed partial class MemoryManager
         InsertVmaLocked(oldEnd, newEnd, extension);
         if (vma.MLockMode == MLockMode.Eager)
         {
-            PopulateLocked(oldEnd, newEnd, vma, precommit: false);
+            PopulateLocked(ctx, oldEnd, newEnd, vma, precommit: false);
         }
         return ((Addr)oldAddr, null);
     }
@@ -353,7 +353,7 @@ public sealed partial class MemoryManager
         }
         if (moved.MLockMode == MLockMode.Eager && newLen > oldLen)
         {
-            PopulateLocked(newAddr + oldLen, newAddr + newLen, moved, precommit: false);
+            PopulateLocked(ctx, newAddr + oldLen, newAddr + newLen, moved, precommit: false);
         }
         return ((Addr)newAddr, null);
     }

@@ -17,7 +17,8 @@ public sealed partial class MemoryManager
     /// write their dirty pages back through their identity's <see cref="IMappingIdentity.Msync"/>.
     /// </summary>
     /// <remarks>EINVAL for an unaligned address; ENOMEM when part of the range is unmapped (after
-    /// syncing the mapped parts before it); EBUSY for MS_INVALIDATE on a locked mapping.</remarks>
+    /// syncing the mapped parts before it); EBUSY for MS_INVALIDATE on a locked mapping; EINTR when
+    /// <paramref name="ctx"/> is cancelled before every file is written back.</remarks>
     public Error? MSync(IContext ctx, Addr addr, ulong length, MSyncOpts opts)
     {
         if (!addr.IsPageAligned)
@@ -69,6 +70,10 @@ public sealed partial class MemoryManager
         }
         foreach ((IMappingIdentity id, MappableRange mr) in work)
         {
+            if (ctx.CancellationToken.IsCancellationRequested)
+            {
+                return Errno.EINTR;
+            }
             Error? syncError = id.Msync(ctx, mr);
             if (syncError is not null)
             {
