@@ -4,7 +4,7 @@ using Warden.HostArch;
 using Warden.Mm;
 using Warden.PgAlloc;
 using Warden.Platforms.SoftMmu;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Benchmarks;
 

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Warden.Errors;
+using Warden.HostArch;
 using Warden.Mm;
 
 namespace Warden.Benchmarks;

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using Warden.HostArch;
 using Warden.Mm;
 using static Warden.Benchmarks.MemoryManagerBenchLinux;
 

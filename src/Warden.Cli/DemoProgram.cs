@@ -1,5 +1,6 @@
 using System.Text;
 using Iced.Intel;
+using Warden.HostArch;
 using static Iced.Intel.AssemblerRegisters;
 
 namespace Warden.Cli;
@@ -43,10 +44,10 @@ internal static class DemoProgram
     private const int SysMprotect = 10;
     private const int SysMunmap = 11;
     private const int SysExitGroup = 231;
-    private const int ProtRead = 0x1;
-    private const int ProtWrite = 0x2;
-    private const int MapPrivate = 0x02;
-    private const int MapAnonymous = 0x20;
+    private const int ProtRead = LinuxMman.PROT_READ;
+    private const int ProtWrite = LinuxMman.PROT_WRITE;
+    private const int MapPrivate = LinuxMman.MAP_PRIVATE;
+    private const int MapAnonymous = LinuxMman.MAP_ANONYMOUS;
     private const byte Marker = 0x5a;
 
     /// <summary>The executable's bytes.</summary>

@@ -11,15 +11,6 @@ namespace Warden.HostArch;
 /// <param name="Execute">Instruction fetches are included.</param>
 public readonly record struct AccessType(bool Read, bool Write, bool Execute)
 {
-    /// <summary>Linux's <c>PROT_READ</c>.</summary>
-    public const int ProtRead = 0x1;
-
-    /// <summary>Linux's <c>PROT_WRITE</c>.</summary>
-    public const int ProtWrite = 0x2;
-
-    /// <summary>Linux's <c>PROT_EXEC</c>.</summary>
-    public const int ProtExec = 0x4;
-
     /// <summary>No access at all (<c>---</c>).</summary>
     public static readonly AccessType NoAccess = new(false, false, false);
 
@@ -46,10 +37,10 @@ public readonly record struct AccessType(bool Read, bool Write, bool Execute)
 
     /// <summary>Returns the access set for the <c>PROT_*</c> bits in <paramref name="prot"/> (other bits are ignored).</summary>
     public static AccessType FromProt(int prot) =>
-        new((prot & ProtRead) != 0, (prot & ProtWrite) != 0, (prot & ProtExec) != 0);
+        new((prot & LinuxMman.PROT_READ) != 0, (prot & LinuxMman.PROT_WRITE) != 0, (prot & LinuxMman.PROT_EXEC) != 0);
 
     /// <summary>Returns the <c>PROT_*</c> bits for this set.</summary>
-    public int ToProt() => (Read ? ProtRead : 0) | (Write ? ProtWrite : 0) | (Execute ? ProtExec : 0);
+    public int ToProt() => (Read ? LinuxMman.PROT_READ : 0) | (Write ? LinuxMman.PROT_WRITE : 0) | (Execute ? LinuxMman.PROT_EXEC : 0);
 
     /// <summary>
     /// The accesses this permission actually allows on x86-64, where a page that can be written or

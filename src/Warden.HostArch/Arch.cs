@@ -21,6 +21,12 @@ public static class Arch
     /// <summary>Bits of an address that are its offset within a huge page.</summary>
     public const ulong HugePageMask = HugePageSize - 1;
 
+    /// <summary>
+    /// x86-64 Linux's <c>TASK_SIZE</c> with 4-level page tables: the end of user address space, one
+    /// page below 2^47. No mapping, and no range a system call accepts, reaches past it.
+    /// </summary>
+    public const ulong TaskSize = 0x7fff_ffff_f000;
+
     /// <summary>log2 of <see cref="CacheLineSize"/>.</summary>
     public const int CacheLineShift = 6;
 

@@ -2,7 +2,7 @@ using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.MemMap;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Mm;
 
@@ -13,8 +13,6 @@ namespace Warden.Mm;
 /// </summary>
 public static class MemorySyscalls
 {
-    // x86-64 Linux's TASK_SIZE: no mapping can be longer.
-    private const ulong TaskSize = 0x7fff_ffff_f000;
 
     private const int KnownMapFlags = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_32BIT | MAP_GROWSDOWN | MAP_DENYWRITE |
         MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_SYNC |
@@ -78,7 +76,7 @@ public static class MemorySyscalls
         {
             // Only a fixed placement can fail in practice (a search fails only when the whole
             // address space is full), so only then does placement's errno come first.
-            Error? placement = isFixed ? mm.ProbeMMap(opts with { GrowsDown = false }) : rounded > TaskSize ? Errno.ENOMEM : null;
+            Error? placement = isFixed ? mm.ProbeMMap(opts with { GrowsDown = false }) : rounded > Arch.TaskSize ? Errno.ENOMEM : null;
             return (0, placement ?? Errno.EINVAL);
         }
         if (!anonymous)

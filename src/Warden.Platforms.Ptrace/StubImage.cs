@@ -107,9 +107,9 @@ internal sealed class StubImage
     private const int FutexWaitPrivate = 128;
     private const int SigKill = 9;
     private const int SigStop = 19;
-    private const int ProtReadWrite = 0x3;
-    private const int ProtReadExec = 0x5;
-    private const int MapPrivateAnonymousFixed = 0x02 | 0x20 | 0x10;
+    private const int ProtReadWrite = LinuxMman.PROT_READ | LinuxMman.PROT_WRITE;
+    private const int ProtReadExec = LinuxMman.PROT_READ | LinuxMman.PROT_EXEC;
+    private const int MapPrivateAnonymousFixed = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_FIXED;
 
     // With no close_range (Linux before 5.9), descriptors below this are closed one by one.
     private const int FallbackCloseLimit = 1024;

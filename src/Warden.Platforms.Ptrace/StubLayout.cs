@@ -23,7 +23,7 @@ namespace Warden.Platforms.Ptrace;
 internal static class StubLayout
 {
     /// <summary>The end of the user range with 4-level page tables (<c>TASK_SIZE</c> on x86-64).</summary>
-    public const ulong UserTop = 0x7fff_ffff_f000;
+    public const ulong UserTop = Arch.TaskSize;
 
     /// <summary>The stub's page.</summary>
     public const ulong StubPage = UserTop - Arch.PageSize;

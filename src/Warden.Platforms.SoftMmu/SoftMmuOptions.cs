@@ -18,7 +18,7 @@ public sealed record SoftMmuOptions
     /// The default <see cref="MaxUserAddress"/>: the top of x86-64's lower half less one page (Linux's
     /// <c>TASK_SIZE</c> with 4-level paging, <c>0x7ffffffff000</c>).
     /// </summary>
-    public const ulong DefaultMaxUserAddress = 0x7fff_ffff_f000;
+    public const ulong DefaultMaxUserAddress = Arch.TaskSize;
 
     /// <summary>
     /// The platform's <see cref="Warden.Platform.IPlatform.MapUnit"/>; the default is the huge page size

@@ -3,7 +3,7 @@ using Warden.Errors;
 using Warden.HostArch;
 using Warden.Mm;
 using Warden.UserMem;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Kernel.Loader;
 
@@ -21,11 +21,9 @@ internal readonly record struct MappedElf(ulong Entry, ulong PhdrAddress, ulong 
 /// </summary>
 internal static class ElfMapper
 {
-    /// <summary>x86-64 Linux's TASK_SIZE (TASK_SIZE_MAX): the end of the user address space.</summary>
-    public const ulong TaskSize = 0x7fff_ffff_f000;
 
     /// <summary>x86-64 Linux's ELF_ET_DYN_BASE: two thirds of the 47-bit address space, page aligned.</summary>
-    public const ulong EtDynBase = (TaskSize / 3 * 2) & ~Arch.PageMask;
+    public const ulong EtDynBase = (Arch.TaskSize / 3 * 2) & ~Arch.PageMask;
 
     /// <summary>The bits of page-granular randomisation added to <see cref="EtDynBase"/> (x86-64's mmap_rnd_bits).</summary>
     public const int RandomBits = 28;
@@ -106,19 +104,19 @@ internal static class ElfMapper
             {
                 phdrAddress = header.PhOff - ph.Offset + ph.Vaddr;
             }
-            if (ph.Vaddr >= TaskSize || ph.Filesz > ph.Memsz || ph.Memsz > TaskSize || TaskSize - ph.Memsz < ph.Vaddr)
+            if (ph.Vaddr >= Arch.TaskSize || ph.Filesz > ph.Memsz || ph.Memsz > Arch.TaskSize || Arch.TaskSize - ph.Memsz < ph.Vaddr)
             {
                 return (default, new KernelError(Errno.EINVAL,
-                    $"segment at 0x{ph.Vaddr:x} (0x{ph.Filesz:x} bytes from the file, 0x{ph.Memsz:x} in memory) does not fit below 0x{TaskSize:x}"));
+                    $"segment at 0x{ph.Vaddr:x} (0x{ph.Filesz:x} bytes from the file, 0x{ph.Memsz:x} in memory) does not fit below 0x{Arch.TaskSize:x}"));
             }
             highest = Math.Max(highest, ph.Vaddr + ph.Memsz);
         }
 
         ulong entry = header.Entry + loadBias;
         (ulong brk, bool ok) = Arch.PageRoundUp(highest + loadBias);
-        if (entry >= TaskSize || !ok)
+        if (entry >= Arch.TaskSize || !ok)
         {
-            return (default, new KernelError(Errno.EINVAL, $"the entry point 0x{entry:x} lies past 0x{TaskSize:x}"));
+            return (default, new KernelError(Errno.EINVAL, $"the entry point 0x{entry:x} lies past 0x{Arch.TaskSize:x}"));
         }
         return (new MappedElf(entry, phdrAddress + loadBias, brk, loadBias), null);
     }

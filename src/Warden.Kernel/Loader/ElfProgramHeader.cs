@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Warden.HostArch;
 
 namespace Warden.Kernel.Loader;
 
@@ -19,7 +20,7 @@ internal readonly record struct ElfProgramHeader(
 
     /// <summary>The mmap protection the segment asks for (PF_R, PF_W, PF_X as PROT_READ, PROT_WRITE, PROT_EXEC).</summary>
     public int Prot =>
-        ((Flags & Elf64.PF_R) != 0 ? Mm.LinuxMman.PROT_READ : 0) |
-        ((Flags & Elf64.PF_W) != 0 ? Mm.LinuxMman.PROT_WRITE : 0) |
-        ((Flags & Elf64.PF_X) != 0 ? Mm.LinuxMman.PROT_EXEC : 0);
+        ((Flags & Elf64.PF_R) != 0 ? LinuxMman.PROT_READ : 0) |
+        ((Flags & Elf64.PF_W) != 0 ? LinuxMman.PROT_WRITE : 0) |
+        ((Flags & Elf64.PF_X) != 0 ? LinuxMman.PROT_EXEC : 0);
 }

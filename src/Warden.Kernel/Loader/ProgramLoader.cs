@@ -4,7 +4,7 @@ using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.Mm;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Kernel.Loader;
 

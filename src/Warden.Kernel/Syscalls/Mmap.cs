@@ -3,7 +3,7 @@ using Warden.HostArch;
 using Warden.Kernel.Files;
 using Warden.Kernel.Tasks;
 using Warden.Mm;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Kernel.Syscalls;
 
@@ -79,7 +79,7 @@ internal static partial class Sys
             return Errno.EINVAL;
         }
         (ulong rounded, bool ok) = Arch.PageRoundUp(length);
-        if (!ok || addr + rounded < addr || addr + rounded > KernelTask.UserTop)
+        if (!ok || addr + rounded < addr || addr + rounded > Arch.TaskSize)
         {
             return Errno.ENOMEM;
         }

@@ -5,7 +5,7 @@ using Warden.HostArch;
 using Warden.Kernel.Files;
 using Warden.Kernel.Tasks;
 using Warden.UserMem;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Kernel.Syscalls;
 

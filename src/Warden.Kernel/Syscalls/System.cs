@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Warden.Errors;
+using Warden.HostArch;
 using Warden.Interop;
 using Warden.Kernel.Tasks;
 
@@ -110,14 +111,14 @@ internal static partial class Sys
         switch (a.Int(0))
         {
             case ARCH_SET_FS:
-                if (a.ULong(1) >= KernelTask.UserTop)
+                if (a.ULong(1) >= Arch.TaskSize)
                 {
                     return Errno.EPERM;
                 }
                 regs.FsBase = a.ULong(1);
                 return SyscallReturn.Ok(0);
             case ARCH_SET_GS:
-                if (a.ULong(1) >= KernelTask.UserTop)
+                if (a.ULong(1) >= Arch.TaskSize)
                 {
                     return Errno.EPERM;
                 }

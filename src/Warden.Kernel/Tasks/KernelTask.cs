@@ -138,16 +138,13 @@ internal sealed partial class KernelTask : IContext
     {
         ulong size = (ulong)length;
         ulong end = addr.Value + size;
-        if (size != 0 && (end < addr.Value || end > UserTop))
+        if (size != 0 && (end < addr.Value || end > HostArch.Arch.TaskSize))
         {
             return (default, Errno.EFAULT);
         }
         size = Math.Min(size, (ulong)MaxRwCount);
         return (new IOSequence(MM, AddrRangeSeq.Of(new AddrRange(addr, addr + size))), null);
     }
-
-    /// <summary>The end of the user address range (x86-64's TASK_SIZE_MAX with 4-level page tables).</summary>
-    public const ulong UserTop = 0x7fff_ffff_f000;
 
     /// <summary>The largest transfer one read or write makes (Linux's MAX_RW_COUNT).</summary>
     public const long MaxRwCount = 0x7fff_f000;
@@ -183,7 +180,7 @@ internal sealed partial class KernelTask : IContext
                 return (default, Errno.EINVAL);
             }
             ulong fullEnd = v.Base + v.Length;
-            if (v.Length != 0 && (fullEnd < v.Base || fullEnd > UserTop))
+            if (v.Length != 0 && (fullEnd < v.Base || fullEnd > HostArch.Arch.TaskSize))
             {
                 return (default, Errno.EFAULT);
             }

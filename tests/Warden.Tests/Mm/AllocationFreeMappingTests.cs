@@ -4,7 +4,7 @@ using Warden.MemMap;
 using Warden.Mm;
 using Warden.Tests.Infrastructure;
 using Xunit;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Tests.Mm;
 

@@ -2,7 +2,7 @@ using Xunit;
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.Mm;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Tests.Mm;
 

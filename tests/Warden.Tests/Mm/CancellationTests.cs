@@ -4,7 +4,7 @@ using Warden.HostArch;
 using Warden.MemMap;
 using Warden.Mm;
 using Xunit;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Tests.Mm;
 

@@ -3,7 +3,7 @@ using Warden.HostArch;
 using Warden.Mm;
 using Warden.Tests.Infrastructure;
 using Xunit;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Tests.Mm;
 

@@ -3,7 +3,7 @@ using Warden.Errors;
 using Warden.HostArch;
 using Warden.Mm;
 using Warden.Platforms.SoftMmu;
-using static Warden.Mm.LinuxMman;
+using static Warden.HostArch.LinuxMman;
 
 namespace Warden.Tests.Mm;
 

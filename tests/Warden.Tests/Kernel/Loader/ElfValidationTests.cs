@@ -1,4 +1,5 @@
 using Warden.Errors;
+using Warden.HostArch;
 using Warden.Kernel;
 using Xunit;
 using static Warden.Tests.Kernel.Loader.ElfBuilder;
@@ -171,7 +172,7 @@ public sealed class ElfValidationTests
     public void OverlappingTheFirstSegmentWithAnExistingMappingIsEexist()
     {
         using var f = new LoaderFixture();
-        f.Mm.Map(0x1000, addr: 0x400000, flags: Warden.Mm.LinuxMman.MAP_PRIVATE | Warden.Mm.LinuxMman.MAP_ANONYMOUS | Warden.Mm.LinuxMman.MAP_FIXED);
+        f.Mm.Map(0x1000, addr: 0x400000, flags: Warden.HostArch.LinuxMman.MAP_PRIVATE | Warden.HostArch.LinuxMman.MAP_ANONYMOUS | Warden.HostArch.LinuxMman.MAP_FIXED);
         (_, Error? error) = f.Load(f.Put("/bin/prog", Standard().Build()));
         AssertErrno(Errno.EEXIST, error);
     }

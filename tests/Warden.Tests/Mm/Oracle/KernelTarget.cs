@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using Warden.Errors;
+using Warden.HostArch;
 using Warden.Interop;
 using Warden.Mm;
 

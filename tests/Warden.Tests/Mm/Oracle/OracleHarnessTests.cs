@@ -1,3 +1,4 @@
+using Warden.HostArch;
 using Warden.Interop;
 using Warden.Mm;
 using Warden.Tests.Infrastructure;

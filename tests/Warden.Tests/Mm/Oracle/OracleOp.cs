@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Warden.HostArch;
 using Warden.Mm;
 
 namespace Warden.Tests.Mm.Oracle;

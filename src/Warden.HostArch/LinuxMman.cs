@@ -1,8 +1,8 @@
-namespace Warden.Mm;
+namespace Warden.HostArch;
 
 /// <summary>
 /// The x86-64 Linux values of the memory system calls' flags (&lt;sys/mman.h&gt;), as programs pass
-/// them to <see cref="MemorySyscalls"/>.
+/// them to mmap(2) and friends (and Warden.Mm.MemorySyscalls). <see cref="AccessType"/> converts the PROT_ bits.
 /// </summary>
 public static class LinuxMman
 {
