@@ -14,25 +14,8 @@ internal readonly ref struct CopyOutCopier(ReadOnlySpan<byte> source) : IBlockCo
         return true;
     }
 
-    public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
-    {
-        ReadOnlySpan<byte> src = _source[(int)done..];
-        if (blocks.NumBlocks == 1)
-        {
-            Block block = blocks.Head;
-            int length = Math.Min(block.Length, src.Length);
-            src[..length].CopyTo(block.AsSpan(length));
-            return ((ulong)length, null);
-        }
-        int copied = 0;
-        foreach (Block block in blocks)
-        {
-            int n = Math.Min(block.Length, src.Length - copied);
-            src.Slice(copied, n).CopyTo(block.AsSpan(n));
-            copied += n;
-        }
-        return ((ulong)copied, null);
-    }
+    public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done) =>
+        ((ulong)BlockCopy.CopyFromSpan(blocks, _source[(int)done..]), null);
 }
 
 /// <summary>Copies application memory into the caller's buffer.</summary>
@@ -46,25 +29,8 @@ internal readonly ref struct CopyInCopier(Span<byte> destination) : IBlockCopier
         return true;
     }
 
-    public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done)
-    {
-        Span<byte> dst = _destination[(int)done..];
-        if (blocks.NumBlocks == 1)
-        {
-            Block block = blocks.Head;
-            int length = Math.Min(block.Length, dst.Length);
-            block.AsSpan(length).CopyTo(dst);
-            return ((ulong)length, null);
-        }
-        int copied = 0;
-        foreach (Block block in blocks)
-        {
-            int n = Math.Min(block.Length, dst.Length - copied);
-            block.AsSpan(n).CopyTo(dst.Slice(copied, n));
-            copied += n;
-        }
-        return ((ulong)copied, null);
-    }
+    public (ulong Count, Error? Error) Copy(BlockSeq blocks, ulong done) =>
+        ((ulong)BlockCopy.CopyToSpan(blocks, _destination[(int)done..]), null);
 }
 
 /// <summary>Zeroes application memory.</summary>

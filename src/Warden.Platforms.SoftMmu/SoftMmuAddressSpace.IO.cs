@@ -74,16 +74,16 @@ public sealed partial class SoftMmuAddressSpace
     /// <paramref name="addr"/>. <b>Precondition:</b> <paramref name="addr"/> is a multiple of 4 (else
     /// <see cref="ArgumentException"/>).
     /// </remarks>
-    public (uint Value, Error? Error) SwapUint32(Addr addr, uint newValue) => Atomic(addr, AtomicOp.Swap, 0, newValue);
+    public (uint Value, Error? Error) SwapUint32(Addr addr, uint newValue) => Atomic(addr, AtomicKind.Swap, 0, newValue);
 
     /// <inheritdoc/>
     /// <remarks>As <see cref="SwapUint32"/>.</remarks>
     public (uint Value, Error? Error) CompareAndSwapUint32(Addr addr, uint oldValue, uint newValue) =>
-        Atomic(addr, AtomicOp.CompareAndSwap, oldValue, newValue);
+        Atomic(addr, AtomicKind.CompareAndSwap, oldValue, newValue);
 
     /// <inheritdoc/>
     /// <remarks>As <see cref="SwapUint32"/>, but needs only a page that allows reading.</remarks>
-    public (uint Value, Error? Error) LoadUint32(Addr addr) => Atomic(addr, AtomicOp.Load, 0, 0);
+    public (uint Value, Error? Error) LoadUint32(Addr addr) => Atomic(addr, AtomicKind.Load, 0, 0);
 
     private (ulong Count, Error? Error) Walk<TVisitor>(Addr addr, ulong length, AccessType at, ref TVisitor visitor)
         where TVisitor : IChunkVisitor, allows ref struct
@@ -137,7 +137,7 @@ public sealed partial class SoftMmuAddressSpace
         return (done, null);
     }
 
-    private (uint Value, Error? Error) Atomic(Addr addr, AtomicOp op, uint oldValue, uint newValue)
+    private (uint Value, Error? Error) Atomic(Addr addr, AtomicKind op, uint oldValue, uint newValue)
     {
         if ((addr.Value & (sizeof(uint) - 1)) != 0)
         {
@@ -147,7 +147,7 @@ public sealed partial class SoftMmuAddressSpace
         {
             return (0, PlatformErrors.AddressSpaceIOUnavailable);
         }
-        AccessType at = op == AtomicOp.Load ? AccessType.ReadOnly : AccessType.ReadWrite;
+        AccessType at = op == AtomicKind.Load ? AccessType.ReadOnly : AccessType.ReadWrite;
         _lock.EnterReadLock();
         try
         {
@@ -165,26 +165,12 @@ public sealed partial class SoftMmuAddressSpace
             {
                 return (0, error);
             }
-            Block word = blocks.Head;
-            uint value = op switch
-            {
-                AtomicOp.Swap => BlockAtomics.SwapUint32(word, newValue),
-                AtomicOp.CompareAndSwap => BlockAtomics.CompareAndSwapUint32(word, oldValue, newValue),
-                _ => BlockAtomics.LoadUint32(word),
-            };
-            return (value, null);
+            return (BlockAtomics.Apply(blocks.Head, op, oldValue, newValue), null);
         }
         finally
         {
             _lock.ExitReadLock();
         }
-    }
-
-    private enum AtomicOp
-    {
-        Load,
-        Swap,
-        CompareAndSwap,
     }
 
     // What a walk does with the blocks of each mapped piece; a ref struct so that spans ride along
@@ -201,15 +187,7 @@ public sealed partial class SoftMmuAddressSpace
 
         public CopyInVisitor(Span<byte> dst) => _dst = dst;
 
-        public readonly void Visit(BlockSeq blocks, ulong done)
-        {
-            Span<byte> dst = _dst[(int)done..];
-            foreach (Block block in blocks)
-            {
-                block.AsSpan().CopyTo(dst);
-                dst = dst[block.Length..];
-            }
-        }
+        public readonly void Visit(BlockSeq blocks, ulong done) => BlockCopy.CopyToSpan(blocks, _dst[(int)done..]);
     }
 
     private ref struct CopyOutVisitor : IChunkVisitor
@@ -218,15 +196,7 @@ public sealed partial class SoftMmuAddressSpace
 
         public CopyOutVisitor(ReadOnlySpan<byte> src) => _src = src;
 
-        public readonly void Visit(BlockSeq blocks, ulong done)
-        {
-            ReadOnlySpan<byte> src = _src[(int)done..];
-            foreach (Block block in blocks)
-            {
-                src[..block.Length].CopyTo(block.AsSpan());
-                src = src[block.Length..];
-            }
-        }
+        public readonly void Visit(BlockSeq blocks, ulong done) => BlockCopy.CopyFromSpan(blocks, _src[(int)done..]);
     }
 
     private struct ZeroVisitor : IChunkVisitor

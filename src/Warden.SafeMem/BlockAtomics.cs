@@ -25,6 +25,15 @@ public static unsafe class BlockAtomics
     /// <summary>Atomically loads the value.</summary>
     public static uint LoadUint32(Block block) => Volatile.Read(ref *Word(block));
 
+    /// <summary>Performs <paramref name="kind"/> on the word at the start of <paramref name="block"/> and returns the value it held before.</summary>
+    /// <remarks>Preconditions: as for <see cref="SwapUint32"/>. <paramref name="expected"/> is read by <see cref="AtomicKind.CompareAndSwap"/> only, <paramref name="newValue"/> by it and <see cref="AtomicKind.Swap"/>.</remarks>
+    internal static uint Apply(Block block, AtomicKind kind, uint expected, uint newValue) => kind switch
+    {
+        AtomicKind.Swap => SwapUint32(block, newValue),
+        AtomicKind.CompareAndSwap => CompareAndSwapUint32(block, expected, newValue),
+        _ => LoadUint32(block),
+    };
+
     private static uint* Word(Block block)
     {
         if (block.Length < sizeof(uint) || (block.Address & (sizeof(uint) - 1)) != 0)

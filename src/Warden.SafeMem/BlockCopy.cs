@@ -36,6 +36,56 @@ public static class BlockCopy
         return done;
     }
 
+    /// <summary>Copies <c>min(srcs.NumBytes, dst.Length)</c> bytes from <paramref name="srcs"/> to <paramref name="dst"/>, in order.</summary>
+    /// <returns>The number of bytes copied.</returns>
+    public static int CopyToSpan(BlockSeq srcs, Span<byte> dst)
+    {
+        if (srcs.NumBlocks == 1)
+        {
+            Block block = srcs.Head;
+            int length = Math.Min(block.Length, dst.Length);
+            block.AsSpan(length).CopyTo(dst);
+            return length;
+        }
+        int copied = 0;
+        foreach (Block block in srcs)
+        {
+            int n = Math.Min(block.Length, dst.Length - copied);
+            block.AsSpan(n).CopyTo(dst.Slice(copied, n));
+            copied += n;
+            if (copied == dst.Length)
+            {
+                break;
+            }
+        }
+        return copied;
+    }
+
+    /// <summary>Copies <c>min(dsts.NumBytes, src.Length)</c> bytes from <paramref name="src"/> to <paramref name="dsts"/>, in order.</summary>
+    /// <returns>The number of bytes copied.</returns>
+    public static int CopyFromSpan(BlockSeq dsts, ReadOnlySpan<byte> src)
+    {
+        if (dsts.NumBlocks == 1)
+        {
+            Block block = dsts.Head;
+            int length = Math.Min(block.Length, src.Length);
+            src[..length].CopyTo(block.AsSpan(length));
+            return length;
+        }
+        int copied = 0;
+        foreach (Block block in dsts)
+        {
+            int n = Math.Min(block.Length, src.Length - copied);
+            src.Slice(copied, n).CopyTo(block.AsSpan(n));
+            copied += n;
+            if (copied == src.Length)
+            {
+                break;
+            }
+        }
+        return copied;
+    }
+
     /// <summary>Sets every byte of <paramref name="dst"/> to zero.</summary>
     /// <returns>The number of bytes zeroed: <c>dst.Length</c>.</returns>
     public static int Zero(Block dst)

@@ -107,6 +107,29 @@ public class BlockCopyTests
         Assert.Equal(0UL, BlockCopy.CopySeq(PinnedBuffers.Split(array, 8), BlockSeq.Empty));
     }
 
+    [Theory]
+    [InlineData(new[] { 15 }, 15)]
+    [InlineData(new[] { 15 }, 7)]
+    [InlineData(new[] { 4, 6, 5 }, 15)]
+    [InlineData(new[] { 4, 6, 5 }, 9)]
+    [InlineData(new[] { 4, 6, 5 }, 20)]
+    public void CopyToSpan_AndCopyFromSpan_MoveTheShorterLengthInOrder(int[] split, int spanLength)
+    {
+        byte[] memory = PinnedBuffers.Pattern(15);
+        BlockSeq blocks = PinnedBuffers.Split(memory, split);
+        int expected = Math.Min(15, spanLength);
+
+        var into = new byte[spanLength];
+        Assert.Equal(expected, BlockCopy.CopyToSpan(blocks, into));
+        Assert.Equal(memory.AsSpan(0, expected).ToArray(), into.AsSpan(0, expected).ToArray());
+        Assert.All(into.AsSpan(expected).ToArray(), b => Assert.Equal(0, b));
+
+        byte[] source = Enumerable.Range(100, spanLength).Select(i => (byte)i).ToArray();
+        Assert.Equal(expected, BlockCopy.CopyFromSpan(blocks, source));
+        Assert.Equal(source.AsSpan(0, expected).ToArray(), memory.AsSpan(0, expected).ToArray());
+        Assert.Equal(PinnedBuffers.Pattern(15).AsSpan(expected).ToArray(), memory.AsSpan(expected).ToArray());
+    }
+
     [Fact]
     public void Zero_ClearsExactlyTheBlock()
     {
