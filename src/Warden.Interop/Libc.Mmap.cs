@@ -47,7 +47,7 @@ internal static unsafe partial class Libc
     private static partial int MincoreNative(void* addr, nuint length, byte* vec);
 
     // The file form: the marshaller holds a reference on the handle for the call, so the descriptor
-    // cannot be closed and reused underneath the mapping.
+    // cannot be closed, and its number reused, while mmap runs.
     [LibraryImport(LibraryName, EntryPoint = "mmap", SetLastError = true)]
     private static partial nint MmapFileNative(void* addr, nuint length, int prot, int flags, SafeFileHandle fd, long offset);
 

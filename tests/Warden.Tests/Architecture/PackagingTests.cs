@@ -82,7 +82,9 @@ public partial class PackagingTests
             // the packages matter.
             (int exitCode, string stdout, string stderr) = RepositoryFiles.RunDotnet(
                 work, "pack", solution, "-c", "Release", "-o", output,
-                "--artifacts-path", Path.Combine(work, "artifacts"), "-p:RunAnalyzers=false");
+                "--artifacts-path", Path.Combine(work, "artifacts"), "-p:RunAnalyzers=false",
+                // No MSBuild worker nodes left running after the test.
+                "-nodeReuse:false");
             Assert.True(exitCode == 0, $"dotnet pack failed ({exitCode}):\n{stdout}\n{stderr}");
 
             string readme = File.ReadAllText(Path.Combine(RepositoryFiles.Root, "README.md"));
