@@ -4,7 +4,7 @@ namespace Warden.Interop;
 
 /// <summary>Linux's <c>struct iovec</c>: one buffer of a vectored read or write.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public unsafe struct Iovec
+internal unsafe struct Iovec
 {
     /// <summary>Linux's <c>IOV_MAX</c>: the most buffers one vectored call accepts.</summary>
     public const int IovMax = 1024;

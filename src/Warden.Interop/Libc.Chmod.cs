@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(LibraryName, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int ChmodNative(string path, uint mode);
@@ -17,6 +17,8 @@ public static unsafe partial class Libc
     [SupportedOSPlatform("linux")]
     public static Errno? ChmodDescriptor(SafeFileHandle fd, uint mode)
     {
+        // The descriptor is named in a path, not passed as an argument the marshaller could hold a
+        // reference for, so the reference is taken here until the call has resolved the path.
         bool added = false;
         try
         {

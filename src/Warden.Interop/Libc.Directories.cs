@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary>The <c>getdents64</c> system call number on x86-64.</summary>
     public const long SYS_getdents64 = 217;

@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static partial class Libc
+internal static partial class Libc
 {
     /// <summary><c>FALLOC_FL_KEEP_SIZE</c>: the file size does not change.</summary>
     public const int FALLOC_FL_KEEP_SIZE = 0x01;

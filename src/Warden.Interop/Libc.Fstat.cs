@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary>Bytes reserved for a <c>struct stat</c> (larger than it is on every 64-bit Linux ABI).</summary>
     internal const int StatBufferSize = 256;

@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static partial class Libc
+internal static partial class Libc
 {
     [LibraryImport(LibraryName, EntryPoint = "ftruncate", SetLastError = true)]
     private static partial int FtruncateNative(SafeFileHandle fd, long length);

@@ -4,7 +4,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary><c>SYS_futex</c> on x86-64.</summary>
     public const long SYS_futex = 202;

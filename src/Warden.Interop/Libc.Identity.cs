@@ -3,7 +3,7 @@ using System.Runtime.Versioning;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(LibraryName, EntryPoint = "getuid")]
     private static partial uint GetuidNative();

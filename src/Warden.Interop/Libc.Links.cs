@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(LibraryName, EntryPoint = "symlinkat", SetLastError = true)]
     private static partial int SymlinkatNative(byte* target, SafeFileHandle newdirfd, byte* linkpath);
@@ -46,6 +46,8 @@ public static unsafe partial class Libc
     [SupportedOSPlatform("linux")]
     public static Errno? UtimensDescriptor(SafeFileHandle fd, ReadOnlySpan<long> times)
     {
+        // The descriptor is named in a path, not passed as an argument the marshaller could hold a
+        // reference for, so the reference is taken here until the call has resolved the path.
         bool added = false;
         try
         {

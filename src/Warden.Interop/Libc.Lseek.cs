@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static partial class Libc
+internal static partial class Libc
 {
     /// <summary><c>SEEK_SET</c>: the offset is absolute.</summary>
     public const int SEEK_SET = 0;

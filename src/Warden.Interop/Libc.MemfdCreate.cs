@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static partial class Libc
+internal static partial class Libc
 {
     /// <summary><c>MFD_CLOEXEC</c>: the memfd is closed on <c>execve</c>.</summary>
     public const uint MFD_CLOEXEC = 0x1;

@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary><c>PROT_NONE</c>: pages may not be accessed.</summary>
     public const int PROT_NONE = 0x0;
@@ -46,25 +46,20 @@ public static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "mincore", SetLastError = true)]
     private static partial int MincoreNative(void* addr, nuint length, byte* vec);
 
+    // The file form: the marshaller holds a reference on the handle for the call, so the descriptor
+    // cannot be closed, and its number reused, while mmap runs.
+    [LibraryImport(LibraryName, EntryPoint = "mmap", SetLastError = true)]
+    private static partial nint MmapFileNative(void* addr, nuint length, int prot, int flags, SafeFileHandle fd, long offset);
+
     /// <summary><c>mmap(2)</c> of the file <paramref name="fd"/>.</summary>
     /// <returns>The address of the mapping, or the errno.</returns>
     [SupportedOSPlatform("linux")]
     public static (nint Address, Errno? Error) Mmap(void* addr, nuint length, int prot, int flags, SafeFileHandle fd, long offset)
     {
         ArgumentNullException.ThrowIfNull(fd);
-        bool added = false;
-        try
-        {
-            fd.DangerousAddRef(ref added);
-            return MmapRaw(addr, length, prot, flags, (int)fd.DangerousGetHandle(), offset);
-        }
-        finally
-        {
-            if (added)
-            {
-                fd.DangerousRelease();
-            }
-        }
+        nint p = MmapFileNative(addr, length, prot, flags, fd, offset);
+        // MAP_FAILED is (void*)-1.
+        return p == -1 ? (0, LastErrno()) : (p, null);
     }
 
     /// <summary><c>mmap(2)</c> with no file (<see cref="MAP_ANONYMOUS"/>; the descriptor passed is -1).</summary>

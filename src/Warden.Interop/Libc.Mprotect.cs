@@ -4,7 +4,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(LibraryName, EntryPoint = "mprotect", SetLastError = true)]
     private static partial int MprotectNative(void* addr, nuint length, int prot);

@@ -4,7 +4,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary><c>MAP_FIXED</c>: map exactly at the address given, replacing what is there.</summary>
     public const int MAP_FIXED = 0x10;

@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary>The <c>openat2</c> system call number on x86-64 (glibc 2.36 has no wrapper).</summary>
     public const long SYS_openat2 = 437;

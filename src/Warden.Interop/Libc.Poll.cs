@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary><c>POLLIN</c>.</summary>
     public const short POLLIN = 0x1;
@@ -49,6 +49,8 @@ public static unsafe partial class Libc
     [SupportedOSPlatform("linux")]
     public static (bool Woken, Errno? Error) PollOrWake(SafeFileHandle fd, short events, SafeFileHandle wake)
     {
+        // The descriptors travel inside pollfd structs, where the marshaller cannot hold a reference
+        // on their handles, so the references are taken here for the length of the wait.
         bool fdAdded = false;
         bool wakeAdded = false;
         try

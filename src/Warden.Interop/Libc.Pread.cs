@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(LibraryName, EntryPoint = "pread", SetLastError = true)]
     private static partial nint PreadNative(SafeFileHandle fd, byte* buf, nuint count, long offset);

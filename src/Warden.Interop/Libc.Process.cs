@@ -6,7 +6,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary><c>SIGKILL</c>.</summary>
     public const int SIGKILL = 9;

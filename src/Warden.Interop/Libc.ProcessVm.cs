@@ -4,7 +4,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(LibraryName, EntryPoint = "process_vm_readv", SetLastError = true)]
     private static partial nint ProcessVmReadvNative(int pid, Iovec* localIov, nuint localCount, Iovec* remoteIov, nuint remoteCount, nuint flags);

@@ -4,7 +4,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static partial class Libc
+internal static partial class Libc
 {
     /// <summary><c>PTRACE_TRACEME</c>: the calling process asks its parent to trace it.</summary>
     public const int PTRACE_TRACEME = 0;

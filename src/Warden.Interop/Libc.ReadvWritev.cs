@@ -4,7 +4,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     [LibraryImport(LibraryName, EntryPoint = "readv", SetLastError = true)]
     private static partial nint ReadvNative(SafeFileHandle fd, Iovec* iov, int iovcnt);

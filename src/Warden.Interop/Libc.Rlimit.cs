@@ -4,7 +4,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary><c>RLIM_INFINITY</c>.</summary>
     public const ulong RLIM_INFINITY = ulong.MaxValue;

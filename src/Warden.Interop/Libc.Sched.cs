@@ -4,7 +4,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary>The size of glibc's <c>cpu_set_t</c> in bytes (1024 CPUs).</summary>
     public const int CpuSetSize = 128;

@@ -5,7 +5,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary><c>AT_SYMLINK_NOFOLLOW</c>: act on a final symbolic link itself.</summary>
     public const int AT_SYMLINK_NOFOLLOW = 0x100;

@@ -4,7 +4,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary>The size of <c>struct utsname</c>: six fields of 65 bytes.</summary>
     public const int UtsnameSize = 390;

@@ -4,7 +4,7 @@ using Warden.Errors;
 
 namespace Warden.Interop;
 
-public static unsafe partial class Libc
+internal static unsafe partial class Libc
 {
     /// <summary><c>WNOHANG</c>: return at once if no child has changed state.</summary>
     public const int WNOHANG = 0x1;

@@ -8,7 +8,7 @@ namespace Warden.Interop;
 /// the native name and argument order, retries <c>EINTR</c>, and returns the <see cref="Errno"/>
 /// read right after the call instead of throwing.
 /// </summary>
-public static partial class Libc
+internal static partial class Libc
 {
     private const string LibraryName = "libc";
 

@@ -76,6 +76,22 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
     /// <param name="platform">The platform programs run on; its address spaces are created by <see cref="Activate"/>.</param>
     /// <param name="options">Limits, layout and randomisation; <see langword="null"/> for the defaults.</param>
     /// <exception cref="ArgumentException">The layout is not page-aligned or its bases lie outside its bounds.</exception>
+    /// <example>
+    /// A memory manager over the in-process SoftMmu platform: map a page, write to it and read it back
+    /// (<c>samples/EmulatorEmbedding</c> runs a program in one).
+    /// <code language="csharp">
+    /// (MemoryFile? memory, Error? error) = MemoryFile.Create();
+    /// var mm = new MemoryManager(new SoftMmuPlatform(memory!));
+    /// IContext ctx = Context.Background;
+    /// (ulong addr, error) = MemorySyscalls.Mmap(ctx, mm, 0, Arch.PageSize,
+    ///     LinuxMman.PROT_READ | LinuxMman.PROT_WRITE, LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS);
+    /// mm.CopyOut(ctx, new Addr(addr), "hello"u8, default);
+    /// var back = new byte[5];
+    /// mm.CopyIn(ctx, new Addr(addr), back, default);
+    /// mm.Dispose();
+    /// memory!.Dispose();
+    /// </code>
+    /// </example>
     public MemoryManager(IPlatform platform, MemoryManagerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(platform);

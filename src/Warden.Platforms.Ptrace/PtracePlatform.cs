@@ -92,6 +92,26 @@ public sealed class PtracePlatform : IPlatform, IDisposable
     /// platform. The platform does not own <paramref name="memory"/>.
     /// </remarks>
     /// <exception cref="PlatformNotSupportedException">The process is not x86-64.</exception>
+    /// <example>
+    /// A ptrace platform under a memory manager, running real x86-64 code until its first system
+    /// call; <c>samples/SandboxEmbedding</c> is the whole program.
+    /// <code language="csharp">
+    /// if (PtracePlatform.CheckSupported() is Error unsupported) { /* no ptrace here */ }
+    /// (MemoryFile? memory, Error? error) = MemoryFile.Create();
+    /// (PtracePlatform? platform, error) = PtracePlatform.Create(memory!);
+    /// var mm = new MemoryManager(platform!);
+    /// // ... mmap the code through mm (MemorySyscalls.Mmap), copy it in, mprotect it executable ...
+    /// mm.Activate(Context.Background);
+    /// IPlatformContext thread = platform!.NewContext();
+    /// var arch = new ArchContext();
+    /// arch.Registers.Rip = codeAddress;
+    /// (AccessType at, Error? stop) = thread.Switch(mm.AddressSpace!, arch, -1, out SignalInfo signal);
+    /// // stop is null: a system call, its number in arch.Registers.OrigRax.
+    /// mm.Dispose();
+    /// platform.Dispose();
+    /// memory!.Dispose();
+    /// </code>
+    /// </example>
     public static (PtracePlatform? Platform, Error? Error) Create(IMemory memory, PtracePlatformOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(memory);

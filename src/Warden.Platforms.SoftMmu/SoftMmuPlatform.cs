@@ -22,6 +22,21 @@ public sealed class SoftMmuPlatform : IPlatform
     /// <param name="memory">The memory application pages come from; the platform does not own or destroy it.</param>
     /// <param name="options">The configuration; <c>null</c> for the defaults.</param>
     /// <exception cref="ArgumentException"><paramref name="options"/> breaks a precondition of <see cref="SoftMmuOptions"/>.</exception>
+    /// <example>
+    /// A platform over a memory file, a memory manager on it, and a context running the embedder's
+    /// CPU (an <see cref="ISoftMmuCpu"/>); <c>samples/EmulatorEmbedding</c> is the whole program.
+    /// <code language="csharp">
+    /// (MemoryFile? memory, Error? error) = MemoryFile.Create();
+    /// var platform = new SoftMmuPlatform(memory!);
+    /// var mm = new MemoryManager(platform);
+    /// mm.Activate(Context.Background);
+    /// SoftMmuContext thread = platform.NewContext(new MyCpu());
+    /// var arch = new ArchContext();
+    /// (AccessType at, Error? stop) = thread.Switch(mm.AddressSpace!, arch, 0, out SignalInfo signal);
+    /// // stop is null for a system call; for ContextSignal with SIGSEGV, serve the fault:
+    /// // mm.HandleUserFault(Context.Background, new Addr(signal.Addr), at, default);
+    /// </code>
+    /// </example>
     public SoftMmuPlatform(IMemory memory, SoftMmuOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(memory);

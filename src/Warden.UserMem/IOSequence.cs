@@ -19,6 +19,17 @@ public readonly struct IOSequence
     public static readonly SentinelError EndOfIOSequence = new("write beyond end of IOSequence");
 
     /// <summary>Creates a sequence over <paramref name="addrs"/> in <paramref name="io"/>.</summary>
+    /// <example>
+    /// What a <c>write(2)</c> handler does with the program's buffer: a sequence over
+    /// <c>[buf, buf+count)</c> of the program's memory (a <c>MemoryManager</c> is an
+    /// <see cref="IMemoryIO"/>), copied in without ever touching the raw pointer. A fault is an error in
+    /// the result, with the bytes copied before it counted.
+    /// <code language="csharp">
+    /// var src = new IOSequence(mm, AddrRangeSeq.Of(new AddrRange(new Addr(buf), new Addr(buf + count))));
+    /// var bytes = new byte[src.NumBytes];
+    /// (int n, Error? error) = src.CopyIn(ctx, bytes);
+    /// </code>
+    /// </example>
     public IOSequence(IMemoryIO io, AddrRangeSeq addrs, IOOpts opts = default)
     {
         ArgumentNullException.ThrowIfNull(io);

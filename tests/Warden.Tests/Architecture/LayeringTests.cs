@@ -30,6 +30,8 @@ public class LayeringTests
         // The kernel uses the memory manager and the platform contracts, never a particular platform.
         ["Warden.Kernel"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform", "Warden.PgAlloc", "Warden.Mm"],
         // The command (Warden.Cli) stands on top and may use every layer.
+        // The Warden package's (empty) assembly depends on the whole library stack and nothing else.
+        ["Warden.Meta"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform", "Warden.PgAlloc", "Warden.Mm", "Warden.Platforms.SoftMmu", "Warden.Platforms.Ptrace", "Warden.Kernel"],
         ["warden"] = ["Warden.Errors", "Warden.Contexts", "Warden.Interop", "Warden.HostArch", "Warden.SafeMem", "Warden.UserMem", "Warden.RangeMap", "Warden.MemMap", "Warden.Platform", "Warden.PgAlloc", "Warden.Mm", "Warden.Platforms.Ptrace", "Warden.Kernel"],
     };
 
