@@ -73,7 +73,7 @@ public unsafe class MemoryFileBenchmarks
     [Benchmark(Baseline = true)]
     public void FirstTouch2MiBAnonymousMmap()
     {
-        (nint p, Errno? error) = Libc.MmapAnonymous(null, (nuint)TwoMiB, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE, 0);
+        (nint p, Errno? error) = Libc.MmapAnonymous(null, (nuint)TwoMiB, LinuxMman.PROT_READ | LinuxMman.PROT_WRITE, LinuxMman.MAP_PRIVATE, 0);
         if (error is not null)
         {
             throw new InvalidOperationException($"mmap: {error}");

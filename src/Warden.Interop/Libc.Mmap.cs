@@ -2,38 +2,12 @@ using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Microsoft.Win32.SafeHandles;
 using Warden.Errors;
+using Warden.HostArch;
 
 namespace Warden.Interop;
 
 internal static unsafe partial class Libc
 {
-    /// <summary><c>PROT_NONE</c>: pages may not be accessed.</summary>
-    public const int PROT_NONE = 0x0;
-
-    /// <summary><c>PROT_READ</c>: pages may be read.</summary>
-    public const int PROT_READ = 0x1;
-
-    /// <summary><c>PROT_WRITE</c>: pages may be written.</summary>
-    public const int PROT_WRITE = 0x2;
-
-    /// <summary><c>PROT_EXEC</c>: pages may be executed.</summary>
-    public const int PROT_EXEC = 0x4;
-
-    /// <summary><c>MAP_SHARED</c>: writes go to the underlying file and are seen by every mapping of it.</summary>
-    public const int MAP_SHARED = 0x01;
-
-    /// <summary><c>MAP_PRIVATE</c>: a copy-on-write mapping.</summary>
-    public const int MAP_PRIVATE = 0x02;
-
-    /// <summary><c>MAP_ANONYMOUS</c>: the mapping is not backed by a file.</summary>
-    public const int MAP_ANONYMOUS = 0x20;
-
-    /// <summary><c>MADV_DONTNEED</c>: the pages' contents are not needed any more.</summary>
-    public const int MADV_DONTNEED = 4;
-
-    /// <summary><c>MADV_POPULATE_WRITE</c>: fault the pages in writable (Linux 5.14+).</summary>
-    public const int MADV_POPULATE_WRITE = 23;
-
     [LibraryImport(LibraryName, EntryPoint = "mmap", SetLastError = true)]
     private static partial nint MmapNative(void* addr, nuint length, int prot, int flags, int fd, long offset);
 
@@ -62,11 +36,11 @@ internal static unsafe partial class Libc
         return p == -1 ? (0, LastErrno()) : (p, null);
     }
 
-    /// <summary><c>mmap(2)</c> with no file (<see cref="MAP_ANONYMOUS"/>; the descriptor passed is -1).</summary>
+    /// <summary><c>mmap(2)</c> with no file (<see cref="LinuxMman.MAP_ANONYMOUS"/>; the descriptor passed is -1).</summary>
     /// <returns>The address of the mapping, or the errno.</returns>
     [SupportedOSPlatform("linux")]
     public static (nint Address, Errno? Error) MmapAnonymous(void* addr, nuint length, int prot, int flags, long offset) =>
-        MmapRaw(addr, length, prot, flags | MAP_ANONYMOUS, -1, offset);
+        MmapRaw(addr, length, prot, flags | LinuxMman.MAP_ANONYMOUS, -1, offset);
 
     private static (nint Address, Errno? Error) MmapRaw(void* addr, nuint length, int prot, int flags, int fd, long offset)
     {
@@ -80,7 +54,7 @@ internal static unsafe partial class Libc
     [SupportedOSPlatform("linux")]
     public static Errno? Munmap(void* addr, nuint length) => MunmapNative(addr, length) == 0 ? null : LastErrno();
 
-    /// <summary><c>madvise(2)</c>; retries <c>EINTR</c> (which <see cref="MADV_POPULATE_WRITE"/> can return).</summary>
+    /// <summary><c>madvise(2)</c>; retries <c>EINTR</c> (which <see cref="LinuxMman.MADV_POPULATE_WRITE"/> can return).</summary>
     /// <returns><c>null</c>, or the errno.</returns>
     [SupportedOSPlatform("linux")]
     public static Errno? Madvise(void* addr, nuint length, int advice)

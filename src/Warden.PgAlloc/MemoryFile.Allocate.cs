@@ -124,7 +124,7 @@ public sealed partial class MemoryFile
                 {
                     return mapError;
                 }
-                error = Libc.Madvise((byte*)chunk + (at & (_chunkSize - 1)), (nuint)(chunkEnd - at), Libc.MADV_POPULATE_WRITE);
+                error = Libc.Madvise((byte*)chunk + (at & (_chunkSize - 1)), (nuint)(chunkEnd - at), LinuxMman.MADV_POPULATE_WRITE);
                 at = chunkEnd;
             }
             // Kernels before 5.14 do not know MADV_POPULATE_WRITE: commit without populating.

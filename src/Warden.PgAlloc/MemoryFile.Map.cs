@@ -90,8 +90,8 @@ public sealed partial class MemoryFile
         // The mapping may reach past the file's end; only allocated pages, which are inside it, are touched.
         ulong offset = (ulong)i << _chunkShift;
         (nint mapped, Errno? error) = _reservation != 0
-            ? Libc.Mmap((void*)(_reservation + (nint)offset), (nuint)_chunkSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_FIXED, _fd, (long)offset)
-            : Libc.Mmap(null, (nuint)_chunkSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, _fd, (long)offset);
+            ? Libc.Mmap((void*)(_reservation + (nint)offset), (nuint)_chunkSize, LinuxMman.PROT_READ | LinuxMman.PROT_WRITE, LinuxMman.MAP_SHARED | LinuxMman.MAP_FIXED, _fd, (long)offset)
+            : Libc.Mmap(null, (nuint)_chunkSize, LinuxMman.PROT_READ | LinuxMman.PROT_WRITE, LinuxMman.MAP_SHARED, _fd, (long)offset);
         if (error is not null)
         {
             return (0, error);

@@ -153,7 +153,7 @@ public sealed partial class MemoryFile : IMemory, IDisposable
     {
         ulong length = (maxSize + chunkSize - 1) & ~(chunkSize - 1);
         (nint address, Errno? error) = Libc.MmapAnonymous(
-            null, (nuint)length, Libc.PROT_NONE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE, 0);
+            null, (nuint)length, LinuxMman.PROT_NONE, LinuxMman.MAP_PRIVATE | LinuxMman.MAP_NORESERVE, 0);
         return error is null ? (address, length) : (0, 0);
     }
 

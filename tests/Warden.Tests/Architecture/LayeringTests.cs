@@ -17,7 +17,7 @@ public class LayeringTests
         ["Warden.Errors"] = [],
         ["Warden.Contexts"] = [],
         ["Warden.HostArch"] = ["Warden.Errors"],
-        ["Warden.Interop"] = ["Warden.Errors"],
+        ["Warden.Interop"] = ["Warden.Errors", "Warden.HostArch"],
         ["Warden.SafeMem"] = ["Warden.Errors", "Warden.Interop", "Warden.HostArch"],
         ["Warden.UserMem"] = ["Warden.Errors", "Warden.Contexts", "Warden.HostArch", "Warden.SafeMem"],
         ["Warden.RangeMap"] = ["Warden.Errors", "Warden.HostArch"],

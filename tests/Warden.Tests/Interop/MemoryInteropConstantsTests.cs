@@ -1,4 +1,5 @@
 using System.Globalization;
+using Warden.HostArch;
 using Warden.Interop;
 using Warden.Tests.Infrastructure;
 using Xunit;
@@ -38,15 +39,15 @@ public class MemoryInteropConstantsTests
             """));
 
         Assert.Equal(header["MFD_CLOEXEC"], Text(Libc.MFD_CLOEXEC));
-        Assert.Equal(header["PROT_NONE"], Text(Libc.PROT_NONE));
-        Assert.Equal(header["PROT_READ"], Text(Libc.PROT_READ));
-        Assert.Equal(header["PROT_WRITE"], Text(Libc.PROT_WRITE));
-        Assert.Equal(header["PROT_EXEC"], Text(Libc.PROT_EXEC));
-        Assert.Equal(header["MAP_SHARED"], Text(Libc.MAP_SHARED));
-        Assert.Equal(header["MAP_PRIVATE"], Text(Libc.MAP_PRIVATE));
-        Assert.Equal(header["MAP_ANONYMOUS"], Text(Libc.MAP_ANONYMOUS));
-        Assert.Equal(header["MADV_DONTNEED"], Text(Libc.MADV_DONTNEED));
-        Assert.Equal(header["MADV_POPULATE_WRITE"], Text(Libc.MADV_POPULATE_WRITE));
+        Assert.Equal(header["PROT_NONE"], Text(LinuxMman.PROT_NONE));
+        Assert.Equal(header["PROT_READ"], Text(LinuxMman.PROT_READ));
+        Assert.Equal(header["PROT_WRITE"], Text(LinuxMman.PROT_WRITE));
+        Assert.Equal(header["PROT_EXEC"], Text(LinuxMman.PROT_EXEC));
+        Assert.Equal(header["MAP_SHARED"], Text(LinuxMman.MAP_SHARED));
+        Assert.Equal(header["MAP_PRIVATE"], Text(LinuxMman.MAP_PRIVATE));
+        Assert.Equal(header["MAP_ANONYMOUS"], Text(LinuxMman.MAP_ANONYMOUS));
+        Assert.Equal(header["MADV_DONTNEED"], Text(LinuxMman.MADV_DONTNEED));
+        Assert.Equal(header["MADV_POPULATE_WRITE"], Text(LinuxMman.MADV_POPULATE_WRITE));
         Assert.Equal(header["FALLOC_FL_KEEP_SIZE"], Text(Libc.FALLOC_FL_KEEP_SIZE));
         Assert.Equal(header["FALLOC_FL_PUNCH_HOLE"], Text(Libc.FALLOC_FL_PUNCH_HOLE));
         Assert.Equal(header["SEEK_SET"], Text(Libc.SEEK_SET));

@@ -155,12 +155,12 @@ public class OracleHarnessTests
             printf("MREMAP_FIXED\t%d\n", MREMAP_FIXED);
             printf("MREMAP_DONTUNMAP\t%d\n", MREMAP_DONTUNMAP);
             """));
-        Assert.Equal(header["MAP_FIXED"], Libc.MAP_FIXED.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(header["MAP_NORESERVE"], Libc.MAP_NORESERVE.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(header["MAP_FIXED_NOREPLACE"], Libc.MAP_FIXED_NOREPLACE.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(header["MREMAP_MAYMOVE"], Libc.MREMAP_MAYMOVE.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(header["MREMAP_FIXED"], Libc.MREMAP_FIXED.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(header["MREMAP_DONTUNMAP"], Libc.MREMAP_DONTUNMAP.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(header["MAP_FIXED"], LinuxMman.MAP_FIXED.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(header["MAP_NORESERVE"], LinuxMman.MAP_NORESERVE.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(header["MAP_FIXED_NOREPLACE"], LinuxMman.MAP_FIXED_NOREPLACE.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(header["MREMAP_MAYMOVE"], LinuxMman.MREMAP_MAYMOVE.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(header["MREMAP_FIXED"], LinuxMman.MREMAP_FIXED.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(header["MREMAP_DONTUNMAP"], LinuxMman.MREMAP_DONTUNMAP.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>A sequence from a generator shown made-up results: every op succeeds, placements land at the op area's start.</summary>
