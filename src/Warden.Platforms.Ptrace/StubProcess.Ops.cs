@@ -254,47 +254,4 @@ internal sealed partial class StubProcess
         }
         return null;
     }
-
-    // Kills the process and reaps every thread of it, so that no zombie remains. Operations thread only.
-    private void KillAndReap()
-    {
-        Kill();
-        bool reaped;
-        lock (_kickLock)
-        {
-            reaped = _reaped;
-        }
-        if (reaped || _pid == 0)
-        {
-            MarkReaped();
-            return;
-        }
-        // Application threads first: each is traced by some thread of Warden, and a traced thread's
-        // exit must be collected before its process's can be. Any thread of Warden may collect it;
-        // ECHILD means its tracer already has, or it was not traced any more.
-        StubThread[] threads;
-        lock (_threadsLock)
-        {
-            threads = [.. _threads.Values];
-        }
-        foreach (StubThread thread in threads)
-        {
-            ReapExit(thread.Tid);
-        }
-        ReapExit(_pid);
-        MarkReaped();
-    }
-
-    private static void ReapExit(int tid)
-    {
-        while (true)
-        {
-            (_, int status, Errno? error) = Libc.Waitpid(tid, Libc.__WALL);
-            // A stop reported before the kill landed is passed over: SIGKILL ends a stopped thread too.
-            if (error is not null || !Libc.WIFSTOPPED(status))
-            {
-                return;
-            }
-        }
-    }
 }
