@@ -15,7 +15,11 @@ namespace Warden.Platforms.Ptrace;
 /// Between switches it is stopped with its instruction pointer on the stub's parking loop: should its
 /// tracer thread exit (which detaches it), it resumes there and waits for ever instead of running
 /// application code untraced (where the stub's seccomp filter would be all that stood between the
-/// application and the host kernel).
+/// application and the host kernel). It is never left in the signal-delivery stop of a signal whose
+/// default action kills (a fault's <c>SIGSEGV</c>, a <c>SIGSYS</c>): a switch that ends in one trades
+/// it for an interrupt stop first, so that a kernel that delivers the stop's signal on detaching
+/// cannot kill the stub with it (Linux 6.18 discards it; the stop is left only at a kick's or a
+/// routine's <c>SIGCHLD</c>, ignored by default).
 /// </para>
 /// <para>
 /// Every member is called on <see cref="Owner"/>'s thread, except <see cref="Kick"/>,

@@ -230,6 +230,69 @@ public sealed class PtraceConcurrencyTests
         Assert.False(PtraceTestBed.ProcessExists(space.StubPid));
     }
 
+    [SkippableFact]
+    public void AThreadWhoseSwitchEndedInAFaultAndExited_LeavesTheStubAlive_WithItsStubThreadParked()
+    {
+        using var bed = PtraceTestBed.Create();
+        PtraceAddressSpace space = bed.NewAddressSpace();
+        var a = new Assembler(64);
+        Label top = a.CreateLabel();
+        a.mov(rax, __qword_ptr[Data]);
+        a.Label(ref top);
+        a.mov(rax, rbx);
+        a.syscall();
+        a.jmp(top);
+        (_, AssemblerResult code) = bed.MapCode(space, Code, a);
+
+        Error? faultError = null;
+        SignalInfo fault = default;
+        var exiting = new Thread(() =>
+        {
+            PtraceContext context = bed.NewContext();
+            var arch = new ArchContext();
+            arch.Registers.Rip = Code;
+            (_, faultError) = context.Switch(space, arch, -1, out fault);
+            _ = context.PullFPState(arch);
+        });
+        exiting.Start();
+        exiting.Join();
+        Assert.Same(PlatformErrors.ContextSignal, faultError);
+        Assert.Equal((SignalInfo.SIGSEGV, Data), (fault.Signo, fault.Addr));
+
+        // Detached by its tracer's exit, the stub thread must not get the SIGSEGV (which would kill
+        // the whole stub) but park. Wait for one or the other.
+        string task;
+        while ((task = UntracedAppThread(space.StubPid)) is "" || !IsAsleep(task))
+        {
+            Assert.False(IsZombie(space.StubPid), "the stub died when its thread's tracer exited");
+            Thread.Yield();
+        }
+        Assert.False(space.IsDead);
+        PtraceContext other = bed.NewContext();
+        var otherArch = new ArchContext();
+        otherArch.Registers.Rip = code.GetLabelRIP(top);
+        otherArch.Registers.Rbx = 0x503;
+        Assert.Null(other.Switch(space, otherArch, -1, out _).Error);
+        Assert.Equal(0x503UL, otherArch.Registers.OrigRax);
+    }
+
+    private static char StateOf(string procDirectory)
+    {
+        try
+        {
+            string stat = File.ReadAllText(Path.Combine(procDirectory, "stat"));
+            return stat[stat.LastIndexOf(')') + 2];
+        }
+        catch (IOException)
+        {
+            return 'X';
+        }
+    }
+
+    private static bool IsAsleep(string task) => StateOf(task) == 'S';
+
+    private static bool IsZombie(int pid) => StateOf($"/proc/{pid}") is 'Z' or 'X';
+
     // The /proc directory of a thread of the stub, other than its first, that nobody traces ("" if none).
     private static string UntracedAppThread(int pid)
     {
