@@ -127,7 +127,7 @@ internal sealed partial class StubProcess
         Error? startError;
         try
         {
-            (_leader, int xstateSize, startError) = SyscallThread.Start(this);
+            (_syscallThread, int xstateSize, startError) = SyscallThread.Start(this);
             if (startError is null)
             {
                 XStateSize = xstateSize;
@@ -202,7 +202,7 @@ internal sealed partial class StubProcess
                 (_opCompleted, _opResult, _opError) = RunSyscalls();
                 return false;
             case OpKind.Clone:
-                (int tid, Error? error) = _dead ? (0, PtraceErrors.StubDied) : _leader!.Clone();
+                (int tid, Error? error) = _dead ? (0, PtraceErrors.StubDied) : _syscallThread!.Clone();
                 (_opResult, _opError) = (tid, error);
                 return false;
             default:
@@ -223,7 +223,7 @@ internal sealed partial class StubProcess
         {
             return (0, 0, error);
         }
-        return _opCount == 0 && _opPath is null ? (0, 0, null) : _leader!.Syscalls(new ReadOnlySpan<SyscallEntry>(in _opEntry)[.._opCount], _opPath);
+        return _opCount == 0 && _opPath is null ? (0, 0, null) : _syscallThread!.Syscalls(new ReadOnlySpan<SyscallEntry>(in _opEntry)[.._opCount], _opPath);
     }
 
     // Takes the queued unmaps and runs them in one batch; a failure kills the stub.
@@ -241,7 +241,7 @@ internal sealed partial class StubProcess
         {
             return null;
         }
-        (int completed, _, Error? error) = _leader!.Syscalls(batch[..count], null);
+        (int completed, _, Error? error) = _syscallThread!.Syscalls(batch[..count], null);
         if (error is not null)
         {
             return error;

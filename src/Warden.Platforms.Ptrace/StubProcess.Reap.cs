@@ -11,7 +11,7 @@ namespace Warden.Platforms.Ptrace;
 // that thread to Warden. An application thread can stop being Warden's to wait for without any
 // such report: when its tracer thread exits, Linux detaches it (or, if it is already a zombie,
 // frees it), and a detached thread that dies is freed at once, silently. A waitpid already asleep
-// on it then never wakes, and since the first thread is not reported before all the others are
+// on it then never wakes, and since the syscall thread is not reported before all the others are
 // gone, nothing else does either: the process stays a zombie and the operations thread hangs. So
 // every thread is polled with WNOHANG, and a thread that is not Warden's to wait for (ECHILD) has
 // either been collected already or will be freed by Linux itself.
@@ -32,7 +32,7 @@ internal sealed partial class StubProcess
     // reported before the kill landed is passed over), a zombie traced by any thread of Warden (any
     // thread of a thread group may collect a tracee of another), already collected by its tracer or
     // never traced (ECHILD), made by a clone but not yet in _threads (found in /proc), and a
-    // process that never started (no pid). Should something keep the first thread from being
+    // process that never started (no pid). Should something keep the syscall thread from being
     // reported for s_reapDeadline (a thread stuck in the kernel, say), the process is given up on
     // rather than waited for for ever; it then stays a zombie until Warden exits.
     private void KillAndReap()
@@ -75,7 +75,7 @@ internal sealed partial class StubProcess
         MarkReaped();
     }
 
-    // Polls every thread once, the first one last; true once the first one (and so the whole
+    // Polls every thread once, the syscall thread last; true once it (and so the whole
     // process, since Linux reports it only after all the others are gone) has been collected.
     private bool ReapRound(List<int> tids)
     {
@@ -91,7 +91,7 @@ internal sealed partial class StubProcess
     }
 
     // The ids of the process's threads: those Warden knows of and those /proc lists (a thread just
-    // cloned, not yet known). The first thread is not reaped before this is read, so its pid, and
+    // cloned, not yet known). The syscall thread is not reaped before this is read, so its pid, and
     // with it the /proc directory, still belongs to the process.
     private void ListThreads(List<int> tids)
     {

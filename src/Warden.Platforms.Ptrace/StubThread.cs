@@ -8,7 +8,8 @@ namespace Warden.Platforms.Ptrace;
 
 /// <summary>
 /// A thread of a stub process that runs application code, traced by one thread of Warden (its
-/// <see cref="Owner"/>), the thread that made it and the only one that switches into it.
+/// <see cref="Owner"/>), the thread that made it and the only one that switches into it (the thread
+/// model is described on <see cref="StubProcess"/>).
 /// </summary>
 /// <remarks>
 /// <para>

@@ -7,8 +7,9 @@ using Warden.Platform;
 namespace Warden.Platforms.Ptrace;
 
 /// <summary>
-/// A stub process's first thread: the one that started as the stub program, traced by the
-/// process's operations thread (it called <c>PTRACE_TRACEME</c> with that thread as its parent).
+/// A stub process's syscall thread: the one that started as the stub program, traced by the
+/// process's operations thread (it called <c>PTRACE_TRACEME</c> with that thread as its parent; the
+/// thread model is described on <see cref="StubProcess"/>).
 /// Warden makes its <c>mmap</c>, <c>munmap</c>, <c>open</c> and <c>clone</c> calls in it; it never
 /// runs application code.
 /// </summary>

@@ -13,8 +13,8 @@ namespace Warden.Platforms.Ptrace;
 /// </summary>
 /// <remarks>
 /// Linux accepts ptrace requests for a thread only from the one thread that attached it, so every
-/// member except the constructor is called on that thread (the <i>tracer</i>); the subclasses say
-/// which thread that is.
+/// member except the constructor is called on that thread (the <i>tracer</i>); which thread that is:
+/// <see cref="StubProcess"/>.
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal abstract unsafe class TracedThread

@@ -293,7 +293,7 @@ public sealed class PtraceConcurrencyTests
 
     private static bool IsZombie(int pid) => StateOf($"/proc/{pid}") is 'Z' or 'X';
 
-    // The /proc directory of a thread of the stub, other than its first, that nobody traces ("" if none).
+    // The /proc directory of a stub thread (any thread but the syscall thread) that nobody traces ("" if none).
     private static string UntracedAppThread(int pid)
     {
         foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
@@ -353,7 +353,7 @@ public sealed class PtraceConcurrencyTests
             worker.Join();
         }
         Assert.Empty(failures);
-        // The first thread, and one for each Warden thread that switched.
+        // The syscall thread, and one stub thread for each Warden thread that switched.
         Assert.Equal(threads + 1, Directory.GetDirectories($"/proc/{space.StubPid}/task").Length);
     }
 }
