@@ -146,6 +146,7 @@ internal sealed partial class StubProcess
             _opDone.Ring();
             return;
         }
+        StartWatch();
         _opDone.Ring();
 
         try

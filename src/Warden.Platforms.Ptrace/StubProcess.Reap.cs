@@ -37,6 +37,7 @@ internal sealed partial class StubProcess
     // rather than waited for for ever; it then stays a zombie until Warden exits.
     private void KillAndReap()
     {
+        StopWatch();
         Kill();
         bool reaped;
         lock (_kickLock)

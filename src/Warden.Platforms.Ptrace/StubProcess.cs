@@ -32,7 +32,8 @@ namespace Warden.Platforms.Ptrace;
 /// <item>Waiting: each tracer waits (<c>waitpid</c>) for its own tracee's stops. The threads' ends are
 /// collected by whoever sees them (any thread of a thread group may collect a tracee of another) and,
 /// at the end, by the operations thread, which polls instead of blocking (see <c>StubProcess.Reap.cs</c>
-/// for why a blocking wait could hang).</item>
+/// for why a blocking wait could hang). A timer watches the operations thread's blocking waits for
+/// the syscall thread, which a kill could otherwise leave waiting for ever (<c>StubProcess.Watch.cs</c>).</item>
 /// <item>Requests reach the operations thread through a slot and two doorbells (<see cref="Doorbell"/>):
 /// the caller posts and waits, the operations thread answers. A single system call with no path
 /// and nothing queued is made in the calling Warden thread's own stub thread instead, if it has one

@@ -121,6 +121,21 @@ internal sealed unsafe class SyscallThread : TracedThread
     /// <inheritdoc/>
     protected override void OnEnded() => Process.MarkReaped();
 
+    /// <inheritdoc/>
+    /// <remarks>Watched while it lasts (<see cref="StubProcess.BeginSyscallThreadWait"/>): killed meanwhile, the syscall thread may not be reported until the other threads are collected.</remarks>
+    protected override (int Pid, int Status, Errno? Error) WaitForChange()
+    {
+        Process.BeginSyscallThreadWait();
+        try
+        {
+            return Libc.Waitpid(Tid, Libc.__WALL);
+        }
+        finally
+        {
+            Process.EndSyscallThreadWait();
+        }
+    }
+
     private (int Size, Errno? Error) QueryXStateSize()
     {
         byte* probe = (byte*)NativeMemory.AlignedAlloc(XStateProbeSize, FPState.Alignment);

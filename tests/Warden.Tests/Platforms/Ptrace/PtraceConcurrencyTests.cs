@@ -181,6 +181,66 @@ public sealed class PtraceConcurrencyTests
     }
 
     [SkippableFact]
+    public void AStubKilledWhileTheOperationsThreadWaitsForItsSyscallThread_WithAnIdleTracer_IsStillReaped()
+    {
+        var bed = PtraceTestBed.Create();
+        try
+        {
+            KilledDuringASyscallThreadWait(bed);
+        }
+        finally
+        {
+            // Should the operations thread be stuck, disposing would be too: fail rather than hang.
+            Assert.True(Task.Run(bed.Dispose).Wait(TimeSpan.FromSeconds(60)), "disposing the platform did not return");
+        }
+    }
+
+    private static void KilledDuringASyscallThreadWait(PtraceTestBed bed)
+    {
+        PtraceAddressSpace space = bed.NewAddressSpace();
+        int pid = space.StubPid;
+        var a = new Assembler(64);
+        a.mov(eax, 0x66);
+        a.syscall();
+        bed.MapCode(space, Code, a);
+        // A stub thread whose tracer (this thread) is between switches, waiting for nothing: once
+        // killed, it is collected only by whoever looks for it.
+        var arch = new ArchContext();
+        arch.Registers.Rip = Code;
+        Assert.Null(bed.NewContext().Switch(space, arch, -1, out _).Error);
+
+        // pause() in the syscall thread, asked for from a thread with no stub thread here, so that
+        // the operations thread makes it and waits for it.
+        StubProcess process = space.ProcessOrThrow();
+        Error? callError = null;
+        var caller = new Thread(() => (_, _, callError) = process.Syscalls([new SyscallEntry(34)])) { IsBackground = true };
+        caller.Start();
+        while (!SyscallOf(pid).StartsWith("34 ", StringComparison.Ordinal))
+        {
+            Thread.Yield();
+        }
+        Assert.Null(Libc.Kill(pid, Libc.SIGKILL));
+
+        Assert.True(caller.Join(TimeSpan.FromSeconds(60)), "the operations thread never returned from its wait for the killed syscall thread");
+        Assert.Same(PtraceErrors.StubDied, callError);
+        Assert.True(Task.Run(space.Release).Wait(TimeSpan.FromSeconds(60)), "Release did not return");
+        Assert.False(PtraceTestBed.ProcessExists(pid));
+    }
+
+    // What the stub's syscall thread is doing (/proc/PID/syscall: the call number and arguments, or "running").
+    private static string SyscallOf(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/syscall");
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    [SkippableFact]
     public void AThreadThatSwitchedAndExited_LeavesItsStubThreadParked_AndTheAddressSpaceWorking()
     {
         using var bed = PtraceTestBed.Create();
