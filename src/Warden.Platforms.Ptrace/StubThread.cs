@@ -61,7 +61,9 @@ internal sealed partial class StubThread : TracedThread
         Errno? error = Libc.Ptrace(Libc.PTRACE_SEIZE, tid, 0, Libc.PTRACE_O_TRACESYSGOOD);
         if (error is not null)
         {
-            return (null, error == Errno.ESRCH ? PtraceErrors.StubDied : error);
+            // ESRCH: the thread is gone. Once the process is dying any failure means the same (a thread
+            // that has already exited cannot be attached: EPERM).
+            return (null, error == Errno.ESRCH || process.IsDead ? PtraceErrors.StubDied : error);
         }
         if ((error = Libc.Ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0)) is not null)
         {
