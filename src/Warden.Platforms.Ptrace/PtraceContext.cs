@@ -12,9 +12,8 @@ namespace Warden.Platforms.Ptrace;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <b>Where it runs.</b> A switch runs in the stub thread that belongs to the calling Warden thread
-/// in that address space (made, and attached by the calling thread, on its first switch there): the
-/// calling thread makes every ptrace request of the switch itself. With
+/// <b>Where it runs.</b> A switch runs in the calling Warden thread's own stub thread in that address
+/// space, which the calling thread traces (the thread model: <see cref="StubProcess"/>). With
 /// <see cref="PtracePlatformOptions.PinTracerThreads"/> the calling thread is kept on its CPU, and the
 /// stub thread always runs on the same CPU as its tracer.
 /// </para>

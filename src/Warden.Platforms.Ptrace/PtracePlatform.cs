@@ -19,14 +19,10 @@ namespace Warden.Platforms.Ptrace;
 /// <see cref="MemMap.IFile"/>) with <c>mmap</c> calls made in the stub.
 /// </para>
 /// <para>
-/// <b>Threads.</b> Linux takes ptrace requests for a thread only from the thread that attached it,
-/// so every stub thread has exactly one tracer. A stub's first thread is traced by an operations
-/// thread of its own, which starts it, makes the <c>mmap</c>/<c>munmap</c>/<c>open</c>/<c>clone</c>
-/// calls Warden needs made in it, and kills and reaps it. Application code runs in further threads of
-/// the stub: one for each Warden thread that switches into the address space, made on its first
-/// switch and traced by that thread, so that a switch involves no hand-off between Warden threads
-/// (see <see cref="PtraceContext"/>). Several Warden threads can run application code in one address
-/// space at once.
+/// <b>Threads.</b> Each stub has a syscall thread, traced by an operations thread of its own, and
+/// one stub thread for each Warden thread that switches into its address space, traced by that
+/// Warden thread; the thread model (who traces, who waits, how requests reach the operations
+/// thread) is described once, on <see cref="StubProcess"/>.
 /// </para>
 /// <para>
 /// Not supported, as in gVisor's ptrace platform: <see cref="IAddressSpaceIO"/>

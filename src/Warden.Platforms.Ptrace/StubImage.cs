@@ -60,7 +60,8 @@ namespace Warden.Platforms.Ptrace;
 /// tracer puts the stub's pid and the thread's id there), which stops the thread for its tracer at
 /// <see cref="RoutineEnd"/>. A signal whose default is to be ignored, rather than an <c>int3</c>'s
 /// <c>SIGTRAP</c>: if the tracer thread exits while the thread is stopped there, the thread is
-/// detached and the signal delivered, which must not kill the stub; it then runs on into
+/// detached, and should the kernel deliver the stop's signal then (6.18 discards it), that must not
+/// kill the stub; it then runs on into
 /// <see cref="Park"/>.</item>
 /// <item><see cref="Park"/>: waits on a futex that nobody wakes, for ever. A thread not running
 /// application code is left pointing here, so that if it ever runs untraced it does nothing.</item>

@@ -127,7 +127,7 @@ internal sealed partial class StubProcess
         Error? startError;
         try
         {
-            (_leader, int xstateSize, startError) = SyscallThread.Start(this);
+            (_syscallThread, int xstateSize, startError) = SyscallThread.Start(this);
             if (startError is null)
             {
                 XStateSize = xstateSize;
@@ -146,6 +146,7 @@ internal sealed partial class StubProcess
             _opDone.Ring();
             return;
         }
+        StartWatch();
         _opDone.Ring();
 
         try
@@ -202,7 +203,7 @@ internal sealed partial class StubProcess
                 (_opCompleted, _opResult, _opError) = RunSyscalls();
                 return false;
             case OpKind.Clone:
-                (int tid, Error? error) = _dead ? (0, PtraceErrors.StubDied) : _leader!.Clone();
+                (int tid, Error? error) = _dead ? (0, PtraceErrors.StubDied) : _syscallThread!.Clone();
                 (_opResult, _opError) = (tid, error);
                 return false;
             default:
@@ -223,7 +224,7 @@ internal sealed partial class StubProcess
         {
             return (0, 0, error);
         }
-        return _opCount == 0 && _opPath is null ? (0, 0, null) : _leader!.Syscalls(new ReadOnlySpan<SyscallEntry>(in _opEntry)[.._opCount], _opPath);
+        return _opCount == 0 && _opPath is null ? (0, 0, null) : _syscallThread!.Syscalls(new ReadOnlySpan<SyscallEntry>(in _opEntry)[.._opCount], _opPath);
     }
 
     // Takes the queued unmaps and runs them in one batch; a failure kills the stub.
@@ -241,7 +242,7 @@ internal sealed partial class StubProcess
         {
             return null;
         }
-        (int completed, _, Error? error) = _leader!.Syscalls(batch[..count], null);
+        (int completed, _, Error? error) = _syscallThread!.Syscalls(batch[..count], null);
         if (error is not null)
         {
             return error;
@@ -253,48 +254,5 @@ internal sealed partial class StubProcess
             return PtraceErrors.StubDied;
         }
         return null;
-    }
-
-    // Kills the process and reaps every thread of it, so that no zombie remains. Operations thread only.
-    private void KillAndReap()
-    {
-        Kill();
-        bool reaped;
-        lock (_kickLock)
-        {
-            reaped = _reaped;
-        }
-        if (reaped || _pid == 0)
-        {
-            MarkReaped();
-            return;
-        }
-        // Application threads first: each is traced by some thread of Warden, and a traced thread's
-        // exit must be collected before its process's can be. Any thread of Warden may collect it;
-        // ECHILD means its tracer already has, or it was not traced any more.
-        StubThread[] threads;
-        lock (_threadsLock)
-        {
-            threads = [.. _threads.Values];
-        }
-        foreach (StubThread thread in threads)
-        {
-            ReapExit(thread.Tid);
-        }
-        ReapExit(_pid);
-        MarkReaped();
-    }
-
-    private static void ReapExit(int tid)
-    {
-        while (true)
-        {
-            (_, int status, Errno? error) = Libc.Waitpid(tid, Libc.__WALL);
-            // A stop reported before the kill landed is passed over: SIGKILL ends a stopped thread too.
-            if (error is not null || !Libc.WIFSTOPPED(status))
-            {
-                return;
-            }
-        }
     }
 }

@@ -12,15 +12,33 @@ namespace Warden.Platforms.Ptrace;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <b>Threads.</b> The process's first thread (<see cref="SyscallThread"/>) is traced by an
-/// <i>operations thread</i> that this object starts and that lives as long as the process: it
-/// starts the stub, makes every system call Warden needs made in it (<c>mmap</c>, <c>munmap</c>,
-/// <c>open</c>, <c>clone</c>), and kills and reaps it. Application code runs in other threads of the
-/// process (<see cref="StubThread"/>), one for each Warden thread that switches into this address
-/// space, made on that thread's first switch and traced by it: a switch is then entirely that
-/// thread's own ptrace requests, with no hand-off to another thread. Requests for the operations
-/// thread go through a slot and two doorbells: the caller posts, the operations thread answers.
+/// <b>The thread model</b> of the ptrace platform (described here only; the other types point here).
+/// Linux takes ptrace requests for a thread only from the thread that attached it (its tracer), so
+/// every stub thread has exactly one tracer, and that tracer makes all of its requests:
 /// </para>
+/// <list type="bullet">
+/// <item>The <i>syscall thread</i> (<see cref="SyscallThread"/>): the thread that started as the stub
+/// program (its id is the process's). It is traced by the <i>operations thread</i>, a Warden thread
+/// this object starts, which lives as long as the process: it spawns the stub, makes every system
+/// call Warden needs made in it (<c>mmap</c>, <c>munmap</c>, <c>open</c>, and the <c>clone</c> that
+/// makes the other threads), and at the end kills the process and collects all of its threads. The
+/// syscall thread never runs application code.</item>
+/// <item>The <i>stub threads</i> (<see cref="StubThread"/>): one for each Warden thread that switches
+/// into this address space, made (by the syscall thread's <c>clone</c>) on that Warden thread's first
+/// switch and attached by it. The Warden thread is the stub thread's tracer: a switch is then
+/// entirely its own ptrace requests, with no hand-off, and several Warden threads run application
+/// code in one address space at once. Should a tracer thread exit, Linux detaches its stub thread,
+/// which then sleeps in the stub's parking loop (see <see cref="StubThread"/>).</item>
+/// <item>Waiting: each tracer waits (<c>waitpid</c>) for its own tracee's stops. The threads' ends are
+/// collected by whoever sees them (any thread of a thread group may collect a tracee of another) and,
+/// at the end, by the operations thread, which polls instead of blocking (see <c>StubProcess.Reap.cs</c>
+/// for why a blocking wait could hang). A timer watches the operations thread's blocking waits for
+/// the syscall thread, which a kill could otherwise leave waiting for ever (<c>StubProcess.Watch.cs</c>).</item>
+/// <item>Requests reach the operations thread through a slot and two doorbells (<see cref="Doorbell"/>):
+/// the caller posts and waits, the operations thread answers. A single system call with no path
+/// and nothing queued is made in the calling Warden thread's own stub thread instead, if it has one
+/// here (see <see cref="Syscalls"/>).</item>
+/// </list>
 /// <para>
 /// <b>Deferred unmaps.</b> While no application thread is running, <see cref="Unmap"/> only queues
 /// the range; the queue is run (in one batch) before any application thread next runs, and before any
@@ -47,7 +65,7 @@ internal sealed partial class StubProcess
     private int _pid;
     private SafeFileHandle? _pidfd;
     private SafeFileHandle? _mem;
-    private SyscallThread? _leader;
+    private SyscallThread? _syscallThread;
 
     // Set once the process is dead (killed, from outside or by Warden); checked by everyone.
     private volatile bool _dead;
@@ -72,7 +90,7 @@ internal sealed partial class StubProcess
         _opsThread = new Thread(OpsMain) { IsBackground = true, Name = "warden-ptrace-ops" };
     }
 
-    /// <summary>The process id (also the id of its first thread).</summary>
+    /// <summary>The process id (also the id of its syscall thread).</summary>
     public int Pid => _pid;
 
     /// <summary>Whether the process is dead.</summary>

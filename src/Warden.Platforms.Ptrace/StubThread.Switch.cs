@@ -122,15 +122,54 @@ internal sealed partial class StubThread
             {
                 return (default, Gone());
             }
+            bool kick = StubProcess.IsKick(signal, SigInfo);
+            if (!kick && (error = LeaveSignalStop()) is not null)
+            {
+                return (default, error);
+            }
             arch.Registers = _regs;
             FinishFP(context, arch.FPState);
-            if (StubProcess.IsKick(signal, SigInfo))
+            if (kick)
             {
                 return (default, PlatformErrors.ContextInterrupt);
             }
             signalInfo = SigInfo;
             AccessType at = signal is SignalInfo.SIGSEGV or SignalInfo.SIGBUS ? _classifier.Classify(in _regs, SigInfo.Addr) : default;
             return (at, PlatformErrors.ContextSignal);
+        }
+    }
+
+    // Trades the signal-delivery stop the thread is in (pointed at the parking loop) for an
+    // interrupt stop, which holds no signal. Should the tracer thread exit while the thread is
+    // stopped, Linux detaches it and it resumes: from a signal-delivery stop the signal would then
+    // be delivered (a fault's SIGSEGV, or SIGSYS, kills the whole stub), from an interrupt stop it
+    // just parks. Costs one more round trip, for switches that end in a signal only (a kick's
+    // SIGCHLD is ignored by default, so that stop is left as it is).
+    private Error? LeaveSignalStop()
+    {
+        // PTRACE_CONT with no signal discards the stop's signal; the interrupt stops the thread again.
+        if (Resume(Libc.PTRACE_CONT) is not null || Libc.Ptrace(Libc.PTRACE_INTERRUPT, Tid, 0, 0) is not null)
+        {
+            return Gone();
+        }
+        while (true)
+        {
+            (int status, Error? error) = WaitStop();
+            if (error is not null)
+            {
+                _dead = true;
+                return error;
+            }
+            if (Libc.PtraceEventOf(status) == Libc.PTRACE_EVENT_STOP)
+            {
+                return null;
+            }
+            // A signal that arrived meanwhile (a late kick: its interrupt flag stays set for the next
+            // switch) is discarded in the same way; the interrupt is still to come.
+            if (Resume(Libc.PTRACE_CONT) is not null)
+            {
+                return Gone();
+            }
         }
     }
 }

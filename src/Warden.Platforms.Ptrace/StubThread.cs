@@ -8,14 +8,19 @@ namespace Warden.Platforms.Ptrace;
 
 /// <summary>
 /// A thread of a stub process that runs application code, traced by one thread of Warden (its
-/// <see cref="Owner"/>), the thread that made it and the only one that switches into it.
+/// <see cref="Owner"/>), the thread that made it and the only one that switches into it (the thread
+/// model is described on <see cref="StubProcess"/>).
 /// </summary>
 /// <remarks>
 /// <para>
 /// Between switches it is stopped with its instruction pointer on the stub's parking loop: should its
 /// tracer thread exit (which detaches it), it resumes there and waits for ever instead of running
 /// application code untraced (where the stub's seccomp filter would be all that stood between the
-/// application and the host kernel).
+/// application and the host kernel). It is never left in the signal-delivery stop of a signal whose
+/// default action kills (a fault's <c>SIGSEGV</c>, a <c>SIGSYS</c>): a switch that ends in one trades
+/// it for an interrupt stop first, so that a kernel that delivers the stop's signal on detaching
+/// cannot kill the stub with it (Linux 6.18 discards it; the stop is left only at a kick's or a
+/// routine's <c>SIGCHLD</c>, ignored by default).
 /// </para>
 /// <para>
 /// Every member is called on <see cref="Owner"/>'s thread, except <see cref="Kick"/>,
@@ -56,7 +61,9 @@ internal sealed partial class StubThread : TracedThread
         Errno? error = Libc.Ptrace(Libc.PTRACE_SEIZE, tid, 0, Libc.PTRACE_O_TRACESYSGOOD);
         if (error is not null)
         {
-            return (null, error == Errno.ESRCH ? PtraceErrors.StubDied : error);
+            // ESRCH: the thread is gone. Once the process is dying any failure means the same (a thread
+            // that has already exited cannot be attached: EPERM).
+            return (null, error == Errno.ESRCH || process.IsDead ? PtraceErrors.StubDied : error);
         }
         if ((error = Libc.Ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0)) is not null)
         {

@@ -7,8 +7,9 @@ using Warden.Platform;
 namespace Warden.Platforms.Ptrace;
 
 /// <summary>
-/// A stub process's first thread: the one that started as the stub program, traced by the
-/// process's operations thread (it called <c>PTRACE_TRACEME</c> with that thread as its parent).
+/// A stub process's syscall thread: the one that started as the stub program, traced by the
+/// process's operations thread (it called <c>PTRACE_TRACEME</c> with that thread as its parent; the
+/// thread model is described on <see cref="StubProcess"/>).
 /// Warden makes its <c>mmap</c>, <c>munmap</c>, <c>open</c> and <c>clone</c> calls in it; it never
 /// runs application code.
 /// </summary>
@@ -119,6 +120,21 @@ internal sealed unsafe class SyscallThread : TracedThread
 
     /// <inheritdoc/>
     protected override void OnEnded() => Process.MarkReaped();
+
+    /// <inheritdoc/>
+    /// <remarks>Watched while it lasts (<see cref="StubProcess.BeginSyscallThreadWait"/>): killed meanwhile, the syscall thread may not be reported until the other threads are collected.</remarks>
+    protected override (int Pid, int Status, Errno? Error) WaitForChange()
+    {
+        Process.BeginSyscallThreadWait();
+        try
+        {
+            return Libc.Waitpid(Tid, Libc.__WALL);
+        }
+        finally
+        {
+            Process.EndSyscallThreadWait();
+        }
+    }
 
     private (int Size, Errno? Error) QueryXStateSize()
     {

@@ -13,8 +13,8 @@ namespace Warden.Platforms.Ptrace;
 /// </summary>
 /// <remarks>
 /// Linux accepts ptrace requests for a thread only from the one thread that attached it, so every
-/// member except the constructor is called on that thread (the <i>tracer</i>); the subclasses say
-/// which thread that is.
+/// member except the constructor is called on that thread (the <i>tracer</i>); which thread that is:
+/// <see cref="StubProcess"/>.
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal abstract unsafe class TracedThread
@@ -120,7 +120,7 @@ internal abstract unsafe class TracedThread
     /// <summary>Waits for the thread's next stop; if it ended instead, the process is dead and that is the error.</summary>
     protected (int Status, Error? Error) WaitStop()
     {
-        (_, int status, Errno? error) = Libc.Waitpid(Tid, Libc.__WALL);
+        (_, int status, Errno? error) = WaitForChange();
         if (error is not null || !Libc.WIFSTOPPED(status))
         {
             // It exited or was killed (ECHILD: another thread of Warden reaped it): the process is
@@ -130,6 +130,9 @@ internal abstract unsafe class TracedThread
         }
         return (status, null);
     }
+
+    /// <summary>Waits (blocking) for the thread's next change of state: <c>waitpid(Tid, __WALL)</c>.</summary>
+    protected virtual (int Pid, int Status, Errno? Error) WaitForChange() => Libc.Waitpid(Tid, Libc.__WALL);
 
     /// <summary>Called when the thread turned out to have ended (and has been reaped).</summary>
     protected abstract void OnEnded();

@@ -181,6 +181,66 @@ public sealed class PtraceConcurrencyTests
     }
 
     [SkippableFact]
+    public void AStubKilledWhileTheOperationsThreadWaitsForItsSyscallThread_WithAnIdleTracer_IsStillReaped()
+    {
+        var bed = PtraceTestBed.Create();
+        try
+        {
+            KilledDuringASyscallThreadWait(bed);
+        }
+        finally
+        {
+            // Should the operations thread be stuck, disposing would be too: fail rather than hang.
+            Assert.True(Task.Run(bed.Dispose).Wait(TimeSpan.FromSeconds(60)), "disposing the platform did not return");
+        }
+    }
+
+    private static void KilledDuringASyscallThreadWait(PtraceTestBed bed)
+    {
+        PtraceAddressSpace space = bed.NewAddressSpace();
+        int pid = space.StubPid;
+        var a = new Assembler(64);
+        a.mov(eax, 0x66);
+        a.syscall();
+        bed.MapCode(space, Code, a);
+        // A stub thread whose tracer (this thread) is between switches, waiting for nothing: once
+        // killed, it is collected only by whoever looks for it.
+        var arch = new ArchContext();
+        arch.Registers.Rip = Code;
+        Assert.Null(bed.NewContext().Switch(space, arch, -1, out _).Error);
+
+        // pause() in the syscall thread, asked for from a thread with no stub thread here, so that
+        // the operations thread makes it and waits for it.
+        StubProcess process = space.ProcessOrThrow();
+        Error? callError = null;
+        var caller = new Thread(() => (_, _, callError) = process.Syscalls([new SyscallEntry(34)])) { IsBackground = true };
+        caller.Start();
+        while (!SyscallOf(pid).StartsWith("34 ", StringComparison.Ordinal))
+        {
+            Thread.Yield();
+        }
+        Assert.Null(Libc.Kill(pid, Libc.SIGKILL));
+
+        Assert.True(caller.Join(TimeSpan.FromSeconds(60)), "the operations thread never returned from its wait for the killed syscall thread");
+        Assert.Same(PtraceErrors.StubDied, callError);
+        Assert.True(Task.Run(space.Release).Wait(TimeSpan.FromSeconds(60)), "Release did not return");
+        Assert.False(PtraceTestBed.ProcessExists(pid));
+    }
+
+    // What the stub's syscall thread is doing (/proc/PID/syscall: the call number and arguments, or "running").
+    private static string SyscallOf(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/syscall");
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    [SkippableFact]
     public void AThreadThatSwitchedAndExited_LeavesItsStubThreadParked_AndTheAddressSpaceWorking()
     {
         using var bed = PtraceTestBed.Create();
@@ -230,7 +290,70 @@ public sealed class PtraceConcurrencyTests
         Assert.False(PtraceTestBed.ProcessExists(space.StubPid));
     }
 
-    // The /proc directory of a thread of the stub, other than its first, that nobody traces ("" if none).
+    [SkippableFact]
+    public void AThreadWhoseSwitchEndedInAFaultAndExited_LeavesTheStubAlive_WithItsStubThreadParked()
+    {
+        using var bed = PtraceTestBed.Create();
+        PtraceAddressSpace space = bed.NewAddressSpace();
+        var a = new Assembler(64);
+        Label top = a.CreateLabel();
+        a.mov(rax, __qword_ptr[Data]);
+        a.Label(ref top);
+        a.mov(rax, rbx);
+        a.syscall();
+        a.jmp(top);
+        (_, AssemblerResult code) = bed.MapCode(space, Code, a);
+
+        Error? faultError = null;
+        SignalInfo fault = default;
+        var exiting = new Thread(() =>
+        {
+            PtraceContext context = bed.NewContext();
+            var arch = new ArchContext();
+            arch.Registers.Rip = Code;
+            (_, faultError) = context.Switch(space, arch, -1, out fault);
+            _ = context.PullFPState(arch);
+        });
+        exiting.Start();
+        exiting.Join();
+        Assert.Same(PlatformErrors.ContextSignal, faultError);
+        Assert.Equal((SignalInfo.SIGSEGV, Data), (fault.Signo, fault.Addr));
+
+        // Detached by its tracer's exit, the stub thread must not get the SIGSEGV (which would kill
+        // the whole stub) but park. Wait for one or the other.
+        string task;
+        while ((task = UntracedAppThread(space.StubPid)) is "" || !IsAsleep(task))
+        {
+            Assert.False(IsZombie(space.StubPid), "the stub died when its thread's tracer exited");
+            Thread.Yield();
+        }
+        Assert.False(space.IsDead);
+        PtraceContext other = bed.NewContext();
+        var otherArch = new ArchContext();
+        otherArch.Registers.Rip = code.GetLabelRIP(top);
+        otherArch.Registers.Rbx = 0x503;
+        Assert.Null(other.Switch(space, otherArch, -1, out _).Error);
+        Assert.Equal(0x503UL, otherArch.Registers.OrigRax);
+    }
+
+    private static char StateOf(string procDirectory)
+    {
+        try
+        {
+            string stat = File.ReadAllText(Path.Combine(procDirectory, "stat"));
+            return stat[stat.LastIndexOf(')') + 2];
+        }
+        catch (IOException)
+        {
+            return 'X';
+        }
+    }
+
+    private static bool IsAsleep(string task) => StateOf(task) == 'S';
+
+    private static bool IsZombie(int pid) => StateOf($"/proc/{pid}") is 'Z' or 'X';
+
+    // The /proc directory of a stub thread (any thread but the syscall thread) that nobody traces ("" if none).
     private static string UntracedAppThread(int pid)
     {
         foreach (string task in Directory.GetDirectories($"/proc/{pid}/task"))
@@ -290,7 +413,7 @@ public sealed class PtraceConcurrencyTests
             worker.Join();
         }
         Assert.Empty(failures);
-        // The first thread, and one for each Warden thread that switched.
+        // The syscall thread, and one stub thread for each Warden thread that switched.
         Assert.Equal(threads + 1, Directory.GetDirectories($"/proc/{space.StubPid}/task").Length);
     }
 }
