@@ -69,6 +69,16 @@ internal static class ThrowHelper
     public static void ThrowInvalidOperation<T0, T1, T2>(string format, T0 arg0, T1 arg1, T2 arg2) =>
         throw new InvalidOperationException(Format(format, arg0, arg1, arg2));
 
+    /// <summary>Throws <see cref="InvalidOperationException"/> caused by <paramref name="innerException"/>.</summary>
+    [DoesNotReturn]
+    public static void ThrowInvalidOperation(string message, Exception innerException) =>
+        throw new InvalidOperationException(message, innerException);
+
+    /// <summary>Throws <see cref="PlatformNotSupportedException"/>.</summary>
+    [DoesNotReturn]
+    public static void ThrowPlatformNotSupported(string message) =>
+        throw new PlatformNotSupportedException(message);
+
     /// <summary>Throws <see cref="NotSupportedException"/>.</summary>
     [DoesNotReturn]
     public static void ThrowNotSupported(string message) =>

@@ -80,7 +80,7 @@ internal static unsafe partial class Libc
     {
         if (buffer.Length < size)
         {
-            throw new ArgumentException($"The buffer must hold at least {size} bytes.", nameof(buffer));
+            ThrowHelper.ThrowArgument(nameof(buffer), "The buffer must hold at least {0} bytes.", size);
         }
     }
 }

@@ -81,7 +81,11 @@ public sealed partial class MemoryManager
             SharedAnonMappable? created = null;
             if (opts.Mappable is null && !opts.Private)
             {
-                created = new SharedAnonMappable(_memory, length);
+                (created, Error? createError) = SharedAnonMappable.Create(_memory, length);
+                if (createError is not null)
+                {
+                    return (default, createError);
+                }
                 opts.Mappable = created;
                 opts.MappingIdentity = created;
                 opts.Offset = 0;

@@ -23,10 +23,17 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
     private readonly FileRange _range;
     private int _refs = 1;
 
+    private SharedAnonMappable(IMemory memory, FileRange range)
+    {
+        _memory = memory;
+        _range = range;
+        InodeID = (ulong)Interlocked.Increment(ref s_nextInode);
+    }
+
     /// <summary>Allocates <paramref name="length"/> bytes (page-aligned, non-zero) of zeroed memory; the caller holds the one reference.</summary>
+    /// <returns>The mappable, or ENOMEM when the memory file cannot supply the range.</returns>
     /// <exception cref="ArgumentException"><paramref name="length"/> is zero or not page-aligned.</exception>
-    /// <exception cref="InsufficientMemoryException">The memory file could not supply the range.</exception>
-    public SharedAnonMappable(IMemory memory, ulong length)
+    public static (SharedAnonMappable? Mappable, Error? Error) Create(IMemory memory, ulong length)
     {
         ArgumentNullException.ThrowIfNull(memory);
         if (length == 0 || !Arch.IsPageAligned(length))
@@ -34,13 +41,7 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
             ThrowHelper.ThrowArgument(nameof(length), "A shared anonymous mapping needs a non-zero page-aligned length; got {0}.", length);
         }
         (FileRange fr, Error? error) = memory.Allocate(length, MemoryKind.Tmpfs);
-        if (error is not null)
-        {
-            throw new InsufficientMemoryException($"Cannot allocate {length} bytes of shared anonymous memory: {error.Message}");
-        }
-        _memory = memory;
-        _range = fr;
-        InodeID = (ulong)Interlocked.Increment(ref s_nextInode);
+        return error is not null ? (null, Errno.ENOMEM) : (new SharedAnonMappable(memory, fr), null);
     }
 
     /// <summary>The size of the memory in bytes.</summary>

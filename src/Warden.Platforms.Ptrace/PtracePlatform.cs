@@ -113,7 +113,7 @@ public sealed class PtracePlatform : IPlatform, IDisposable
         ArgumentNullException.ThrowIfNull(memory);
         if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
         {
-            throw new PlatformNotSupportedException("The ptrace platform runs x86-64 code on x86-64 hosts only.");
+            ThrowHelper.ThrowPlatformNotSupported("The ptrace platform runs x86-64 code on x86-64 hosts only.");
         }
         (_, Error? error) = StubExecutable.GetPath();
         if (error is not null)

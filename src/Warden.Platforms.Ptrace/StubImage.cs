@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Iced.Intel;
+using Warden.Errors;
 using Warden.HostArch;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -307,7 +308,7 @@ internal sealed class StubImage
         byte[] code = stream.ToArray();
         if (code.Length > StubLayout.CodeCapacity)
         {
-            throw new InvalidOperationException("The stub's code does not fit in its half page.");
+            ThrowHelper.ThrowInvalidOperation("The stub's code does not fit in its half page.");
         }
         return new Body(code, result.GetLabelRIP(syscallTrap), result.GetLabelRIP(batch), result.GetLabelRIP(spawn),
             result.GetLabelRIP(routineEnd), result.GetLabelRIP(parkLoop), result.GetLabelRIP(filter), filterCode.Length / 8);

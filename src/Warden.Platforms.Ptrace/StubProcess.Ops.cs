@@ -117,7 +117,7 @@ internal sealed partial class StubProcess
         _opDone.Wait();
         if (_crash is { } crash)
         {
-            throw new InvalidOperationException("The ptrace operations thread failed; its stub has been killed.", crash);
+            ThrowHelper.ThrowInvalidOperation("The ptrace operations thread failed; its stub has been killed.", crash);
         }
         return true;
     }

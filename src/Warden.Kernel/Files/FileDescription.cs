@@ -104,7 +104,7 @@ internal abstract class FileDescription
         }
         else if (refs < 0)
         {
-            throw new InvalidOperationException($"FileDescription for '{Path}' released more often than referenced.");
+            ThrowHelper.ThrowInvalidOperation("FileDescription for '{0}' released more often than referenced.", Path);
         }
     }
 

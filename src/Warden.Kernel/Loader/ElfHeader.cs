@@ -21,7 +21,7 @@ internal readonly record struct ElfHeader(
     {
         if (prefix.Length < Elf64.EhdrSize)
         {
-            throw new ArgumentException($"An ELF header needs {Elf64.EhdrSize} bytes, got {prefix.Length}.", nameof(prefix));
+            ThrowHelper.ThrowArgument(nameof(prefix), "An ELF header needs {0} bytes, got {1}.", Elf64.EhdrSize, prefix.Length);
         }
         return new ElfHeader(
             Class: prefix[Elf64.EI_CLASS],

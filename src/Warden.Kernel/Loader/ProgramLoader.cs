@@ -162,7 +162,7 @@ public static class ProgramLoader
         }
         if (handle is null)
         {
-            throw new InvalidOperationException($"{opener.GetType().Name}.OpenExecutable returned neither a handle nor an error for {path}.");
+            ThrowHelper.ThrowInvalidOperation("{0}.OpenExecutable returned neither a handle nor an error for {1}.", opener.GetType().Name, path);
         }
         return ExecutableFile.Create(handle, resolved);
     }

@@ -33,7 +33,7 @@ internal readonly record struct ScriptLine(string Interpreter, string? Argument)
     {
         if (buffer.Length != BufferSize || !HasMagic(buffer))
         {
-            throw new ArgumentException($"A #! line is parsed from the first {BufferSize} bytes of a script.", nameof(buffer));
+            ThrowHelper.ThrowArgument(nameof(buffer), "A #! line is parsed from the first {0} bytes of a script.", BufferSize);
         }
         int last = BufferSize - 1;
         int end = IndexOfNewline(buffer);

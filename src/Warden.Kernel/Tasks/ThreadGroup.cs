@@ -32,7 +32,11 @@ internal sealed class ThreadGroup
         ProcessGroup = pid;
         Session = pid;
         (SafeFileHandle? wake, Errno? error) = Libc.Eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        _wake = wake ?? throw new InvalidOperationException($"eventfd failed: {error}");
+        if (wake is null)
+        {
+            ThrowHelper.ThrowInvalidOperation("eventfd failed: {0}", error);
+        }
+        _wake = wake;
     }
 
     /// <summary>
