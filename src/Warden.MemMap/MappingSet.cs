@@ -120,15 +120,15 @@ public sealed class MappingSet
             return;
         }
         var second = first.NextSegment();
-        if (!second.IsValid || second.Start >= mr.End)
+        if (first.Value.Count == 1 && (!second.IsValid || second.Start >= mr.End))
         {
-            // The common case, one segment: each of its mappings is one call, and nothing is
-            // gathered (so nothing is allocated).
+            // The common case, one segment with one mapping: one call, and nothing is gathered (so
+            // nothing is allocated). Several mappings of one segment may be contiguous in one space
+            // and so must be joined, as below.
             MappableRange segRange = first.Range;
-            MappableRange affected = segRange.Intersect(mr);
             foreach (MappingOfRange m in first.Value)
             {
-                m.MappingSpace.Invalidate(SubsetMapping(segRange, affected, m.MappingSpace, m.AddrRange.Start, m.Writable).AddrRange, opts);
+                m.MappingSpace.Invalidate(SubsetMapping(segRange, segRange.Intersect(mr), m.MappingSpace, m.AddrRange.Start, m.Writable).AddrRange, opts);
             }
             return;
         }
