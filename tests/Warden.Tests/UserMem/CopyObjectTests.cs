@@ -20,30 +20,16 @@ public sealed class CopyObjectTests
 {
     private static readonly IContext Ctx = Context.Background;
 
-    /// <summary>Laid out as the C struct <c>{ int32_t a; int64_t b; int16_t c; }</c>: a@0, b@8, c@16, size 24.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Mixed
-    {
-        public int A;
-        public long B;
-        public short C;
-    }
 
-    private static Mixed Sample(int i = 0) => new()
-    {
-        A = unchecked((int)0x8123_4567) + i,
-        B = 0x0102_0304_0506_0708 + i,
-        C = (short)(-2 - i),
-    };
 
     [Fact]
     public void MixedStruct_RoundTrips()
     {
         var io = new BytesIO(64);
-        Mixed value = Sample();
+        MixedStruct value = MixedStruct.Sample();
 
         (int outN, Error? outErr) = io.CopyObjectOut(Ctx, new Addr(8), in value, default);
-        (int inN, Error? inErr) = io.CopyObjectIn(Ctx, new Addr(8), out Mixed back, default);
+        (int inN, Error? inErr) = io.CopyObjectIn(Ctx, new Addr(8), out MixedStruct back, default);
 
         Assert.Equal(24, outN);
         Assert.Null(outErr);
@@ -56,7 +42,7 @@ public sealed class CopyObjectTests
     public void MixedStruct_IsWrittenInTheApplicationsLayout()
     {
         var io = new BytesIO(64);
-        Mixed value = Sample();
+        MixedStruct value = MixedStruct.Sample();
 
         _ = io.CopyObjectOut(Ctx, new Addr(16), in value, default);
 
@@ -101,10 +87,10 @@ public sealed class CopyObjectTests
     public void SpanOfStructs_RoundTrips_Contiguously()
     {
         var io = new BytesIO(128);
-        Mixed[] values = [Sample(0), Sample(1), Sample(2)];
+        MixedStruct[] values = [MixedStruct.Sample(0), MixedStruct.Sample(1), MixedStruct.Sample(2)];
 
-        (int outN, Error? outErr) = io.CopyObjectOut(Ctx, new Addr(4), (ReadOnlySpan<Mixed>)values, default);
-        var back = new Mixed[3];
+        (int outN, Error? outErr) = io.CopyObjectOut(Ctx, new Addr(4), (ReadOnlySpan<MixedStruct>)values, default);
+        var back = new MixedStruct[3];
         (int inN, Error? inErr) = io.CopyObjectIn(Ctx, new Addr(4), back.AsSpan(), default);
 
         Assert.Equal(72, outN);
@@ -141,7 +127,7 @@ public sealed class CopyObjectTests
     public void CopyObjectOut_PastTheEnd_CopiesThePartThatFits_WithEFAULT()
     {
         var io = new BytesIO(20);
-        Mixed value = Sample();
+        MixedStruct value = MixedStruct.Sample();
 
         (int n, Error? err) = io.CopyObjectOut(Ctx, Addr.Zero, in value, default);
 
@@ -168,9 +154,9 @@ public sealed class CopyObjectTests
     public void SpanOfStructs_PastTheEnd_ReturnsThePartialCount_WithEFAULT()
     {
         var io = new BytesIO(50);
-        Mixed[] values = [Sample(0), Sample(1), Sample(2)];
+        MixedStruct[] values = [MixedStruct.Sample(0), MixedStruct.Sample(1), MixedStruct.Sample(2)];
 
-        (int n, Error? err) = io.CopyObjectOut(Ctx, Addr.Zero, (ReadOnlySpan<Mixed>)values, default);
+        (int n, Error? err) = io.CopyObjectOut(Ctx, Addr.Zero, (ReadOnlySpan<MixedStruct>)values, default);
 
         Assert.Equal(50, n);
         Assert.Same(Errno.EFAULT, err);
@@ -198,10 +184,10 @@ public sealed class CopyObjectTests
         var io = new FaultingMemoryIO().Map(0x1000);
         var opts = new IOOpts { AddressSpaceActive = true };
         IContext ctx = Context.Background.WithValue(new ContextKey<int>("k"), 1);
-        Mixed value = Sample();
+        MixedStruct value = MixedStruct.Sample();
 
         _ = io.CopyObjectOut(ctx, new Addr(0x1010), in value, opts);
-        _ = io.CopyObjectIn(ctx, new Addr(0x1010), out Mixed back, opts);
+        _ = io.CopyObjectIn(ctx, new Addr(0x1010), out MixedStruct back, opts);
 
         Assert.Equal(value, back);
         Assert.Equal(new[] { (MemoryIOOp.CopyOut, 0x1010UL, 24L), (MemoryIOOp.CopyIn, 0x1010UL, 24L) },

@@ -21,30 +21,21 @@ public sealed class ReadWriteObjectTests
 {
     private static readonly IContext Ctx = Context.Background;
 
-    /// <summary>Laid out as the C struct <c>{ int32_t a; int64_t b; int16_t c; }</c>: size 24.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Mixed
-    {
-        public int A;
-        public long B;
-        public short C;
-    }
 
-    private static Mixed Sample() => new() { A = unchecked((int)0x8123_4567), B = 0x0102_0304_0506_0708, C = -2 };
 
     [Fact]
     public void Struct_RoundTrips()
     {
         var io = new BytesIO(64);
-        Mixed value = Sample();
+        MixedStruct value = MixedStruct.Sample();
 
         Error? writeError = io.WriteObject(Ctx, new Addr(8), in value);
-        Error? readError = io.ReadObject(Ctx, new Addr(8), out Mixed back);
+        Error? readError = io.ReadObject(Ctx, new Addr(8), out MixedStruct back);
 
         Assert.Null(writeError);
         Assert.Null(readError);
         Assert.Equal(value, back);
-        Assert.Equal(MemoryMarshal.AsBytes(new ReadOnlySpan<Mixed>(in value)).ToArray(), io.Bytes[8..32]);
+        Assert.Equal(MemoryMarshal.AsBytes(new ReadOnlySpan<MixedStruct>(in value)).ToArray(), io.Bytes[8..32]);
     }
 
     [Fact]
@@ -53,7 +44,7 @@ public sealed class ReadWriteObjectTests
         // The first 16 bytes of the struct are in the buffer and non-zero, so a partial copy would show.
         var io = new BytesIO(Pattern(32));
 
-        Error? error = io.ReadObject(Ctx, new Addr(16), out Mixed value);
+        Error? error = io.ReadObject(Ctx, new Addr(16), out MixedStruct value);
 
         Assert.Same(Errno.EFAULT, error);
         Assert.Equal(default, value);
@@ -74,8 +65,8 @@ public sealed class ReadWriteObjectTests
     public void WriteObject_AcrossTheEnd_IsEfaultAndWritesOnlyThePrefixThatFits()
     {
         var io = new BytesIO(28);
-        Mixed value = Sample();
-        byte[] bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<Mixed>(in value)).ToArray();
+        MixedStruct value = MixedStruct.Sample();
+        byte[] bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<MixedStruct>(in value)).ToArray();
 
         Error? error = io.WriteObject(Ctx, new Addr(16), in value);
 
@@ -204,9 +195,9 @@ public sealed class ReadWriteObjectTests
     {
         var io = new BytesIO(64);
         byte[] buffer = new byte[16];
-        Mixed sample = Sample();
+        MixedStruct sample = MixedStruct.Sample();
         Error? last = null;
-        Mixed read = default;
+        MixedStruct read = default;
 
         long success = Allocations.By(() =>
         {
