@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.Kernel.Files;
@@ -33,26 +34,12 @@ internal static partial class Sys
     public static SyscallReturn Pwritev(KernelTask t, in SyscallArguments a) =>
         a.Long(3) < 0 ? Errno.EINVAL : WriteCommon(t, a.Int(0), t.IovecIOSequence(a.Pointer(1), a.Int(2)), a.Long(3), positioned: true, vectored: true);
 
-    // Linux checks the descriptor first, then the access mode, then the buffer.
     private static SyscallReturn ReadCommon(KernelTask t, int fd, (IOSequence Seq, Error? Error) dst, long offset, bool positioned, bool vectored = false)
     {
         FileDescription? file = t.Fds.Get(fd);
-        // The vectored calls read the iovecs before they look at the file's mode.
-        if (file is null || (vectored && dst.Error is not null))
+        if (!CanTransfer(file, dst.Error, positioned, vectored, write: false, out Errno? failure))
         {
-            return file is null ? Errno.EBADF : SyscallReturn.Fail(SyscallReturn.ErrnoOf(dst.Error!));
-        }
-        if (!file.Readable)
-        {
-            return Errno.EBADF;
-        }
-        if (positioned && !Seekable(file))
-        {
-            return Errno.ESPIPE;
-        }
-        if (dst.Error is not null)
-        {
-            return SyscallReturn.Fail(SyscallReturn.ErrnoOf(dst.Error));
+            return failure;
         }
         if (file.IsDirectory)
         {
@@ -66,21 +53,9 @@ internal static partial class Sys
     private static SyscallReturn WriteCommon(KernelTask t, int fd, (IOSequence Seq, Error? Error) src, long offset, bool positioned, bool vectored = false)
     {
         FileDescription? file = t.Fds.Get(fd);
-        if (file is null || (vectored && src.Error is not null))
+        if (!CanTransfer(file, src.Error, positioned, vectored, write: true, out Errno? failure))
         {
-            return file is null ? Errno.EBADF : SyscallReturn.Fail(SyscallReturn.ErrnoOf(src.Error!));
-        }
-        if (!file.Writable)
-        {
-            return Errno.EBADF;
-        }
-        if (positioned && !Seekable(file))
-        {
-            return Errno.ESPIPE;
-        }
-        if (src.Error is not null)
-        {
-            return SyscallReturn.Fail(SyscallReturn.ErrnoOf(src.Error));
+            return failure;
         }
         (long n, Error? error) = file.Write(t, src.Seq, offset);
         t.Kernel.Stats.AddCopiedIn(n);
@@ -90,6 +65,22 @@ internal static partial class Sys
             t.Kernel.SendSignal(t.Group, Signals.Signal.SIGPIPE);
         }
         return SyscallReturn.Partial(n, error);
+    }
+
+    // The checks read and write share, in Linux's order: the descriptor; for the vectored calls the
+    // iovecs (read before the file's mode is looked at); the access mode; seekability for a
+    // positioned call; then the buffer.
+    private static bool CanTransfer(
+        [NotNullWhen(true)] FileDescription? file, Error? bufferError, bool positioned, bool vectored, bool write,
+        [NotNullWhen(false)] out Errno? failure)
+    {
+        failure = file is null ? Errno.EBADF
+            : vectored && bufferError is not null ? SyscallReturn.ErrnoOf(bufferError)
+            : !(write ? file.Writable : file.Readable) ? Errno.EBADF
+            : positioned && !Seekable(file) ? Errno.ESPIPE
+            : bufferError is not null ? SyscallReturn.ErrnoOf(bufferError)
+            : null;
+        return failure is null;
     }
 
     private static bool Seekable(FileDescription file) => file is not HostFileDescription host || !host.IsStream;
