@@ -111,14 +111,30 @@ internal sealed class SandboxRoot : IDisposable
 
     private static string? RealPath(SafeFileHandle fd)
     {
+        // The number goes into a path, where the marshaller cannot hold the handle: hold it here, so
+        // that a close on another thread cannot free the number (and let it name another file) while
+        // the link is read.
+        bool added = false;
         try
         {
+            fd.DangerousAddRef(ref added);
             // The link's text as the host wrote it: an absolute path, or pipe:[N] and the like.
             return new FileInfo($"/proc/self/fd/{fd.DangerousGetHandle()}").LinkTarget;
         }
         catch (IOException)
         {
             return null;
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (added)
+            {
+                fd.DangerousRelease();
+            }
         }
     }
 
