@@ -194,9 +194,7 @@ internal sealed class StubImage
         a.mov(eax, SysMunmap);
         a.xor(edi, edi);
         a.mov(rsi, StubLayout.StubPage);
-        a.syscall();
-        a.test(rax, rax);
-        a.jnz(fail);
+        SyscallOrFail(a, fail);
 
         // prctl(PR_SET_NO_NEW_PRIVS, 1): needed to install a filter without CAP_SYS_ADMIN.
         a.mov(ebx, (int)StubExitCode.NoNewPrivs);
@@ -206,9 +204,7 @@ internal sealed class StubImage
         a.xor(edx, edx);
         a.xor(r10d, r10d);
         a.xor(r8d, r8d);
-        a.syscall();
-        a.test(rax, rax);
-        a.jnz(fail);
+        SyscallOrFail(a, fail);
 
         // seccomp(SECCOMP_SET_MODE_FILTER, 0, &prog): the loader wrote the struct sock_fprog.
         a.mov(ebx, (int)StubExitCode.Seccomp);
@@ -216,9 +212,7 @@ internal sealed class StubImage
         a.mov(eax, SysSeccomp);
         a.mov(edi, SeccompSetModeFilter);
         a.xor(esi, esi);
-        a.syscall();
-        a.test(rax, rax);
-        a.jnz(fail);
+        SyscallOrFail(a, fail);
 
         // ptrace(PTRACE_TRACEME, 0, 0, 0): the parent thread becomes the tracer.
         a.mov(ebx, (int)StubExitCode.TraceMe);
@@ -227,9 +221,7 @@ internal sealed class StubImage
         a.xor(esi, esi);
         a.xor(edx, edx);
         a.xor(r10d, r10d);
-        a.syscall();
-        a.test(rax, rax);
-        a.jnz(fail);
+        SyscallOrFail(a, fail);
 
         // kill(getpid(), SIGSTOP): the tracer sees the stop and takes over.
         a.mov(ebx, (int)StubExitCode.StopSelf);
@@ -238,9 +230,7 @@ internal sealed class StubImage
         a.mov(edi, eax);
         a.mov(esi, SigStop);
         a.mov(eax, SysKill);
-        a.syscall();
-        a.test(rax, rax);
-        a.jnz(fail);
+        SyscallOrFail(a, fail);
 
         // Nothing should resume the stub here; if something does, it traps rather than runs on.
         a.Label(ref park);
@@ -319,6 +309,14 @@ internal sealed class StubImage
     // kill the thread otherwise. Each page is tested as "high half equal, low half in [start,
     // start + page)", which is exact because neither page's low half wraps. Internal for the
     // tests, which evaluate it.
+    // A system call whose non-zero result sends the code to `fail` (with the exit code already in ebx).
+    private static void SyscallOrFail(Assembler a, Label fail)
+    {
+        a.syscall();
+        a.test(rax, rax);
+        a.jnz(fail);
+    }
+
     internal static byte[] SeccompFilter()
     {
         const uint stubHigh = (uint)(StubLayout.StubPage >> 32);
@@ -369,18 +367,14 @@ internal sealed class StubImage
         a.mov(rsi, rsp);
         a.xor(edx, edx);
         a.mov(r10d, 8);
-        a.syscall();
-        a.test(rax, rax);
-        a.jnz(fail);
+        SyscallOrFail(a, fail);
 
         // prctl(PR_SET_PDEATHSIG, SIGKILL): die with the thread that spawned it (the operations thread).
         a.mov(ebx, (int)StubExitCode.ParentDeathSignal);
         a.mov(eax, SysPrctl);
         a.mov(edi, PrSetPdeathsig);
         a.mov(esi, SigKill);
-        a.syscall();
-        a.test(rax, rax);
-        a.jnz(fail);
+        SyscallOrFail(a, fail);
 
         // close_range(0, ~0U, 0); without it, close each of the first descriptors.
         a.mov(eax, SysCloseRange);
@@ -429,9 +423,7 @@ internal sealed class StubImage
         a.mov(rdi, StubLayout.StubPage);
         a.mov(esi, Arch.PageSize);
         a.mov(edx, ProtReadExec);
-        a.syscall();
-        a.test(rax, rax);
-        a.jnz(fail);
+        SyscallOrFail(a, fail);
 
         a.mov(rax, StubLayout.StubPage);
         a.jmp(rax);
