@@ -56,7 +56,7 @@ public sealed partial class MemoryManager
         return (child, null);
     }
 
-    // Gives the child this address space's vmas but DONTFORK ones, unlocked. Mapping lock held for
+    // Gives the child this address space's vmas but DONTFORK ones, with mlock cleared. Mapping lock held for
     // reading; the child's for writing.
     private Error? CopyVmasToChildLocked(IContext ctx, MemoryManager child)
     {

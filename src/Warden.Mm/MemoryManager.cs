@@ -32,7 +32,11 @@ namespace Warden.Mm;
 /// </list>
 /// <para>A copy whose pmas exist takes only the active lock for reading; faults take the mapping
 /// lock for reading, so they queue only on the active lock, and a fault that must grow a stack
-/// takes the mapping lock for writing first and then faults again.</para>
+/// takes the mapping lock for writing first and then faults again. Fork also takes the new child's
+/// locks, each right after the parent's of the same kind (parent mapping, child mapping, parent
+/// active, child active); no other thread can know the child yet. Unpin takes the mapping lock for
+/// reading and the active lock for writing. Populating (MAP_POPULATE, mlock) takes the active lock
+/// a huge page at a time, checking the context's cancellation between.</para>
 /// <para><b>Memory safety.</b> A pma holds a reference on its file range, and pages are only released
 /// with the active lock held for writing, so a copy (which holds it for reading) never touches a page
 /// after its release. A thread's copy hint is valid only for the active lock's generation it was
