@@ -15,9 +15,15 @@ public static class Allocations
     /// can land in the middle of a loop when the suite loads the machine), so the loop is measured up
     /// to three times and the least kept: an action that allocates does so in every round.
     /// </remarks>
-    public static long By(Action action, int iterations = 1000)
+    public static long By(Action action, int iterations = 1000) => By(action, iterations, warmups: 100);
+
+    /// <inheritdoc cref="By(Action, int)"/>
+    /// <param name="action">The operation measured.</param>
+    /// <param name="iterations">Calls per measured round.</param>
+    /// <param name="warmups">Calls before measuring, for an action that is itself a long loop.</param>
+    public static long By(Action action, int iterations, int warmups)
     {
-        for (int i = 0; i < 100; i++)
+        for (int i = 0; i < warmups; i++)
         {
             action();
         }

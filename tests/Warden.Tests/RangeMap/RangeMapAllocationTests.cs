@@ -1,4 +1,5 @@
 using Warden.HostArch;
+using Warden.Tests.Infrastructure;
 using Xunit;
 using LongMap = Warden.RangeMap.RangeMap<Warden.HostArch.FileRange, long, Warden.Tests.RangeMap.NeverMergeOps>;
 using OffsetMap = Warden.RangeMap.RangeMap<Warden.HostArch.FileRange, ulong, Warden.Tests.RangeMap.OffsetOps>;
@@ -76,11 +77,8 @@ public class RangeMapAllocationTests
     {
         OffsetMap map = BuildOffsetMap();
         ulong[] keys = RandomKeys(Operations, Segments * 16, 1);
-        Lookups(map, keys); // warm up (JIT, static initialisation)
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        ulong sum = Lookups(map, keys);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        ulong sum = default;
+        long allocated = Allocations.By(() => sum = Lookups(map, keys), iterations: 1, warmups: 1);
 
         Assert.NotEqual(0UL, sum);
         Assert.Equal(0, allocated);
@@ -112,10 +110,8 @@ public class RangeMapAllocationTests
             return found;
         }
 
-        Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int found = Run();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        int found = default;
+        long allocated = Allocations.By(() => found = Run(), iterations: 1, warmups: 1);
 
         Assert.NotEqual(0, found);
         Assert.Equal(0, allocated);
@@ -151,9 +147,8 @@ public class RangeMapAllocationTests
 
         Run();
         map.CheckInvariants(requireMerged: true);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        long sum = Run();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long sum = default;
+        long allocated = Allocations.By(() => sum = Run(), iterations: 1, warmups: 1);
 
         Assert.NotEqual(0, sum);
         Assert.Equal(0, allocated);
@@ -188,10 +183,8 @@ public class RangeMapAllocationTests
             return sum;
         }
 
-        Run();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        ulong sum = Run();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        ulong sum = default;
+        long allocated = Allocations.By(() => sum = Run(), iterations: 1, warmups: 1);
 
         Assert.NotEqual(0UL, sum);
         Assert.Equal(0, allocated);
