@@ -58,7 +58,7 @@ public sealed partial class MemoryManager
             bool hole = false;
             for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong s, out Vma vma);)
             {
-                Error? error = ApplyAdviceLocked(s, at, vma, advice);
+                Error? error = ApplyAdviceLocked(ctx, s, at, vma, advice);
                 if (error is not null)
                 {
                     return error;
@@ -92,7 +92,7 @@ public sealed partial class MemoryManager
 
     // Applies one advice to [start, end), which lies in one vma. Mapping lock held (for writing
     // when the advice changes vmas).
-    private Error? ApplyAdviceLocked(ulong start, ulong end, in Vma vma, int advice)
+    private Error? ApplyAdviceLocked(IContext ctx, ulong start, ulong end, in Vma vma, int advice)
     {
         switch (advice)
         {
@@ -144,6 +144,21 @@ public sealed partial class MemoryManager
                 };
                 SetVmasLocked(start, end, new ReadHintChange(read));
                 return null;
+            case LinuxMman.MADV_COLD:
+            case LinuxMman.MADV_PAGEOUT:
+                // Linux does not reclaim locked pages on request; otherwise a hint.
+                return vma.MLockMode != MLockMode.None ? Errno.EINVAL : null;
+            case LinuxMman.MADV_POPULATE_READ:
+            case LinuxMman.MADV_POPULATE_WRITE:
+                // A vma that does not allow the access is EINVAL, as Linux's fault-in checks it;
+                // otherwise the pages are made now, as a first access would make them.
+                bool write = advice == LinuxMman.MADV_POPULATE_WRITE;
+                if (!(write ? vma.RealPerms.Write : vma.RealPerms.Read))
+                {
+                    return Errno.EINVAL;
+                }
+                Error? populateError = PopulateLocked(ctx, start, end, vma, precommit: false);
+                return ReferenceEquals(populateError, Errno.EINTR) ? populateError : null;
             default:
                 // The rest are hints (WILLNEED, populating, huge pages, merging, dumping...):
                 // pages are made on first access anyway.

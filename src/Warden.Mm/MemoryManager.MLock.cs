@@ -56,7 +56,7 @@ public sealed partial class MemoryManager
             SetMLockModeLocked(start, end, mode);
             // The range stays locked if populating it is interrupted, as on Linux; what is not yet
             // resident is faulted in on first access.
-            return mode == MLockMode.Eager ? PopulateRangeLocked(ctx, start, end) : null;
+            return mode == MLockMode.Eager ? PopulateRangeLocked(ctx, start, end, inaccessibleIsError: true) : null;
         }
         finally
         {
@@ -97,7 +97,7 @@ public sealed partial class MemoryManager
                 SetMLockModeLocked(0, ulong.MaxValue, opts.Mode);
                 if (opts.Mode == MLockMode.Eager)
                 {
-                    return PopulateRangeLocked(ctx, 0, ulong.MaxValue);
+                    return PopulateRangeLocked(ctx, 0, ulong.MaxValue, inaccessibleIsError: false);
                 }
             }
             return null;
@@ -137,13 +137,19 @@ public sealed partial class MemoryManager
         _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end == ulong.MaxValue ? end : end + 1));
     }
 
-    // Populates every accessible vma in [start, end). Only an interruption (EINTR) is an error: a
-    // page that cannot be made now faults on first access, as on Linux. Mapping lock held.
-    private Error? PopulateRangeLocked(IContext ctx, ulong start, ulong end)
+    // Populates every accessible vma in [start, end). Only an interruption (EINTR) is an error, and,
+    // for mlock(2) (inaccessibleIsError), a vma that allows no access: Linux's populate stops there
+    // with EFAULT, which mlock reports as ENOMEM, the range staying locked. mlockall ignores both,
+    // as Linux does. A page that cannot be made now faults on first access. Mapping lock held.
+    private Error? PopulateRangeLocked(IContext ctx, ulong start, ulong end, bool inaccessibleIsError)
     {
         bool hole = false;
         for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong s, out Vma vma);)
         {
+            if (inaccessibleIsError && !vma.RealPerms.Any)
+            {
+                return Errno.ENOMEM;
+            }
             if (ReferenceEquals(PopulateLocked(ctx, s, at, vma, precommit: false), Errno.EINTR))
             {
                 return Errno.EINTR;

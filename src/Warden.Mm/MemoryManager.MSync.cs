@@ -17,7 +17,8 @@ public sealed partial class MemoryManager
     /// write their dirty pages back through their identity's <see cref="IMappingIdentity.Msync"/>.
     /// </summary>
     /// <remarks>EINVAL for an unaligned address; ENOMEM when part of the range is unmapped (after
-    /// syncing the mapped parts before it); EBUSY for MS_INVALIDATE on a locked mapping; EINTR when
+    /// syncing the mapped parts, those past a hole too unless only MS_ASYNC is asked); EBUSY for
+    /// MS_INVALIDATE on a locked mapping, even past a hole; EINTR when
     /// <paramref name="ctx"/> is cancelled before every file is written back.</remarks>
     public Error? MSync(IContext ctx, Addr addr, ulong length, MSyncOpts opts)
     {
@@ -40,14 +41,27 @@ public sealed partial class MemoryManager
         try
         {
             ThrowIfDisposed();
-            ulong reached = start;
+            // Linux's walk: a hole is remembered (ENOMEM at the end) and passed, except by MS_ASYNC
+            // alone, which stops there; a locked vma under MS_INVALIDATE is EBUSY at once.
+            Error? unmapped = null;
+            ulong at = start;
             var segment = _vmas.LowerBoundSegment(start);
-            while (reached < end)
+            while (true)
             {
-                if (!segment.IsValid || segment.Start > reached)
+                if (!segment.IsValid || segment.Start >= end)
                 {
                     error = Errno.ENOMEM;
                     break;
+                }
+                if (segment.Start > at)
+                {
+                    if (!opts.Sync && !opts.Invalidate)
+                    {
+                        error = Errno.ENOMEM;
+                        break;
+                    }
+                    at = segment.Start;
+                    unmapped = Errno.ENOMEM;
                 }
                 Vma vma = segment.Value;
                 if (opts.Invalidate && vma.MLockMode != MLockMode.None)
@@ -58,11 +72,16 @@ public sealed partial class MemoryManager
                 ulong e = Math.Min(segment.End, end);
                 if (opts.Sync && !vma.Private && vma.Id is not null)
                 {
-                    work.Add((vma.Id, new MappableRange(vma.MappableOffsetAt(segment.Start, reached), vma.MappableOffsetAt(segment.Start, e))));
+                    work.Add((vma.Id, new MappableRange(vma.MappableOffsetAt(segment.Start, at), vma.MappableOffsetAt(segment.Start, e))));
                 }
-                reached = e;
+                at = e;
+                if (at >= end)
+                {
+                    break;
+                }
                 segment = segment.NextSegment();
             }
+            error ??= unmapped;
         }
         finally
         {

@@ -62,7 +62,8 @@ public static class MemorySyscalls
             Offset = anonymous ? 0 : offset,
             Addr = (Addr)addr,
             Fixed = isFixed,
-            Unmap = (flags & MAP_FIXED) != 0,
+            // MAP_FIXED_NOREPLACE wins when both are given: Linux answers EEXIST over a mapping.
+            Unmap = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) == MAP_FIXED,
             Map32Bit = (flags & MAP_32BIT) != 0,
             Perms = perms,
             MaxPerms = AccessType.AnyAccess,
