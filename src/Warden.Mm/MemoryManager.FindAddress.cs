@@ -12,8 +12,9 @@ public sealed partial class MemoryManager
 
     /// <summary>
     /// Chooses where a new mapping of <paramref name="length"/> bytes goes, as x86-64 Linux's
-    /// get_unmapped_area does: a usable hint (rounded down to a page) wins, else the highest fitting
-    /// gap below the top-down base, else the lowest one above the bottom-up base.
+    /// get_unmapped_area does: a usable hint (rounded down to a page; with MAP_32BIT, one that ends
+    /// below 2 GiB) wins, else the highest fitting gap below the top-down base, else the lowest one
+    /// above the bottom-up base.
     /// </summary>
     /// <remarks>Mapping lock held.</remarks>
     private (ulong Addr, Error? Error) FindAvailableLocked(ulong hint, ulong length, bool map32Bit)
@@ -23,7 +24,10 @@ public sealed partial class MemoryManager
             return (0, Errno.ENOMEM);
         }
         hint = Arch.PageRoundDown(hint);
-        if (hint != 0 && hint >= _layout.MinAddress && hint <= _layout.MaxAddress - length && IsFreeForNewMapping(hint, hint + length))
+        // With MAP_32BIT the hint must also end below the 32-bit window's top, as on x86-64 Linux,
+        // where the window bounds the hint check too.
+        ulong hintLimit = map32Bit ? Math.Min(Map32BitEnd, _layout.MaxAddress) : _layout.MaxAddress;
+        if (hint != 0 && hint >= _layout.MinAddress && length <= hintLimit && hint <= hintLimit - length && IsFreeForNewMapping(hint, hint + length))
         {
             return (hint, null);
         }

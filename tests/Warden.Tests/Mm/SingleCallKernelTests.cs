@@ -34,6 +34,11 @@ public sealed class SingleCallKernelTests
         R("pageout_locked", madvise(l, 4096, MADV_PAGEOUT));
         munmap(l, 4096);
         R("msync_invalidate_hole_then_locked", msync(l, 2 * 4096, MS_INVALIDATE));
+        R("no_type_huge", mmap(NULL, 1UL << 47, PROT_READ, MAP_ANONYMOUS, -1, 0));
+        R("no_type", mmap(NULL, 4096, PROT_READ, MAP_ANONYMOUS, -1, 0));
+        R("both_types_huge", mmap(NULL, 1UL << 47, PROT_READ, MAP_ANONYMOUS | MAP_SHARED | MAP_PRIVATE, -1, 0));
+        void *low = mmap((void *)(8UL << 30), 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        printf("map32_high_hint_lands_below_2g\t%d\n", low != MAP_FAILED && (unsigned long)low < (2UL << 30) ? 0 : 1);
         """;
 
     private static Dictionary<string, int> Warden()
@@ -58,6 +63,11 @@ public sealed class SingleCallKernelTests
         R("pageout_locked", MemorySyscalls.Madvise(f.Ctx, f.Mm, l, Page, MADV_PAGEOUT));
         Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, l, Page));
         R("msync_invalidate_hole_then_locked", MemorySyscalls.Msync(f.Ctx, f.Mm, l, 2 * Page, MS_INVALIDATE));
+        R("no_type_huge", MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 1UL << 47, PROT_READ, MAP_ANONYMOUS).Error);
+        R("no_type", MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, Page, PROT_READ, MAP_ANONYMOUS).Error);
+        R("both_types_huge", MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 1UL << 47, PROT_READ, MAP_ANONYMOUS | MAP_SHARED | MAP_PRIVATE).Error);
+        (ulong low, Error? lowError) = MemorySyscalls.Mmap(f.Ctx, f.Mm, 8UL << 30, Page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT);
+        answers["map32_high_hint_lands_below_2g"] = lowError is null && low < (2UL << 30) ? 0 : 1;
         return answers;
     }
 
