@@ -9,14 +9,17 @@ namespace Warden.PgAlloc;
 
 // The checkpoint format, version 1. Every integer is little-endian.
 //
-//   header   magic "WRDNMEMF" (8 bytes), u32 version (1), u32 flags (0), u64 file size,
+//   header   magic "WRDNMEMF" (8 bytes), u32 version (1), u32 flags (must be 0), u64 file size,
 //            u64 segment count, u64 checksum of the 32 bytes before it
 //   table    per segment of the reference-count map, in order: u64 start, u64 end, i32 refs,
-//            u32 kind, u32 memory cgroup, u32 zero; then u64 checksum of the whole table
+//            u32 kind, u32 memory cgroup, u32 reserved (must be 0); then u64 checksum of the whole table
 //   data     records of committed, non-zero pages in increasing order, each within one segment and
 //            at most DataRecordMax bytes: u64 start, u64 length, the bytes, u64 checksum of the
 //            16-byte head and the bytes; then an end record: u64 ulong.MaxValue, u64 0, u64
-//            checksum of that head
+//            checksum of that head; nothing may follow it
+//
+// Loading trusts nothing it has not read: the table is read in chunks, so what is allocated for it
+// grows with the bytes the stream has delivered, not with the count the header claims.
 //
 // Pages that are not in a data record read as zero after loading. The checksum (Checksum below)
 // folds 8-byte words through a bijection, so any one changed word always changes it.
@@ -28,6 +31,7 @@ public sealed partial class MemoryFile
     private const int HeaderSize = 40;
     private const int SegmentRecordSize = 32;
     private const int DataRecordMax = 1 << 20;
+    private const int TableChunkRecords = 4096;
 
     /// <summary>Writes the allocation state and the committed, non-zero pages to <paramref name="stream"/>.</summary>
     /// <returns><c>null</c>, or why the state could not be read or written (nothing is undone in the stream).</returns>
@@ -223,40 +227,58 @@ public sealed partial class MemoryFile
         {
             return new CheckpointError(CheckpointProblem.UnsupportedVersion, $"version {version}, but only version {CheckpointVersion} is supported");
         }
+        uint flags = BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
         ulong fileSize = BinaryPrimitives.ReadUInt64LittleEndian(header[16..]);
         ulong count = BinaryPrimitives.ReadUInt64LittleEndian(header[24..]);
-        if (fileSize > _maxSize || !Arch.IsPageAligned(fileSize) || count > fileSize / Arch.PageSize
-            || count > (ulong)(Array.MaxLength - 8) / SegmentRecordSize)
+        if (flags != 0)
+        {
+            return Malformed($"flags 0x{flags:x} are not defined in version {CheckpointVersion}");
+        }
+        if (fileSize > _maxSize || !Arch.IsPageAligned(fileSize) || count > fileSize / Arch.PageSize)
         {
             return Malformed($"file size 0x{fileSize:x} with {count} segments does not fit this file (maximum 0x{_maxSize:x})");
         }
 
-        byte[] table = new byte[((int)count * SegmentRecordSize) + 8];
-        if (!ReadFull(stream, table))
+        // The table, a chunk at a time, checked record by record and summed as it comes.
+        byte[] chunk = new byte[(int)Math.Min(count, (ulong)TableChunkRecords) * SegmentRecordSize];
+        ulong tableSum = ChecksumStart(count * SegmentRecordSize);
+        ulong previousEnd = 0;
+        for (ulong read = 0; read < count;)
+        {
+            int records = (int)Math.Min(count - read, (ulong)TableChunkRecords);
+            Span<byte> bytes = chunk.AsSpan(0, records * SegmentRecordSize);
+            if (!ReadFull(stream, bytes))
+            {
+                return Truncated("in the segment table");
+            }
+            tableSum = ChecksumWords(tableSum, bytes);
+            for (int i = 0; i < records; i++)
+            {
+                ReadOnlySpan<byte> rec = bytes.Slice(i * SegmentRecordSize, SegmentRecordSize);
+                ulong start = BinaryPrimitives.ReadUInt64LittleEndian(rec);
+                ulong end = BinaryPrimitives.ReadUInt64LittleEndian(rec[8..]);
+                int refs = BinaryPrimitives.ReadInt32LittleEndian(rec[16..]);
+                uint kind = BinaryPrimitives.ReadUInt32LittleEndian(rec[20..]);
+                uint memCg = BinaryPrimitives.ReadUInt32LittleEndian(rec[24..]);
+                uint reserved = BinaryPrimitives.ReadUInt32LittleEndian(rec[28..]);
+                if (start < previousEnd || start >= end || end > fileSize || !Arch.IsPageAligned(start) || !Arch.IsPageAligned(end)
+                    || refs <= 0 || kind > (uint)MemoryKind.Mapped || reserved != 0)
+                {
+                    return Malformed($"segment {read + (ulong)i} [0x{start:x}, 0x{end:x}) refs {refs} kind {kind} reserved {reserved} is impossible");
+                }
+                segments.Add((new FileRange(start, end), new PageState(refs, (MemoryKind)kind, memCg)));
+                previousEnd = end;
+            }
+            read += (ulong)records;
+        }
+        Span<byte> tableCheck = stackalloc byte[8];
+        if (!ReadFull(stream, tableCheck))
         {
             return Truncated("in the segment table");
         }
-        int tableLength = (int)count * SegmentRecordSize;
-        if (BinaryPrimitives.ReadUInt64LittleEndian(table.AsSpan(tableLength)) != Checksum(table.AsSpan(0, tableLength)))
+        if (BinaryPrimitives.ReadUInt64LittleEndian(tableCheck) != tableSum)
         {
             return Mismatch("of the segment table");
-        }
-        ulong previousEnd = 0;
-        for (int i = 0; i < (int)count; i++)
-        {
-            ReadOnlySpan<byte> rec = table.AsSpan(i * SegmentRecordSize, SegmentRecordSize);
-            ulong start = BinaryPrimitives.ReadUInt64LittleEndian(rec);
-            ulong end = BinaryPrimitives.ReadUInt64LittleEndian(rec[8..]);
-            int refs = BinaryPrimitives.ReadInt32LittleEndian(rec[16..]);
-            uint kind = BinaryPrimitives.ReadUInt32LittleEndian(rec[20..]);
-            uint memCg = BinaryPrimitives.ReadUInt32LittleEndian(rec[24..]);
-            if (start < previousEnd || start >= end || end > fileSize || !Arch.IsPageAligned(start) || !Arch.IsPageAligned(end)
-                || refs <= 0 || kind > (uint)MemoryKind.Mapped)
-            {
-                return Malformed($"segment {i} [0x{start:x}, 0x{end:x}) refs {refs} kind {kind} is impossible");
-            }
-            segments.Add((new FileRange(start, end), new PageState(refs, (MemoryKind)kind, memCg)));
-            previousEnd = end;
         }
 
         if (fileSize > _fileSize)
@@ -287,7 +309,11 @@ public sealed partial class MemoryFile
                 {
                     return Truncated("in the end record");
                 }
-                return BinaryPrimitives.ReadUInt64LittleEndian(sum) == Checksum(head) ? null : Mismatch("of the end record");
+                if (BinaryPrimitives.ReadUInt64LittleEndian(sum) != Checksum(head))
+                {
+                    return Mismatch("of the end record");
+                }
+                return stream.Read(sum[..1]) == 0 ? null : Malformed("bytes follow the end record");
             }
             if (length == 0 || length > DataRecordMax || !Arch.IsPageAligned(start) || !Arch.IsPageAligned(length) || start < dataEnd)
             {
@@ -339,20 +365,31 @@ public sealed partial class MemoryFile
     // Folds bytes, 8 at a time (the tail zero-padded), into a 64-bit value. Each step maps the
     // running value through a bijection after mixing in one word, so changing any single word of
     // the input always changes the result.
-    internal static ulong Checksum(ReadOnlySpan<byte> bytes, ulong seed = 0x6a09e667f3bcc908)
+    internal static ulong Checksum(ReadOnlySpan<byte> bytes, ulong seed = ChecksumSeed)
     {
-        ulong h = seed ^ (ulong)bytes.Length;
-        int i = 0;
-        for (; i + 8 <= bytes.Length; i += 8)
-        {
-            h = BitOperations.RotateLeft((h ^ BinaryPrimitives.ReadUInt64LittleEndian(bytes[i..])) * 0x9e3779b97f4a7c15, 31);
-        }
-        if (i < bytes.Length)
+        int whole = bytes.Length & ~7;
+        ulong h = ChecksumWords(ChecksumStart((ulong)bytes.Length, seed), bytes[..whole]);
+        if (whole < bytes.Length)
         {
             Span<byte> tail = stackalloc byte[8];
             tail.Clear();
-            bytes[i..].CopyTo(tail);
-            h = BitOperations.RotateLeft((h ^ BinaryPrimitives.ReadUInt64LittleEndian(tail)) * 0x9e3779b97f4a7c15, 31);
+            bytes[whole..].CopyTo(tail);
+            h = ChecksumWords(h, tail);
+        }
+        return h;
+    }
+
+    private const ulong ChecksumSeed = 0x6a09e667f3bcc908;
+
+    // Checksum in pieces, for input read a chunk at a time: start with the total length, then fold
+    // the words (every piece but the last a multiple of 8 bytes long).
+    private static ulong ChecksumStart(ulong totalLength, ulong seed = ChecksumSeed) => seed ^ totalLength;
+
+    private static ulong ChecksumWords(ulong h, ReadOnlySpan<byte> words)
+    {
+        for (int i = 0; i + 8 <= words.Length; i += 8)
+        {
+            h = BitOperations.RotateLeft((h ^ BinaryPrimitives.ReadUInt64LittleEndian(words[i..])) * 0x9e3779b97f4a7c15, 31);
         }
         return h;
     }
