@@ -49,7 +49,7 @@ public sealed partial class MemoryManager
     /// <summary>
     /// Moves the program break to <paramref name="addr"/> as Linux's brk(2) does, and returns the
     /// break afterwards: unchanged when <paramref name="addr"/> is below the heap's start, would pass
-    /// RLIMIT_DATA, or would come within a page (plus a stack's guard gap) of the next mapping.
+    /// RLIMIT_DATA (or RLIMIT_MEMLOCK after mlockall(MCL_FUTURE)), or would come within a page (plus a stack's guard gap) of the next mapping.
     /// Shrinking always succeeds and unmaps what lies between the new and the old break.
     /// </summary>
     /// <returns>The break (an unchanged one signals failure, as in Linux).</returns>
@@ -101,8 +101,9 @@ public sealed partial class MemoryManager
                 return (Addr)old;
             }
             ulong growth = newEnd - oldEnd;
+            // After mlockall(MCL_FUTURE) the growth is locked, so it must fit RLIMIT_MEMLOCK too.
             if (_usageAS + growth > _limits.AddressSpace || _dataAS + growth > _limits.Data ||
-                _vmas.Count > _options.MaxMapCount)
+                _vmas.Count > _options.MaxMapCount || (_defaultMLockMode != MemMap.MLockMode.None && !LockFitsLimitLocked(growth)))
             {
                 return (Addr)old;
             }

@@ -233,7 +233,7 @@ public sealed partial class MemoryManager
                 return Errno.EFAULT;
             }
         }
-        if (vma.MLockMode != MemMap.MLockMode.None && !_options.CanLockMemory && _lockedAS + growth > _limits.MemLock)
+        if (vma.MLockMode != MemMap.MLockMode.None && !LockFitsLimitLocked(growth))
         {
             return Errno.EFAULT;
         }

@@ -19,39 +19,40 @@ public sealed partial class MemoryManager
     /// mlock2(2), munlock(2). The address is rounded down and the length up to pages.
     /// </summary>
     /// <remarks>ENOMEM when part of the range is unmapped or RLIMIT_MEMLOCK would be passed (EPERM if it
-    /// is zero); EINTR when <paramref name="ctx"/> is cancelled while the range is being populated (it
+    /// is zero); EINVAL when the rounded range wraps (a length that rounds to 0 does nothing); EINTR when <paramref name="ctx"/> is cancelled while the range is being populated (it
     /// stays locked, the rest is faulted in on access).</remarks>
     public Error? MLock(IContext ctx, Addr addr, ulong length, MLockMode mode)
     {
-        ulong start = Arch.PageRoundDown(addr.Value);
-        (ulong end, bool ok) = Arch.PageRoundUp(addr.Value + length);
-        if (addr.Value + length < addr.Value || !ok)
-        {
-            return Errno.ENOMEM;
-        }
-        if (start == end)
-        {
-            return null;
-        }
-        if (mode != MLockMode.None && !_options.CanLockMemory && _limits.MemLock == 0)
+        // Linux's order: the right to lock at all, then RLIMIT_MEMLOCK, then the range itself, whose
+        // page-rounded length may wrap to 0 (nothing to do) or make the end wrap (EINVAL).
+        bool locking = mode != MLockMode.None;
+        if (locking && !_options.CanLockMemory && _limits.MemLock == 0)
         {
             return Errno.EPERM;
         }
+        ulong start = Arch.PageRoundDown(addr.Value);
+        ulong pagedLength = unchecked(Arch.PageRoundDown(length + (addr.Value & Arch.PageMask) + Arch.PageMask));
+        ulong end = unchecked(start + pagedLength);
         _mappingLock.EnterWriteLock();
         try
         {
             ThrowIfDisposed();
-            if (MappedBytesLocked(start, end) != end - start)
+            if (locking && !LockFitsLimitLocked(pagedLength) &&
+                (end < start || !LockFitsLimitLocked(pagedLength - LockedBytesLocked(start, end))))
             {
                 return Errno.ENOMEM;
             }
-            if (mode != MLockMode.None && !_options.CanLockMemory)
+            if (end < start)
             {
-                ulong newlyLocked = (end - start) - LockedBytesLocked(start, end);
-                if (_lockedAS + newlyLocked > _limits.MemLock)
-                {
-                    return Errno.ENOMEM;
-                }
+                return Errno.EINVAL;
+            }
+            if (start == end)
+            {
+                return null;
+            }
+            if (MappedBytesLocked(start, end) != end - start)
+            {
+                return Errno.ENOMEM;
             }
             SetMLockModeLocked(start, end, mode);
             // The range stays locked if populating it is interrupted, as on Linux; what is not yet
@@ -106,6 +107,28 @@ public sealed partial class MemoryManager
         {
             _mappingLock.ExitWriteLock();
         }
+    }
+
+    // Whether locking bytesMore more bytes keeps the locked total within RLIMIT_MEMLOCK (always
+    // true with the right to lock without limit). Mapping lock held.
+    private bool LockFitsLimitLocked(ulong bytesMore) =>
+        _options.CanLockMemory || _limits.MemLock == ResourceLimits.Unlimited ||
+        (bytesMore <= _limits.MemLock && _lockedAS + bytesMore <= _limits.MemLock);
+
+    // Bytes of [start, end) in locked vmas. Mapping lock held.
+    private ulong LockedBytesLocked(ulong start, ulong end)
+    {
+        ulong total = 0;
+        var segment = _vmas.LowerBoundSegment(start);
+        while (segment.IsValid && segment.Start < end)
+        {
+            if (segment.Value.MLockMode != MLockMode.None)
+            {
+                total += Math.Min(segment.End, end) - Math.Max(segment.Start, start);
+            }
+            segment = segment.NextSegment();
+        }
+        return total;
     }
 
     // Sets the lock mode of every vma in [start, end). Mapping lock held for writing.

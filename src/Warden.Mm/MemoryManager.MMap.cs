@@ -69,12 +69,15 @@ public sealed partial class MemoryManager
             {
                 return (default, error);
             }
+            // MAP_LOCKED needs the right to lock at all; then the new mapping, locked by MAP_LOCKED or
+            // by an earlier mlockall(MCL_FUTURE), must fit RLIMIT_MEMLOCK beside what is locked now.
+            // Like Linux, a fixed mapping's length counts in full even where it replaces locked pages.
+            MLockMode mlockMode = opts.MLockMode != MLockMode.None ? opts.MLockMode : _defaultMLockMode;
             if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory && _limits.MemLock == 0)
             {
                 return (default, Errno.EPERM);
             }
-            if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory &&
-                _lockedAS + length - (opts.Fixed && opts.Unmap ? LockedBytesLocked(addr, addr + length) : 0) > _limits.MemLock)
+            if (mlockMode != MLockMode.None && !LockFitsLimitLocked(length))
             {
                 return (default, Errno.EAGAIN);
             }
@@ -101,7 +104,7 @@ public sealed partial class MemoryManager
                 Private = opts.Private,
                 GrowsDown = opts.GrowsDown,
                 IsStack = opts.Stack,
-                MLockMode = opts.MLockMode != MLockMode.None ? opts.MLockMode : _defaultMLockMode,
+                MLockMode = mlockMode,
                 Id = opts.MappingIdentity,
                 Name = opts.Name,
                 NameMut = opts.NameMut,
@@ -224,22 +227,6 @@ public sealed partial class MemoryManager
             return (0, Errno.ENOMEM);
         }
         return (addr, null);
-    }
-
-    // Bytes of [start, end) in locked vmas (those an overlapping fixed mapping would replace).
-    private ulong LockedBytesLocked(ulong start, ulong end)
-    {
-        ulong total = 0;
-        var segment = _vmas.LowerBoundSegment(start);
-        while (segment.IsValid && segment.Start < end)
-        {
-            if (segment.Value.MLockMode != MLockMode.None)
-            {
-                total += Math.Min(segment.End, end) - Math.Max(segment.Start, start);
-            }
-            segment = segment.NextSegment();
-        }
-        return total;
     }
 
     // Faults in [start, end) of a vma (MAP_POPULATE, MAP_LOCKED, mlock) and maps it into the platform

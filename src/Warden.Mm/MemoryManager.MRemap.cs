@@ -123,7 +123,7 @@ public sealed partial class MemoryManager
             return Errno.EINVAL;
         }
         ulong growth = request.NewLen - request.OldLen;
-        if (vma.MLockMode != MLockMode.None && !_options.CanLockMemory && _lockedAS + growth > _limits.MemLock)
+        if (vma.MLockMode != MLockMode.None && !LockFitsLimitLocked(growth))
         {
             return Errno.EAGAIN;
         }

@@ -22,6 +22,11 @@ public sealed class SingleCallKernelTests
         R("fixed_noreplace_over_mapping", mmap(p, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_FIXED_NOREPLACE, -1, 0));
         R("mlock_zero", mlock(p, 0));
         R("mlock_zero_unaligned", mlock(p + 1, 0));
+        R("mlock_end_wraps", mlock(p, -(unsigned long)p + 2 * 4096));
+        R("mlock2_end_wraps", mlock2(p, -(unsigned long)p + 2 * 4096, MLOCK_ONFAULT));
+        R("munlock_end_wraps", munlock(p, -(unsigned long)p + 2 * 4096));
+        R("mlock_length_rounds_to_zero", mlock(p + 1, (unsigned long)-100));
+        R("munlock_length_rounds_to_zero", munlock(p, (unsigned long)-100));
         char *n = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         R("mlock_prot_none", mlock(n, 4096));
         R("populate_read_prot_none", madvise(n, 4096, MADV_POPULATE_READ));
@@ -51,6 +56,11 @@ public sealed class SingleCallKernelTests
         R("fixed_noreplace_over_mapping", MemorySyscalls.Mmap(f.Ctx, f.Mm, p, Page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_FIXED_NOREPLACE).Error);
         R("mlock_zero", MemorySyscalls.Mlock(f.Ctx, f.Mm, p, 0));
         R("mlock_zero_unaligned", MemorySyscalls.Mlock(f.Ctx, f.Mm, p + 1, 0));
+        R("mlock_end_wraps", MemorySyscalls.Mlock(f.Ctx, f.Mm, p, (0 - p) + (2 * Page)));
+        R("mlock2_end_wraps", MemorySyscalls.Mlock(f.Ctx, f.Mm, p, (0 - p) + (2 * Page), MLOCK_ONFAULT));
+        R("munlock_end_wraps", MemorySyscalls.Munlock(f.Ctx, f.Mm, p, (0 - p) + (2 * Page)));
+        R("mlock_length_rounds_to_zero", MemorySyscalls.Mlock(f.Ctx, f.Mm, p + 1, unchecked((ulong)-100)));
+        R("munlock_length_rounds_to_zero", MemorySyscalls.Munlock(f.Ctx, f.Mm, p, unchecked((ulong)-100)));
         ulong n = f.Map(Page, prot: PROT_NONE);
         R("mlock_prot_none", MemorySyscalls.Mlock(f.Ctx, f.Mm, n, Page));
         R("populate_read_prot_none", MemorySyscalls.Madvise(f.Ctx, f.Mm, n, Page, MADV_POPULATE_READ));
