@@ -18,6 +18,7 @@ public static class LinuxMman
     public const int MAP_SHARED = 0x01;
     public const int MAP_PRIVATE = 0x02;
     public const int MAP_SHARED_VALIDATE = 0x03;
+    public const int MAP_DROPPABLE = 0x08;
     public const int MAP_TYPE = 0x0f;
     public const int MAP_FIXED = 0x10;
     public const int MAP_ANONYMOUS = 0x20;
@@ -34,6 +35,8 @@ public static class LinuxMman
     public const int MAP_SYNC = 0x80000;
     public const int MAP_FIXED_NOREPLACE = 0x100000;
     public const int MAP_UNINITIALIZED = 0x4000000;
+    public const int MAP_HUGE_SHIFT = 26;
+    public const int MAP_HUGE_MASK = 0x3f;
 
     public const int MREMAP_MAYMOVE = 1;
     public const int MREMAP_FIXED = 2;

@@ -10,6 +10,9 @@ public sealed partial class MemoryManager
     private const ulong Map32BitStart = 0x4000_0000;
     private const ulong Map32BitEnd = 0x8000_0000;
 
+    // x86-64's transparent huge page (a PMD): what large anonymous mappings are aligned to and MADV_COLLAPSE makes.
+    private const ulong HugePageSize = 2UL << 20;
+
     /// <summary>
     /// Chooses where a new mapping of <paramref name="length"/> bytes goes, as x86-64 Linux's
     /// get_unmapped_area does: a usable hint (rounded down to a page; with MAP_32BIT, one that ends

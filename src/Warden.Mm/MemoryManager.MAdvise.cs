@@ -13,12 +13,15 @@ public sealed partial class MemoryManager
     /// MADV_*). DONTNEED drops pages (private ones read back from their source: zero for anonymous
     /// memory, the file for file mappings; shared ones keep their contents); REMOVE frees the
     /// backing of shared memory; DONTFORK/DOFORK and WIPEONFORK/KEEPONFORK set how Fork treats the
-    /// range; FREE is accepted (pages may keep their contents, which Linux allows); the purely
-    /// advisory values are accepted and ignored.
+    /// range; FREE is accepted (pages may keep their contents, which Linux allows); RANDOM,
+    /// SEQUENTIAL, HUGEPAGE, NOHUGEPAGE, DONTDUMP, DODUMP and MERGEABLE set vma flags that change
+    /// nothing else (they split vmas and show in smaps, as on Linux); the other advisory values are
+    /// accepted and ignored.
     /// </summary>
     /// <remarks>
     /// EINVAL for an unaligned address, an unknown advice, DONTNEED on locked memory, WIPEONFORK or
-    /// FREE on anything but private anonymous memory, REMOVE on private or non-writable mappings;
+    /// FREE on anything but private anonymous memory, REMOVE on private or non-writable mappings,
+    /// KEEPONFORK and DODUMP on MAP_DROPPABLE memory, COLLAPSE where no huge page can be made;
     /// ENOMEM when part of the range is unmapped (the mapped parts are still advised, as Linux does).
     /// </remarks>
     public Error? MAdvise(IContext ctx, Addr addr, ulong length, int advice)
@@ -41,7 +44,9 @@ public sealed partial class MemoryManager
             return null;
         }
         bool changesVmas = advice is LinuxMman.MADV_DONTFORK or LinuxMman.MADV_DOFORK or LinuxMman.MADV_WIPEONFORK or
-            LinuxMman.MADV_KEEPONFORK or LinuxMman.MADV_NORMAL or LinuxMman.MADV_RANDOM or LinuxMman.MADV_SEQUENTIAL;
+            LinuxMman.MADV_KEEPONFORK or LinuxMman.MADV_NORMAL or LinuxMman.MADV_RANDOM or LinuxMman.MADV_SEQUENTIAL or
+            LinuxMman.MADV_HUGEPAGE or LinuxMman.MADV_NOHUGEPAGE or LinuxMman.MADV_DONTDUMP or LinuxMman.MADV_DODUMP or
+            LinuxMman.MADV_MERGEABLE or LinuxMman.MADV_UNMERGEABLE;
         if (changesVmas)
         {
             _mappingLock.EnterWriteLock();
@@ -131,19 +136,49 @@ public sealed partial class MemoryManager
                 SetVmasLocked(start, end, new ForkFlagsChange(DontFork: null, WipeOnFork: true));
                 return null;
             case LinuxMman.MADV_KEEPONFORK:
+                if ((vma.Hints & VmaHints.Droppable) != 0)
+                {
+                    return Errno.EINVAL;
+                }
                 SetVmasLocked(start, end, new ForkFlagsChange(DontFork: null, WipeOnFork: false));
                 return null;
             case LinuxMman.MADV_NORMAL:
-            case LinuxMman.MADV_RANDOM:
-            case LinuxMman.MADV_SEQUENTIAL:
-                VmaHints read = advice switch
-                {
-                    LinuxMman.MADV_RANDOM => VmaHints.RandomRead,
-                    LinuxMman.MADV_SEQUENTIAL => VmaHints.SequentialRead,
-                    _ => VmaHints.None,
-                };
-                SetVmasLocked(start, end, new ReadHintChange(read));
+                SetVmasLocked(start, end, new HintsChange(VmaHints.None, VmaHints.RandomRead | VmaHints.SequentialRead));
                 return null;
+            case LinuxMman.MADV_RANDOM:
+                SetVmasLocked(start, end, new HintsChange(VmaHints.RandomRead, VmaHints.SequentialRead));
+                return null;
+            case LinuxMman.MADV_SEQUENTIAL:
+                SetVmasLocked(start, end, new HintsChange(VmaHints.SequentialRead, VmaHints.RandomRead));
+                return null;
+            case LinuxMman.MADV_HUGEPAGE:
+                SetVmasLocked(start, end, new HintsChange(VmaHints.HugePage, VmaHints.NoHugePage));
+                return null;
+            case LinuxMman.MADV_NOHUGEPAGE:
+                SetVmasLocked(start, end, new HintsChange(VmaHints.NoHugePage, VmaHints.HugePage));
+                return null;
+            case LinuxMman.MADV_DONTDUMP:
+                SetVmasLocked(start, end, new HintsChange(VmaHints.DontDump, VmaHints.None));
+                return null;
+            case LinuxMman.MADV_DODUMP:
+                if ((vma.Hints & VmaHints.Droppable) != 0)
+                {
+                    return Errno.EINVAL;
+                }
+                SetVmasLocked(start, end, new HintsChange(VmaHints.None, VmaHints.DontDump));
+                return null;
+            case LinuxMman.MADV_MERGEABLE:
+                // Linux's same-page merging takes private memory only; elsewhere the advice is a no-op.
+                if (vma.Private && (vma.Hints & VmaHints.Droppable) == 0)
+                {
+                    SetVmasLocked(start, end, new HintsChange(VmaHints.Mergeable, VmaHints.None));
+                }
+                return null;
+            case LinuxMman.MADV_UNMERGEABLE:
+                SetVmasLocked(start, end, new HintsChange(VmaHints.None, VmaHints.Mergeable));
+                return null;
+            case LinuxMman.MADV_COLLAPSE:
+                return CollapseLocked(start, end, vma);
             case LinuxMman.MADV_COLD:
             case LinuxMman.MADV_PAGEOUT:
                 // Linux does not reclaim locked pages on request; otherwise a hint.
@@ -164,6 +199,40 @@ public sealed partial class MemoryManager
                 // pages are made on first access anyway.
                 return null;
         }
+    }
+
+    // MADV_COLLAPSE over [start, end), which lies in one vma, as Linux answers it with transparent
+    // huge pages in "madvise" or "always" mode for private anonymous memory (never for shared
+    // memory): the vma must be private anonymous, written once (Linux wants its anon_vma), not
+    // NOHUGEPAGE, and large enough for an aligned huge page; then every aligned huge page inside
+    // the range must have a resident page to collapse around (EINVAL for the walk otherwise).
+    // Collapsing changes nothing Warden can show, so nothing is done. Mapping lock held.
+    private Error? CollapseLocked(ulong start, ulong end, in Vma vma)
+    {
+        var whole = _vmas.FindSegment(start);
+        ulong firstInVma = (whole.Start + HugePageSize - 1) & ~(HugePageSize - 1);
+        if (!vma.IsPrivateAnonymous || vma.AnonVma is null || (vma.Hints & VmaHints.NoHugePage) != 0 ||
+            firstInVma < whole.Start || firstInVma + HugePageSize > whole.End)
+        {
+            return Errno.EINVAL;
+        }
+        Error? result = null;
+        _activeLock.EnterReadLock();
+        try
+        {
+            for (ulong huge = (start + HugePageSize - 1) & ~(HugePageSize - 1); huge >= start && huge + HugePageSize <= end; huge += HugePageSize)
+            {
+                if (_pmas.IsEmptyRange(Range(huge, huge + HugePageSize)))
+                {
+                    result = Errno.EINVAL;
+                }
+            }
+        }
+        finally
+        {
+            _activeLock.ExitReadLock();
+        }
+        return result;
     }
 
     // MADV_REMOVE: frees the backing of the shared memory mapped at [start, end), which lies in one vma.

@@ -139,7 +139,8 @@ public sealed partial class MemoryManager
         var segment = _vmas.LowerBoundSegment(start);
         while (segment.IsValid && segment.Start < end)
         {
-            if (segment.Value.MLockMode == mode)
+            // MAP_DROPPABLE memory is never locked (Linux succeeds without locking it).
+            if (segment.Value.MLockMode == mode || (segment.Value.Hints & VmaHints.Droppable) != 0)
             {
                 segment = segment.NextSegment();
                 continue;

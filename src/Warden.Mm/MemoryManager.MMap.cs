@@ -65,22 +65,14 @@ public sealed partial class MemoryManager
         {
             ThrowIfDisposed();
             (addr, Error? error) = PlaceMappingLocked(opts, length);
+            error ??= LockAdmissionErrorLocked(opts, length) ?? LimitsErrorLocked(opts, addr, length);
             if (error is not null)
             {
                 return (default, error);
             }
-            // MAP_LOCKED needs the right to lock at all; then the new mapping, locked by MAP_LOCKED or
-            // by an earlier mlockall(MCL_FUTURE), must fit RLIMIT_MEMLOCK beside what is locked now.
-            // Like Linux, a fixed mapping's length counts in full even where it replaces locked pages.
-            MLockMode mlockMode = opts.MLockMode != MLockMode.None ? opts.MLockMode : _defaultMLockMode;
-            if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory && _limits.MemLock == 0)
-            {
-                return (default, Errno.EPERM);
-            }
-            if (mlockMode != MLockMode.None && !LockFitsLimitLocked(length))
-            {
-                return (default, Errno.EAGAIN);
-            }
+            // MAP_DROPPABLE memory is never locked, not even by mlockall(MCL_FUTURE).
+            MLockMode mlockMode = (hints & VmaHints.Droppable) != 0 ? MLockMode.None
+                : opts.MLockMode != MLockMode.None ? opts.MLockMode : _defaultMLockMode;
             SharedAnonMappable? created = null;
             if (opts.Mappable is null && !opts.Private)
             {
@@ -104,6 +96,7 @@ public sealed partial class MemoryManager
                 Private = opts.Private,
                 GrowsDown = opts.GrowsDown,
                 IsStack = opts.Stack,
+                WipeOnFork = (hints & VmaHints.Droppable) != 0,
                 MLockMode = mlockMode,
                 Id = opts.MappingIdentity,
                 Name = opts.Name,
@@ -145,8 +138,8 @@ public sealed partial class MemoryManager
     }
 
     /// <summary>
-    /// Runs mmap's checks up to and including choosing the address, without mapping: the errno Linux
-    /// reports before it looks at the mapping type, or <see langword="null"/>.
+    /// Runs mmap's checks up to and including choosing a fixed address and the right to lock, without
+    /// mapping: the errno Linux reports before it looks at the mapping type, or <see langword="null"/>.
     /// </summary>
     internal Error? ProbeMMap(in MMapOpts opts)
     {
@@ -162,7 +155,12 @@ public sealed partial class MemoryManager
         _mappingLock.EnterReadLock();
         try
         {
-            return PlaceMappingLocked(opts, length).Error;
+            // Only a fixed placement is tried: a search fails only when the whole address space
+            // is full, which is taken to be never (so that a bad type is EINVAL, not ENOMEM, in an
+            // address space confined to a small window).
+            Error? placement = opts.Fixed ? PlaceMappingLocked(opts, length).Error
+                : length > _layout.MaxAddress - _layout.MinAddress ? Errno.ENOMEM : null;
+            return placement ?? LockAdmissionErrorLocked(opts, length);
         }
         finally
         {
@@ -170,7 +168,33 @@ public sealed partial class MemoryManager
         }
     }
 
-    // Chooses the address and checks the map count and the address-space and data limits.
+    // MAP_LOCKED needs the right to lock at all (EPERM); then the new mapping, locked by MAP_LOCKED
+    // or by an earlier mlockall(MCL_FUTURE), must fit RLIMIT_MEMLOCK beside what is locked now
+    // (EAGAIN). Like Linux, a fixed mapping's length counts in full even where it replaces locked
+    // pages, and a MAP_DROPPABLE one counts though it will not be locked. Mapping lock held.
+    private Error? LockAdmissionErrorLocked(in MMapOpts opts, ulong length)
+    {
+        if (opts.MLockMode != MLockMode.None && !_options.CanLockMemory && _limits.MemLock == 0)
+        {
+            return Errno.EPERM;
+        }
+        MLockMode mode = opts.MLockMode != MLockMode.None ? opts.MLockMode : _defaultMLockMode;
+        return mode != MLockMode.None && !LockFitsLimitLocked(length) ? Errno.EAGAIN : null;
+    }
+
+    // Checks RLIMIT_AS and RLIMIT_DATA for a new mapping at [addr, addr + length). Mapping lock held.
+    private Error? LimitsErrorLocked(in MMapOpts opts, ulong addr, ulong length)
+    {
+        ulong replaced = opts.Fixed && opts.Unmap ? MappedBytesLocked(addr, addr + length) : 0;
+        if (_usageAS - replaced + length > _limits.AddressSpace)
+        {
+            return Errno.ENOMEM;
+        }
+        bool isData = opts.Perms.Write && opts.Private && !opts.GrowsDown;
+        return isData && _dataAS + length > _limits.Data ? Errno.ENOMEM : null;
+    }
+
+    // Chooses the address (checking the map count first).
     private (ulong Addr, Error? Error) PlaceMappingLocked(in MMapOpts opts, ulong length)
     {
         if (_vmas.Count > _options.MaxMapCount)
@@ -208,7 +232,7 @@ public sealed partial class MemoryManager
                 return (0, Errno.ENOMEM);
             }
         }
-        else
+        else if (!TryFindHugeAlignedLocked(opts, length, out addr))
         {
             (addr, Error? error) = FindAvailableLocked(opts.Addr.Value, length, opts.Map32Bit);
             if (error is not null)
@@ -216,17 +240,29 @@ public sealed partial class MemoryManager
                 return (0, error);
             }
         }
-        ulong replaced = opts.Fixed && opts.Unmap ? MappedBytesLocked(addr, addr + length) : 0;
-        if (_usageAS - replaced + length > _limits.AddressSpace)
-        {
-            return (0, Errno.ENOMEM);
-        }
-        bool isData = opts.Perms.Write && opts.Private && !opts.GrowsDown;
-        if (isData && _dataAS + length > _limits.Data)
-        {
-            return (0, Errno.ENOMEM);
-        }
         return (addr, null);
+    }
+
+    // Linux (6.7 and later) places a private anonymous mapping whose length is a multiple of the
+    // huge page size, when no hint is given, at a huge-page boundary so that transparent huge pages
+    // can back it: it searches for the length plus one huge page and aligns inside what it found;
+    // when the start found is aligned already, a top-down address space moves it up a huge page.
+    // False when that search fails (the ordinary search follows). Mapping lock held.
+    private bool TryFindHugeAlignedLocked(in MMapOpts opts, ulong length, out ulong addr)
+    {
+        addr = 0;
+        if (opts.Mappable is not null || !opts.Private || opts.Addr.Value != 0 || (length & (HugePageSize - 1)) != 0)
+        {
+            return false;
+        }
+        (ulong found, Error? error) = FindAvailableLocked(0, length + HugePageSize, opts.Map32Bit);
+        if (error is not null)
+        {
+            return false;
+        }
+        ulong misalignment = (0 - found) & (HugePageSize - 1);
+        addr = misalignment == 0 && _layout.DefaultDirection == MmapDirection.TopDown ? found + HugePageSize : found + misalignment;
+        return true;
     }
 
     // Faults in [start, end) of a vma (MAP_POPULATE, MAP_LOCKED, mlock) and maps it into the platform

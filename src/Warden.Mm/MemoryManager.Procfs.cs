@@ -89,7 +89,7 @@ public sealed partial class MemoryManager
     private static void AppendKb(StringBuilder text, string label, ulong bytes) =>
         text.Append(label.PadRight(16)).Append((bytes / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(8)).Append(" kB\n");
 
-    // The two-letter flags of smaps' VmFlags line, in Linux's order.
+    // The two-letter flags of smaps' VmFlags line, in Linux's order (by flag bit).
     private static string VmFlags(in Vma vma)
     {
         var flags = new StringBuilder();
@@ -110,9 +110,18 @@ public sealed partial class MemoryManager
         Add(!vma.Private, "ms");
         Add(vma.GrowsDown, "gd");
         Add(vma.MLockMode != MLockMode.None, "lo");
+        Add((vma.Hints & VmaHints.SequentialRead) != 0, "sr");
+        Add((vma.Hints & VmaHints.RandomRead) != 0, "rr");
         Add(vma.DontFork, "dc");
-        Add(vma.Private && vma.RealPerms.Write, "ac");
+        Add(vma.MLockMode == MLockMode.Lazy, "lf");
+        Add(vma.Accounted, "ac");
+        Add((vma.Hints & VmaHints.NoReserve) != 0, "nr");
         Add(vma.WipeOnFork, "wf");
+        Add((vma.Hints & VmaHints.DontDump) != 0, "dd");
+        Add((vma.Hints & VmaHints.HugePage) != 0, "hg");
+        Add((vma.Hints & VmaHints.NoHugePage) != 0, "nh");
+        Add((vma.Hints & VmaHints.Mergeable) != 0, "mg");
+        Add((vma.Hints & VmaHints.Droppable) != 0, "dp");
         return flags.ToString();
     }
 

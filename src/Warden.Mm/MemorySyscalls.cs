@@ -32,6 +32,20 @@ public static class MemorySyscalls
         {
             return (0, Errno.EBADF);
         }
+        // MAP_HUGETLB maps a file of hugetlbfs, which Warden does not have: a page size no x86-64
+        // kernel offers is EINVAL, and so is huge-page mapping of another file; for anonymous
+        // memory the answer is that of a host with no huge pages reserved (ENOMEM, below).
+        bool hugeTlb = (flags & MAP_HUGETLB) != 0;
+        ulong hugePageSize = 0;
+        if (hugeTlb)
+        {
+            int sizeShift = (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+            if (!anonymous || sizeShift is not (0 or 21 or 30))
+            {
+                return (0, Errno.EINVAL);
+            }
+            hugePageSize = sizeShift == 30 ? 1UL << 30 : 2UL << 20;
+        }
         // Linux ignores protection bits it does not know in mmap (mprotect rejects them).
         if (length == 0)
         {
@@ -44,16 +58,19 @@ public static class MemorySyscalls
         }
         int type = flags & MAP_TYPE;
         bool isFixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
-        // Linux checks the mapping type only after choosing the address: a bad type reports
-        // ENOMEM/EEXIST/EINVAL from placement first.
-        bool badType = anonymous
-            ? type is not (MAP_SHARED or MAP_PRIVATE) || (type == MAP_SHARED && (flags & MAP_GROWSDOWN) != 0)
+        bool droppable = anonymous && !hugeTlb && type == MAP_DROPPABLE;
+        // Linux checks the mapping type only after choosing the address (and checking the right to
+        // lock): a bad type reports ENOMEM/EEXIST/EPERM/EAGAIN from those first. A huge-page
+        // mapping is of a file, so it takes a file's types.
+        bool badType = anonymous && !hugeTlb
+            ? type is not (MAP_SHARED or MAP_PRIVATE or MAP_DROPPABLE) || (type == MAP_SHARED && (flags & MAP_GROWSDOWN) != 0) ||
+                (droppable && (flags & (MAP_LOCKED | MAP_GROWSDOWN)) != 0)
             : type is not (MAP_SHARED or MAP_SHARED_VALIDATE or MAP_PRIVATE);
-        if (!anonymous && type == MAP_SHARED_VALIDATE && (flags & ~KnownMapFlags) != 0)
+        if ((!anonymous || hugeTlb) && type == MAP_SHARED_VALIDATE && (flags & ~KnownMapFlags) != 0)
         {
             return (0, Errno.EOPNOTSUPP);
         }
-        bool isPrivate = type == MAP_PRIVATE;
+        bool isPrivate = type == MAP_PRIVATE || droppable;
 
         AccessType perms = AccessType.FromProt(prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
         var opts = new MMapOpts
@@ -73,12 +90,20 @@ public static class MemorySyscalls
             PlatformEffect = (flags & MAP_POPULATE) != 0 && (flags & MAP_NONBLOCK) == 0 ? MMapPlatformEffect.Populate : MMapPlatformEffect.Default,
             NameMut = anonymous ? (isPrivate ? NameMut.Anon : NameMut.AnonShmem) : NameMut.Disallowed,
         };
+        if (hugeTlb)
+        {
+            // Huge pages are placed (and a fixed address must be aligned) at their own size.
+            if (isFixed && (addr & (hugePageSize - 1)) != 0)
+            {
+                return (0, Errno.EINVAL);
+            }
+            ulong hugeLength = (rounded + hugePageSize - 1) & ~(hugePageSize - 1);
+            Error? placement = hugeLength < rounded ? Errno.ENOMEM : mm.ProbeMMap(opts with { Length = hugeLength, GrowsDown = false });
+            return (0, placement ?? (badType ? Errno.EINVAL : Errno.ENOMEM));
+        }
         if (badType)
         {
-            // Only a fixed placement can fail in practice (a search fails only when the whole
-            // address space is full), so only then does placement's errno come first.
-            Error? placement = isFixed ? mm.ProbeMMap(opts with { GrowsDown = false }) : rounded > Arch.TaskSize ? Errno.ENOMEM : null;
-            return (0, placement ?? Errno.EINVAL);
+            return (0, mm.ProbeMMap(opts with { GrowsDown = false }) ?? Errno.EINVAL);
         }
         if (!anonymous)
         {
@@ -101,7 +126,8 @@ public static class MemorySyscalls
             }
         }
         VmaHints hints = ((flags & MAP_NORESERVE) != 0 ? VmaHints.NoReserve : VmaHints.None) |
-            ((flags & MAP_STACK) != 0 ? VmaHints.NoHugePage : VmaHints.None);
+            ((flags & MAP_STACK) != 0 ? VmaHints.NoHugePage : VmaHints.None) |
+            (droppable ? VmaHints.Droppable | VmaHints.NoReserve | VmaHints.DontDump : VmaHints.None);
         (Addr result, Error? error) = mm.MMap(ctx, opts, hints);
         return error is null ? (result.Value, null) : (0, error);
     }

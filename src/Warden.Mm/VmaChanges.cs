@@ -26,14 +26,12 @@ internal readonly record struct ForkFlagsChange(bool? DontFork, bool? WipeOnFork
     }
 }
 
-/// <summary>MADV_NORMAL/RANDOM/SEQUENTIAL: replaces the read-pattern hint.</summary>
-internal readonly record struct ReadHintChange(VmaHints Read) : IVmaChange
+/// <summary>madvise's flag-setting advice (read pattern, huge pages, dumping, merging): clears <paramref name="Clear"/>, then sets <paramref name="Set"/>.</summary>
+internal readonly record struct HintsChange(VmaHints Set, VmaHints Clear) : IVmaChange
 {
-    private const VmaHints ReadHints = VmaHints.RandomRead | VmaHints.SequentialRead;
+    public bool IsAppliedTo(in Vma vma) => ((vma.Hints & ~Clear) | Set) == vma.Hints;
 
-    public bool IsAppliedTo(in Vma vma) => (vma.Hints & ReadHints) == Read;
-
-    public void ApplyTo(ref Vma vma) => vma.Hints = (vma.Hints & ~ReadHints) | Read;
+    public void ApplyTo(ref Vma vma) => vma.Hints = (vma.Hints & ~Clear) | Set;
 }
 
 /// <summary>Forgets the anonymous memory's identity (a whole vma moved by MREMAP_DONTUNMAP).</summary>

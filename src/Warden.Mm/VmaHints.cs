@@ -1,8 +1,9 @@
 namespace Warden.Mm;
 
 /// <summary>
-/// Linux vma flags that change nothing Warden does but still keep vmas apart (two vmas merge only
-/// when their flags are equal), so that Warden splits and merges exactly where Linux does.
+/// Linux vma flags that change little or nothing Warden does but still keep vmas apart (two vmas
+/// merge only when their flags are equal) and show in smaps' VmFlags, so that Warden splits, merges
+/// and reports exactly as Linux does.
 /// </summary>
 [Flags]
 internal enum VmaHints : byte
@@ -20,4 +21,20 @@ internal enum VmaHints : byte
 
     /// <summary>MADV_SEQUENTIAL (VM_SEQ_READ).</summary>
     SequentialRead = 8,
+
+    /// <summary>MADV_HUGEPAGE (VM_HUGEPAGE).</summary>
+    HugePage = 16,
+
+    /// <summary>MADV_DONTDUMP, and every MAP_DROPPABLE mapping (VM_DONTDUMP).</summary>
+    DontDump = 32,
+
+    /// <summary>MADV_MERGEABLE on private memory (VM_MERGEABLE).</summary>
+    Mergeable = 64,
+
+    /// <summary>
+    /// MAP_DROPPABLE (VM_DROPPABLE, Linux 6.11): memory the kernel may drop under pressure. Such a
+    /// vma is never locked (mlock succeeds without locking it) and refuses MADV_KEEPONFORK and
+    /// MADV_DODUMP. Warden never drops it, which Linux allows.
+    /// </summary>
+    Droppable = 128,
 }

@@ -56,10 +56,22 @@ public class LinuxConstantsTests
         foreach ((string name, long value) in constants)
         {
             string expected = header[name] == "missing" ? uapi[name] : header[name];
+            if (expected == "missing" && s_newerThanTheseHeaders.TryGetValue(name, out long known))
+            {
+                // Newer than this machine's headers: the value is the kernel's ABI, fixed forever.
+                Assert.True(value == known, $"LinuxMman.{name} is {value}; Linux defines it as {known}.");
+                continue;
+            }
             Assert.True(expected == Text(value), $"LinuxMman.{name} is {value}; the headers say {expected}.");
         }
         Assert.True(constants.Count > 40, $"only {constants.Count} constants found");
     }
+
+    // Constants of kernels newer than Debian 12's headers, with the values the kernel defines.
+    private static readonly Dictionary<string, long> s_newerThanTheseHeaders = new(StringComparer.Ordinal)
+    {
+        ["MAP_DROPPABLE"] = 0x08, // Linux 6.11
+    };
 
     // Prints each name's value from `header`, or "missing" where the header does not define it.
     private static IReadOnlyDictionary<string, string> ProbeConstants(IEnumerable<string> names, string header)

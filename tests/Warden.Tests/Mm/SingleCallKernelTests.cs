@@ -42,6 +42,35 @@ public sealed class SingleCallKernelTests
         R("no_type_huge", mmap(NULL, 1UL << 47, PROT_READ, MAP_ANONYMOUS, -1, 0));
         R("no_type", mmap(NULL, 4096, PROT_READ, MAP_ANONYMOUS, -1, 0));
         R("both_types_huge", mmap(NULL, 1UL << 47, PROT_READ, MAP_ANONYMOUS | MAP_SHARED | MAP_PRIVATE, -1, 0));
+        #define DROPPABLE 0x08 /* MAP_DROPPABLE, newer than these headers */
+        #define M(name, flags) R(name, mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, (flags) | MAP_ANONYMOUS, -1, 0) == MAP_FAILED ? -1 : 0)
+        M("droppable", DROPPABLE);
+        M("droppable_locked", DROPPABLE | MAP_LOCKED);
+        M("droppable_growsdown", DROPPABLE | MAP_GROWSDOWN);
+        M("droppable_with_shared_bit", DROPPABLE | MAP_SHARED);
+        M("droppable_with_private_bit", DROPPABLE | MAP_PRIVATE);
+        M("droppable_populate_stack_noreserve", DROPPABLE | MAP_POPULATE | MAP_STACK | MAP_NORESERVE);
+        M("hugetlb_private", MAP_PRIVATE | MAP_HUGETLB);
+        M("hugetlb_shared", MAP_SHARED | MAP_HUGETLB);
+        M("hugetlb_droppable", DROPPABLE | MAP_HUGETLB);
+        M("hugetlb_bad_size", MAP_PRIVATE | MAP_HUGETLB | (22 << MAP_HUGE_SHIFT));
+        M("hugetlb_1g", MAP_PRIVATE | MAP_HUGETLB | (30 << MAP_HUGE_SHIFT));
+        char *big = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        R("collapse_unwritten", madvise(big, 8 << 20, 25));
+        big[4096] = 1;
+        R("collapse_written_once", madvise(big, 8 << 20, 25));
+        for (int i = 0; i < 4; i++) big[i << 21] = 1;
+        R("collapse_every_huge_page_written", madvise(big, 8 << 20, 25));
+        char *shared = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        shared[0] = 1;
+        R("collapse_shared", madvise(shared, 8 << 20, 25));
+        /* Placement of huge-page-sized private anonymous mappings, as relations between addresses. */
+        #define MAPLEN(len) (char *)mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        char *t1 = MAPLEN(4 << 20), *t2 = MAPLEN(4 << 20), *t3 = MAPLEN((4 << 20) + 4096), *t4 = MAPLEN(4 << 20);
+        printf("thp_first_aligned\t%d\n", ((unsigned long)t1 & 0x1fffff) != 0);
+        printf("thp_second_right_below\t%d\n", t2 + (4 << 20) != t1);
+        printf("thp_odd_length_right_below\t%d\n", t3 + (4 << 20) + 4096 != t2);
+        printf("thp_aligned_below_odd\t%d\n", ((unsigned long)t4 & 0x1fffff) != 0 || t4 + (4 << 20) > t3 || t3 - (t4 + (4 << 20)) >= (2 << 20));
         void *low = mmap((void *)(8UL << 30), 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
         printf("map32_high_hint_lands_below_2g\t%d\n", low != MAP_FAILED && (unsigned long)low < (2UL << 30) ? 0 : 1);
         """;
@@ -76,6 +105,35 @@ public sealed class SingleCallKernelTests
         R("no_type_huge", MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 1UL << 47, PROT_READ, MAP_ANONYMOUS).Error);
         R("no_type", MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, Page, PROT_READ, MAP_ANONYMOUS).Error);
         R("both_types_huge", MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 1UL << 47, PROT_READ, MAP_ANONYMOUS | MAP_SHARED | MAP_PRIVATE).Error);
+        Error? M(int flags) => MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 2 * Page, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS).Error;
+        R("droppable", M(MAP_DROPPABLE));
+        R("droppable_locked", M(MAP_DROPPABLE | MAP_LOCKED));
+        R("droppable_growsdown", M(MAP_DROPPABLE | MAP_GROWSDOWN));
+        R("droppable_with_shared_bit", M(MAP_DROPPABLE | MAP_SHARED));
+        R("droppable_with_private_bit", M(MAP_DROPPABLE | MAP_PRIVATE));
+        R("droppable_populate_stack_noreserve", M(MAP_DROPPABLE | MAP_POPULATE | MAP_STACK | MAP_NORESERVE));
+        R("hugetlb_private", M(MAP_PRIVATE | MAP_HUGETLB));
+        R("hugetlb_shared", M(MAP_SHARED | MAP_HUGETLB));
+        R("hugetlb_droppable", M(MAP_DROPPABLE | MAP_HUGETLB));
+        R("hugetlb_bad_size", M(MAP_PRIVATE | MAP_HUGETLB | (22 << MAP_HUGE_SHIFT)));
+        R("hugetlb_1g", M(MAP_PRIVATE | MAP_HUGETLB | (30 << MAP_HUGE_SHIFT)));
+        ulong big = f.Map(8 << 20);
+        R("collapse_unwritten", MemorySyscalls.Madvise(f.Ctx, f.Mm, big, 8 << 20, 25));
+        f.Write(big + Page, [1]);
+        R("collapse_written_once", MemorySyscalls.Madvise(f.Ctx, f.Mm, big, 8 << 20, 25));
+        for (ulong i = 0; i < 4; i++)
+        {
+            f.Write(big + (i << 21), [1]);
+        }
+        R("collapse_every_huge_page_written", MemorySyscalls.Madvise(f.Ctx, f.Mm, big, 8 << 20, 25));
+        ulong shared = f.Map(8 << 20, flags: MAP_SHARED | MAP_ANONYMOUS);
+        f.Write(shared, [1]);
+        R("collapse_shared", MemorySyscalls.Madvise(f.Ctx, f.Mm, shared, 8 << 20, 25));
+        ulong t1 = f.Map(4 << 20, PROT_READ), t2 = f.Map(4 << 20, PROT_READ), t3 = f.Map((4 << 20) + Page, PROT_READ), t4 = f.Map(4 << 20, PROT_READ);
+        answers["thp_first_aligned"] = (t1 & 0x1fffff) != 0 ? 1 : 0;
+        answers["thp_second_right_below"] = t2 + (4 << 20) != t1 ? 1 : 0;
+        answers["thp_odd_length_right_below"] = t3 + (4 << 20) + Page != t2 ? 1 : 0;
+        answers["thp_aligned_below_odd"] = (t4 & 0x1fffff) != 0 || t4 + (4 << 20) > t3 || t3 - (t4 + (4 << 20)) >= (2 << 20) ? 1 : 0;
         (ulong low, Error? lowError) = MemorySyscalls.Mmap(f.Ctx, f.Mm, 8UL << 30, Page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT);
         answers["map32_high_hint_lands_below_2g"] = lowError is null && low < (2UL << 30) ? 0 : 1;
         return answers;
