@@ -101,8 +101,9 @@ public sealed partial class MemoryManager
                 return (Addr)old;
             }
             ulong growth = newEnd - oldEnd;
-            // After mlockall(MCL_FUTURE) the growth is locked, so it must fit RLIMIT_MEMLOCK too.
-            if (_usageAS + growth > _limits.AddressSpace || _dataAS + growth > _limits.Data ||
+            // After mlockall(MCL_FUTURE) the growth is locked, so it must fit RLIMIT_MEMLOCK too; it
+            // is charged against overcommit.
+            if (_usageAS + growth > _limits.AddressSpace || _dataAS + growth > _limits.Data || growth > _options.OvercommitLimit ||
                 _vmas.Count > _options.MaxMapCount || (_defaultMLockMode != MemMap.MLockMode.None && !LockFitsLimitLocked(growth)))
             {
                 return (Addr)old;

@@ -65,7 +65,7 @@ public sealed partial class MemoryManager
         {
             ThrowIfDisposed();
             (addr, Error? error) = PlaceMappingLocked(opts, length);
-            error ??= LockAdmissionErrorLocked(opts, length) ?? LimitsErrorLocked(opts, addr, length);
+            error ??= LockAdmissionErrorLocked(opts, length) ?? LimitsErrorLocked(opts, addr, length) ?? OvercommitError(opts, hints, length);
             if (error is not null)
             {
                 return (default, error);
@@ -192,6 +192,14 @@ public sealed partial class MemoryManager
         }
         bool isData = opts.Perms.Write && opts.Private && !opts.GrowsDown;
         return isData && _dataAS + length > _limits.Data ? Errno.ENOMEM : null;
+    }
+
+    // Linux's overcommit heuristic for a new mapping: a private writable one is charged (unless
+    // MAP_NORESERVE), and so is new shared anonymous memory, however it is protected.
+    private Error? OvercommitError(in MMapOpts opts, VmaHints hints, ulong length)
+    {
+        bool charged = (hints & VmaHints.NoReserve) == 0 && (opts.Private ? opts.Perms.Write : opts.Mappable is null);
+        return charged && length > _options.OvercommitLimit ? Errno.ENOMEM : null;
     }
 
     // Chooses the address (checking the map count first).

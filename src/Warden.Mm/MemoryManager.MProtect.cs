@@ -106,6 +106,13 @@ public sealed partial class MemoryManager
                     error = Errno.ENOMEM;
                     break;
                 }
+                if (perms.Write && !current.RealPerms.Write && !current.Accounted && current.Private &&
+                    (current.Hints & VmaHints.NoReserve) == 0 && pieceEnd - pieceStart > _options.OvercommitLimit)
+                {
+                    // Private memory becoming writable is charged against overcommit.
+                    error = Errno.ENOMEM;
+                    break;
+                }
                 reached = segment.End;
                 if (segment.Value.RealPerms == perms)
                 {

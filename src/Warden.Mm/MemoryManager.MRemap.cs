@@ -127,7 +127,9 @@ public sealed partial class MemoryManager
         {
             return Errno.EAGAIN;
         }
-        if (_usageAS + growth > _limits.AddressSpace || (vma.IsData && _dataAS + growth > _limits.Data))
+        // The growth of a charged mapping is charged against overcommit too.
+        if (_usageAS + growth > _limits.AddressSpace || (vma.IsData && _dataAS + growth > _limits.Data) ||
+            (vma.Accounted && growth > _options.OvercommitLimit))
         {
             return Errno.ENOMEM;
         }

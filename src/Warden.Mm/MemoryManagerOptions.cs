@@ -35,4 +35,14 @@ public sealed record MemoryManagerOptions
 
     /// <summary>The memory cgroup ID charged for memory this manager allocates.</summary>
     public uint MemCgID { get; init; }
+
+    /// <summary>
+    /// The largest single charge against overcommit: Linux's heuristic mode (vm.overcommit_memory 0)
+    /// refuses with ENOMEM one larger than RAM plus swap, charged by a private writable mapping, a
+    /// shared anonymous one (unless MAP_NORESERVE), brk growth, mremap growth of a charged mapping,
+    /// and mprotect making private memory writable. Defaults to this host's RAM plus swap;
+    /// <see cref="ulong.MaxValue"/> is Linux's mode 1 (always overcommit). Strict accounting (mode 2,
+    /// the sum of charges against CommitLimit) is not modelled.
+    /// </summary>
+    public ulong OvercommitLimit { get; init; } = HostMemory.RamPlusSwap;
 }

@@ -7,31 +7,40 @@ using Warden.Platform;
 namespace Warden.Mm;
 
 /// <summary>
-/// The memory behind a shared anonymous mapping (mmap MAP_SHARED|MAP_ANONYMOUS): a fixed-size range
-/// of the memory file that every mapping of it, and every fork, shares. Accesses past its size
-/// (after mremap grew a mapping of it) are bus errors, as on Linux.
+/// The memory behind a shared anonymous mapping (mmap MAP_SHARED|MAP_ANONYMOUS): zero-filled memory
+/// of a fixed size that every mapping of it, and every fork, shares. Accesses past its size (after
+/// mremap grew a mapping of it) are bus errors, as on Linux.
 /// </summary>
-/// <remarks>Thread-safe. Its identity is shown as <c>/dev/zero (deleted)</c> in <c>/proc/[pid]/maps</c>.</remarks>
+/// <remarks>
+/// Thread-safe. The memory file is drawn on a chunk at a time, when a chunk is first translated, so
+/// that a huge MAP_NORESERVE mapping costs only what is touched, as on Linux. Its identity is shown
+/// as <c>/dev/zero (deleted)</c> in <c>/proc/[pid]/maps</c>.
+/// </remarks>
 public sealed class SharedAnonMappable : IMappable, IMappingIdentity
 {
+    /// <summary>How much of the memory file one allocation takes (a huge page).</summary>
+    private const ulong ChunkSize = 2UL << 20;
+
     private static long s_nextInode = 1;
     private static readonly BusError s_beyondEnd = new(Errno.EFAULT);
 
     private readonly IMemory _memory;
     private readonly MappingSet _mappings = new();
     private readonly object _lock = new();
-    private readonly FileRange _range;
+    private readonly ulong _length;
+    // Chunk index to its range of the memory file; guarded by _lock.
+    private readonly Dictionary<ulong, FileRange> _chunks = [];
     private int _refs = 1;
 
-    private SharedAnonMappable(IMemory memory, FileRange range)
+    private SharedAnonMappable(IMemory memory, ulong length)
     {
         _memory = memory;
-        _range = range;
+        _length = length;
         InodeID = (ulong)Interlocked.Increment(ref s_nextInode);
     }
 
-    /// <summary>Allocates <paramref name="length"/> bytes (page-aligned, non-zero) of zeroed memory; the caller holds the one reference.</summary>
-    /// <returns>The mappable, or ENOMEM when the memory file cannot supply the range.</returns>
+    /// <summary>Creates <paramref name="length"/> bytes (page-aligned, non-zero) of zeroed memory; the caller holds the one reference.</summary>
+    /// <returns>The mappable; no memory is drawn from <paramref name="memory"/> until it is translated.</returns>
     /// <exception cref="ArgumentException"><paramref name="length"/> is zero or not page-aligned.</exception>
     public static (SharedAnonMappable? Mappable, Error? Error) Create(IMemory memory, ulong length)
     {
@@ -40,12 +49,11 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
         {
             ThrowHelper.ThrowArgument(nameof(length), "A shared anonymous mapping needs a non-zero page-aligned length; got {0}.", length);
         }
-        (FileRange fr, Error? error) = memory.Allocate(length, MemoryKind.Tmpfs);
-        return error is not null ? (null, Errno.ENOMEM) : (new SharedAnonMappable(memory, fr), null);
+        return (new SharedAnonMappable(memory, length), null);
     }
 
     /// <summary>The size of the memory in bytes.</summary>
-    public ulong Length => _range.Length;
+    public ulong Length => _length;
 
     /// <inheritdoc/>
     public ulong DeviceID => 1;
@@ -61,7 +69,14 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
     {
         if (Interlocked.Decrement(ref _refs) == 0)
         {
-            _memory.DecRef(_range);
+            lock (_lock)
+            {
+                foreach (FileRange chunk in _chunks.Values)
+                {
+                    _memory.DecRef(chunk);
+                }
+                _chunks.Clear();
+            }
         }
     }
 
@@ -97,16 +112,58 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
     /// <inheritdoc/>
     public (Translation[] Translations, Error? Error) Translate(IContext ctx, MappableRange required, MappableRange optional, AccessType at)
     {
-        ulong size = _range.Length;
-        if (required.Start >= size)
+        if (required.Start >= _length)
         {
             return ([], s_beyondEnd);
         }
-        ulong start = optional.Start;
-        ulong end = Math.Min(optional.End, size);
-        var source = new MappableRange(start, end);
-        var translation = new Translation(source, _memory, _range.Start + start, AccessType.AnyAccess);
-        return ([translation], required.End > size ? s_beyondEnd : null);
+        // Every chunk of the required range is drawn now; the optional range adds the chunks that
+        // exist already and touch it without a gap.
+        ulong requiredEnd = Math.Min(required.End, _length);
+        ulong first = required.Start / ChunkSize, last = (requiredEnd - 1) / ChunkSize;
+        var translations = new List<Translation>((int)Math.Min(last - first + 1, 64));
+        lock (_lock)
+        {
+            while (first > 0 && first * ChunkSize > optional.Start && _chunks.ContainsKey(first - 1))
+            {
+                first--;
+            }
+            ulong optionalEnd = Math.Min(optional.End, _length);
+            while ((last + 1) * ChunkSize < optionalEnd && _chunks.ContainsKey(last + 1))
+            {
+                last++;
+            }
+            for (ulong index = first; index <= last; index++)
+            {
+                (FileRange chunk, Error? error) = ChunkLocked(index);
+                if (error is not null)
+                {
+                    // What is drawn already is usable; the fault that needs the rest fails.
+                    return ([.. translations], Errno.ENOMEM);
+                }
+                ulong chunkStart = index * ChunkSize;
+                ulong start = Math.Max(chunkStart, optional.Start);
+                ulong end = Math.Min(chunkStart + chunk.Length, optionalEnd);
+                translations.Add(new Translation(new MappableRange(start, end), _memory, chunk.Start + (start - chunkStart), AccessType.AnyAccess));
+            }
+        }
+        return ([.. translations], required.End > _length ? s_beyondEnd : null);
+    }
+
+    // The memory of chunk `index`, drawn from the memory file on first use. _lock held.
+    private (FileRange Chunk, Error? Error) ChunkLocked(ulong index)
+    {
+        if (_chunks.TryGetValue(index, out FileRange chunk))
+        {
+            return (chunk, null);
+        }
+        ulong length = Math.Min(ChunkSize, _length - (index * ChunkSize));
+        (chunk, Error? error) = _memory.Allocate(length, MemoryKind.Tmpfs);
+        if (error is not null)
+        {
+            return (default, error);
+        }
+        _chunks.Add(index, chunk);
+        return (chunk, null);
     }
 
     /// <inheritdoc/>
@@ -118,7 +175,7 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
     /// </summary>
     public Error? Decommit(ulong offset, ulong length)
     {
-        ulong end = Math.Min(offset + length, _range.Length);
+        ulong end = Math.Min(offset + length, _length);
         if (offset >= end)
         {
             return null;
@@ -126,7 +183,20 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
         lock (_lock)
         {
             _mappings.Invalidate(new MappableRange(offset, end), new InvalidateOpts { InvalidatePrivate = false });
+            for (ulong index = offset / ChunkSize; index * ChunkSize < end; index++)
+            {
+                if (_chunks.TryGetValue(index, out FileRange chunk))
+                {
+                    ulong chunkStart = index * ChunkSize;
+                    ulong from = Math.Max(offset, chunkStart) - chunkStart, to = Math.Min(end, chunkStart + chunk.Length) - chunkStart;
+                    Error? error = _memory.Decommit(new FileRange(chunk.Start + from, chunk.Start + to));
+                    if (error is not null)
+                    {
+                        return error;
+                    }
+                }
+            }
         }
-        return _memory.Decommit(new FileRange(_range.Start + offset, _range.Start + end));
+        return null;
     }
 }
