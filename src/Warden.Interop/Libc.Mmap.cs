@@ -17,6 +17,9 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "madvise", SetLastError = true)]
     private static partial int MadviseNative(void* addr, nuint length, int advice);
 
+    [LibraryImport(LibraryName, EntryPoint = "msync", SetLastError = true)]
+    private static partial int MsyncNative(void* addr, nuint length, int flags);
+
     [LibraryImport(LibraryName, EntryPoint = "mincore", SetLastError = true)]
     private static partial int MincoreNative(void* addr, nuint length, byte* vec);
 
@@ -71,6 +74,11 @@ internal static unsafe partial class Libc
             }
         }
     }
+
+    /// <summary><c>msync(2)</c>.</summary>
+    /// <returns><c>null</c>, or the errno.</returns>
+    [SupportedOSPlatform("linux")]
+    public static Errno? Msync(void* addr, nuint length, int flags) => MsyncNative(addr, length, flags) == 0 ? null : LastErrno();
 
     /// <summary><c>mincore(2)</c>: one byte per page of <paramref name="length"/> into <paramref name="vec"/>; bit 0 set if resident.</summary>
     /// <returns><c>null</c>, or the errno.</returns>

@@ -13,11 +13,16 @@ namespace Warden.Mm;
 /// A host file as mmap(2) maps it: its pages are read into the memory file on first use (a page
 /// cache) and mappings use those copies, so a host file truncated under a mapping can never fault
 /// the sentry. Shared writable mappings write back through <see cref="Msync"/> and when the last
-/// mapping goes. Pages past the end of the file are bus errors (SIGBUS), as on Linux.
+/// mapping goes. Pages past the end of the file are bus errors (SIGBUS), as on Linux. Reads, writes
+/// and truncation made through <see cref="Read"/>, <see cref="Write"/> and <see cref="Truncate"/>
+/// are coherent with every mapping, as read(2), write(2) and ftruncate(2) are with Linux's page cache.
 /// </summary>
 /// <remarks>
-/// Thread-safe. Holds the file handle until its last reference is dropped. Lock order: the memory
-/// manager's mapping lock, then this object's lock, then the memory file's lock.
+/// Thread-safe. Holds the file handle until its last reference is dropped. Two locks: one for the
+/// set of mappings (held while mappings are invalidated, which takes a memory manager's active
+/// lock) and one for the cache (taken by translation, under a memory manager's active lock); the
+/// first is never taken under the second. Lock order: the memory manager's mapping lock, the
+/// mappings lock, the memory manager's active lock, the cache lock, the memory file's lock.
 /// </remarks>
 public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
 {
@@ -25,10 +30,14 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
     private readonly string _path;
     private readonly IMemory _memory;
     private readonly object _lock = new();
+    private readonly object _mappingsLock = new();
+    // Guarded by _mappingsLock.
     private readonly MappingSet _mappings = new();
     // Cached pages by page index: where each lives in the memory file, and whether it may differ from the file.
     private readonly Dictionary<ulong, CachedPage> _cache = [];
-    private int _writableMappings;
+    // Bytes of address space mapping the file writably (shared, may be written). Counted in bytes,
+    // not mappings, because a mapping is removed piece by piece when parts of it are unmapped.
+    private ulong _writableBytes;
     private int _refs = 1;
 
     private record struct CachedPage(ulong FileOffset, bool Dirty);
@@ -123,16 +132,19 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
     /// <inheritdoc/>
     public Error? AddMapping(IContext ctx, IMappingSpace ms, AddrRange ar, ulong offset, bool writable)
     {
-        lock (_lock)
+        lock (_mappingsLock)
         {
             _mappings.AddMapping(ms, ar, offset, writable);
             if (writable)
             {
-                // Pages translated before may now be written through: treat them all as dirty.
-                _writableMappings++;
-                foreach (ulong index in _cache.Keys.ToArray())
+                lock (_lock)
                 {
-                    _cache[index] = _cache[index] with { Dirty = true };
+                    // Pages translated before may now be written through: treat them all as dirty.
+                    _writableBytes += ar.Length;
+                    foreach (ulong index in _cache.Keys.ToArray())
+                    {
+                        _cache[index] = _cache[index] with { Dirty = true };
+                    }
                 }
             }
         }
@@ -142,12 +154,15 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
     /// <inheritdoc/>
     public void RemoveMapping(IContext ctx, IMappingSpace ms, AddrRange ar, ulong offset, bool writable)
     {
-        lock (_lock)
+        lock (_mappingsLock)
         {
             _mappings.RemoveMapping(ms, ar, offset, writable);
             if (writable)
             {
-                _writableMappings--;
+                lock (_lock)
+                {
+                    _writableBytes -= ar.Length;
+                }
             }
         }
     }
@@ -180,7 +195,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
                 {
                     return (translations.ToArray(), offset < required.End ? new BusError(error) : null);
                 }
-                if (_writableMappings > 0)
+                if (_writableBytes > 0)
                 {
                     _cache[offset / Arch.PageSize] = page with { Dirty = true };
                 }
@@ -201,6 +216,190 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
 
     /// <inheritdoc/>
     public Error? InvalidateUnsavable(IContext ctx) => null;
+
+    /// <summary>
+    /// pread(2) of the file as a program sees it: cached pages are read from the cache (so what
+    /// shared mappings wrote shows at once, as Linux's page cache shows it), the rest from the file.
+    /// </summary>
+    /// <returns>The bytes read (fewer at the end of the file), or the errno.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative.</exception>
+    public (int Count, Error? Error) Read(Span<byte> buffer, long offset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        lock (_lock)
+        {
+            (long size, _, Errno? statError) = Libc.Fstat(_fd);
+            if (statError is not null)
+            {
+                return (0, statError);
+            }
+            if (offset >= size)
+            {
+                return (0, null);
+            }
+            int length = (int)Math.Min(buffer.Length, size - offset);
+            // Runs of uncached pages are read from the file in one call each.
+            ulong start = (ulong)offset, end = start + (ulong)length, uncachedFrom = start;
+            for (ulong at = start; at < end;)
+            {
+                ulong pageEnd = Math.Min(Arch.PageRoundDown(at) + Arch.PageSize, end);
+                if (_cache.TryGetValue(at / Arch.PageSize, out CachedPage cached))
+                {
+                    Error? error = ReadFileLocked(buffer, start, uncachedFrom, at);
+                    if (error is not null)
+                    {
+                        return (0, error);
+                    }
+                    ulong from = cached.FileOffset + (at & Arch.PageMask);
+                    (BlockSeq blocks, Error? mapError) = _memory.MapInternal(new FileRange(from, from + (pageEnd - at)), AccessType.ReadOnly);
+                    if (mapError is not null)
+                    {
+                        return (0, mapError);
+                    }
+                    BlockCopy.CopyToSpan(blocks, buffer.Slice((int)(at - start), (int)(pageEnd - at)));
+                    uncachedFrom = pageEnd;
+                }
+                at = pageEnd;
+            }
+            Error? lastError = ReadFileLocked(buffer, start, uncachedFrom, end);
+            return lastError is not null ? (0, lastError) : (length, null);
+        }
+    }
+
+    // Reads [from, to) of the file into buffer (which holds the file from `start`). _lock held.
+    private Error? ReadFileLocked(Span<byte> buffer, ulong start, ulong from, ulong to)
+    {
+        while (from < to)
+        {
+            (int n, Errno? error) = Libc.Pread(_fd, buffer.Slice((int)(from - start), (int)(to - from)), (long)from);
+            if (error is not null)
+            {
+                return error;
+            }
+            if (n == 0)
+            {
+                // Shorter than fstat said (truncated from outside): the rest reads as zero.
+                buffer.Slice((int)(from - start), (int)(to - from)).Clear();
+                return null;
+            }
+            from += (ulong)n;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// pwrite(2) to the file as a program makes it: the file is written, then every cached page the
+    /// bytes fall in, so every mapping of the file (and each private page not yet copied) sees them
+    /// at once.
+    /// </summary>
+    /// <returns>The bytes written, or the errno.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is negative.</exception>
+    public (int Count, Error? Error) Write(ReadOnlySpan<byte> data, long offset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        lock (_lock)
+        {
+            Error? growError = ZeroPastEndIfGrowingLocked((ulong)offset + (ulong)data.Length);
+            if (growError is not null)
+            {
+                return (0, growError);
+            }
+            (int n, Errno? error) = Libc.Pwrite(_fd, data, offset);
+            if (error is not null)
+            {
+                return (0, error);
+            }
+            ulong start = (ulong)offset, end = start + (ulong)n;
+            for (ulong page = Arch.PageRoundDown(start); page < end; page += Arch.PageSize)
+            {
+                if (!_cache.TryGetValue(page / Arch.PageSize, out CachedPage cached))
+                {
+                    continue;
+                }
+                ulong from = Math.Max(page, start), to = Math.Min(page + Arch.PageSize, end);
+                ulong at = cached.FileOffset + (from - page);
+                (BlockSeq blocks, Error? mapError) = _memory.MapInternal(new FileRange(at, at + (to - from)), AccessType.WriteOnly);
+                if (mapError is not null)
+                {
+                    return (n, mapError);
+                }
+                BlockCopy.CopyFromSpan(blocks, data.Slice((int)(from - start), (int)(to - from)));
+            }
+            return (n, null);
+        }
+    }
+
+    /// <summary>
+    /// ftruncate(2) as a program makes it: pages wholly past the new end leave every mapping (a later
+    /// access is a bus error, private copies included, as Linux's truncation unmaps them) and the
+    /// cached part of the last page past the new end reads as zero.
+    /// </summary>
+    /// <returns><see langword="null"/>, or ftruncate's errno.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is negative.</exception>
+    public Error? Truncate(long size)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        lock (_mappingsLock)
+        {
+            // Dirty pages past the new end are dropped unwritten, as Linux drops them.
+            Error? error;
+            lock (_lock)
+            {
+                error = ZeroPastEndIfGrowingLocked((ulong)size) ?? Libc.Ftruncate(_fd, size);
+            }
+            if (error is not null)
+            {
+                return error;
+            }
+            (ulong keep, _) = Arch.PageRoundUp((ulong)size);
+            _mappings.Invalidate(new MappableRange(keep, ulong.MaxValue & ~Arch.PageMask), new InvalidateOpts { InvalidatePrivate = true });
+            lock (_lock)
+            {
+                foreach ((ulong index, CachedPage page) in _cache.ToArray())
+                {
+                    if (index * Arch.PageSize >= keep)
+                    {
+                        _memory.DecRef(new FileRange(page.FileOffset, page.FileOffset + Arch.PageSize));
+                        _cache.Remove(index);
+                    }
+                }
+                ulong tail = (ulong)size & Arch.PageMask;
+                if (tail != 0 && _cache.TryGetValue((ulong)size / Arch.PageSize, out CachedPage last))
+                {
+                    (BlockSeq blocks, Error? mapError) = _memory.MapInternal(new FileRange(last.FileOffset + tail, last.FileOffset + Arch.PageSize), AccessType.WriteOnly);
+                    if (mapError is not null)
+                    {
+                        return mapError;
+                    }
+                    BlockCopy.ZeroSeq(blocks);
+                }
+            }
+        }
+        return null;
+    }
+
+    // Before the file grows to newSize: what mappings wrote past the old end in the cached last
+    // page is not the file's, and must read as zero once the end moves past it, as on Linux.
+    private Error? ZeroPastEndIfGrowingLocked(ulong newSize)
+    {
+        (long size, _, Errno? statError) = Libc.Fstat(_fd);
+        if (statError is not null)
+        {
+            return statError;
+        }
+        ulong oldSize = (ulong)size, tail = oldSize & Arch.PageMask;
+        if (newSize <= oldSize || tail == 0 || !_cache.TryGetValue(oldSize / Arch.PageSize, out CachedPage last))
+        {
+            return null;
+        }
+        (BlockSeq blocks, Error? mapError) = _memory.MapInternal(new FileRange(last.FileOffset + tail, last.FileOffset + Arch.PageSize), AccessType.WriteOnly);
+        if (mapError is not null)
+        {
+            return mapError;
+        }
+        BlockCopy.ZeroSeq(blocks);
+        return null;
+    }
 
     // The cached copy of page `index`, read from the file on first use (zero past its end).
     private (CachedPage Page, Error? Error) GetPageLocked(ulong index, ulong size)
@@ -266,7 +465,18 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
             {
                 return writeError;
             }
-            _cache[index] = page with { Dirty = _writableMappings > 0 };
+            if (length < Arch.PageSize)
+            {
+                // Like Linux's write-back of the page the end of the file falls in: what a mapping
+                // wrote past the end is not the file's, and reads as zero from now on.
+                (BlockSeq tail, Error? tailError) = _memory.MapInternal(new FileRange(page.FileOffset + length, page.FileOffset + Arch.PageSize), AccessType.WriteOnly);
+                if (tailError is not null)
+                {
+                    return tailError;
+                }
+                BlockCopy.ZeroSeq(tail);
+            }
+            _cache[index] = page with { Dirty = _writableBytes > 0 };
         }
         return null;
     }

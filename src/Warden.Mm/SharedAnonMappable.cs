@@ -27,6 +27,9 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
     private readonly IMemory _memory;
     private readonly MappingSet _mappings = new();
     private readonly object _lock = new();
+    // Guards _mappings; held while mappings are invalidated (which takes a memory manager's active
+    // lock), so never taken under _lock, which translation takes under that active lock.
+    private readonly object _mappingsLock = new();
     private readonly ulong _length;
     // Chunk index to its range of the memory file; guarded by _lock.
     private readonly Dictionary<ulong, FileRange> _chunks = [];
@@ -89,7 +92,7 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
     /// <inheritdoc/>
     public Error? AddMapping(IContext ctx, IMappingSpace ms, AddrRange ar, ulong offset, bool writable)
     {
-        lock (_lock)
+        lock (_mappingsLock)
         {
             _mappings.AddMapping(ms, ar, offset, writable);
         }
@@ -99,7 +102,7 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
     /// <inheritdoc/>
     public void RemoveMapping(IContext ctx, IMappingSpace ms, AddrRange ar, ulong offset, bool writable)
     {
-        lock (_lock)
+        lock (_mappingsLock)
         {
             _mappings.RemoveMapping(ms, ar, offset, writable);
         }
@@ -180,9 +183,12 @@ public sealed class SharedAnonMappable : IMappable, IMappingIdentity
         {
             return null;
         }
-        lock (_lock)
+        lock (_mappingsLock)
         {
             _mappings.Invalidate(new MappableRange(offset, end), new InvalidateOpts { InvalidatePrivate = false });
+        }
+        lock (_lock)
+        {
             for (ulong index = offset / ChunkSize; index * ChunkSize < end; index++)
             {
                 if (_chunks.TryGetValue(index, out FileRange chunk))

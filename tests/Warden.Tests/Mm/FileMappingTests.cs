@@ -93,4 +93,23 @@ public sealed class FileMappingTests : IDisposable
         Assert.Same(Errno.EACCES, MemorySyscalls.Mprotect(f.Ctx, f.Mm, addr, Page, PROT_READ | PROT_WRITE));
         file.DecRef(f.Ctx);
     }
+
+    [Fact]
+    public void AWriteThroughASharedMappingOfAGrownFile_IsWhatReadSees()
+    {
+        File.WriteAllBytes(_path, new byte[3674]);
+        using var f = new MmFixture();
+        HostFileMappable file = Open(f, writable: true);
+        Assert.Null(file.Truncate(24576));
+        Assert.Equal(1737, file.Write(new byte[1737], 0x8060).Count);
+        (ulong addr, Error? error) = MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 4 * Page, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0x5000);
+        Assert.Null(error);
+        f.Write(addr + 0x25ac, [37]);
+        byte[] b = new byte[16 * Page];
+        (int n, Error? readError) = file.Read(b, 0);
+        Assert.Null(readError);
+        Assert.Equal(0x8729, n);
+        Assert.Equal(37, b[0x75ac]);
+        file.DecRef(f.Ctx);
+    }
 }
