@@ -107,6 +107,19 @@ public class OracleHarnessTests
     }
 
     [Fact]
+    public void SeedVariablesNameACountOrARange()
+    {
+        Assert.Equal((0, 100), OracleSettings.ParseSeeds(null, 100));
+        Assert.Equal((0, 1000), OracleSettings.ParseSeeds("1000", 100));
+        Assert.Equal((10000, 11000), OracleSettings.ParseSeeds("10000-11000", 100));
+        Assert.Throws<FormatException>(() => OracleSettings.ParseSeeds("11000-10000", 100));
+        Assert.Throws<FormatException>(() => OracleSettings.ParseSeeds("many", 100));
+        Assert.Equal(OracleSettings.DefaultOpsPerSeed, OracleSettings.ParseOps(""));
+        Assert.Equal(5000, OracleSettings.ParseOps("5000"));
+        Assert.Throws<FormatException>(() => OracleSettings.ParseOps("0"));
+    }
+
+    [Fact]
     public void KernelTargetRefusesOpsThatReachOutsideTheWindow()
     {
         using var target = new KernelTarget(OracleWindow.Default);
