@@ -71,11 +71,13 @@ public sealed class WardenTarget : IOracleTarget
             _mm.BrkSetup(s_ctx, new Addr(initialBrk));
 
             // The kernel child places mappings in its whole address space and the harness moves
-            // them into the window; Warden must choose inside the window too, so the rest of its
-            // address space below the window (but the brk region and a gap above it) is reserved.
+            // them into the window; Warden must choose inside the window or the brk region too, so
+            // the rest of its address space below the window is reserved, right up to the brk
+            // region's end (a gap there let Warden place a mapping that straddled the region's end
+            // when the window was full: brk seeds 20134 and 20150 of a long run).
             int reserve = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_NORESERVE | LinuxMman.MAP_FIXED;
             ulong lowEnd = heapStart != 0 ? heapStart : heapEnd;
-            ulong highStart = window.BrkEnd + (1UL << 20);
+            ulong highStart = window.BrkEnd;
             foreach ((ulong from, ulong to) in (ReadOnlySpan<(ulong, ulong)>)[(MinUserAddress, lowEnd), (highStart, window.Start)])
             {
                 if (from < to)
