@@ -36,19 +36,59 @@ public sealed class OracleRunner
     /// Runs <paramref name="opCount"/> ops of sequence <paramref name="seed"/>; returns <c>null</c> if
     /// the targets agreed throughout, otherwise a report (seed, op, the ops so far, both maps).
     /// </summary>
-    public static string? Run(int seed, int opCount, IOracleTarget reference, IOracleTarget subject, ulong initialBrk = 0, int snapshotEvery = 20) =>
-        Run(seed, opCount, reference, subject, out _, initialBrk, snapshotEvery);
+    /// <remarks>
+    /// With <c>wide</c> the sequence has the wider op kinds (<see cref="OracleOpGenerator"/>'s
+    /// <c>wide</c>), and every snapshot compares the vma lists (bounds and VmFlags from smaps) too:
+    /// both targets must serve them (<see cref="IOracleTarget.CanLockAll"/>).
+    /// </remarks>
+    public static string? Run(int seed, int opCount, IOracleTarget reference, IOracleTarget subject, ulong initialBrk = 0, int snapshotEvery = 20, bool wide = false) =>
+        Run(seed, opCount, reference, subject, out _, initialBrk, snapshotEvery, wide);
 
-    public static string? Run(int seed, int opCount, IOracleTarget reference, IOracleTarget subject, out List<OracleOp> ops, ulong initialBrk = 0, int snapshotEvery = 20)
+    public static string? Run(int seed, int opCount, IOracleTarget reference, IOracleTarget subject, out List<OracleOp> ops, ulong initialBrk = 0, int snapshotEvery = 20, bool wide = false)
     {
-        var runner = new OracleRunner(reference, subject);
+        var runner = new OracleRunner(reference, subject) { _wide = wide };
         ops = runner.Ops;
         return runner.RunSequence(seed, opCount, initialBrk, snapshotEvery);
     }
 
+    private bool _wide;
+
+    /// <summary>
+    /// Applies <paramref name="ops"/> as they are (no generator) and compares after each op and, at the
+    /// end, the whole state: the first problem as "op i: problem", or <c>null</c>. For minimising a
+    /// failing sequence (<see cref="OracleMinimizer"/>); a harness failure counts as no problem.
+    /// </summary>
+    public static string? Replay(IReadOnlyList<OracleOp> ops, IOracleTarget reference, IOracleTarget subject, bool wide)
+    {
+        var runner = new OracleRunner(reference, subject) { _wide = wide };
+        try
+        {
+            for (int i = 0; i < ops.Count; i++)
+            {
+                runner.Ops.Add(ops[i]);
+                (string? problem, _, _) = runner.Step(ops[i]);
+                if (problem is not null)
+                {
+                    return $"op {i}: {problem}";
+                }
+            }
+            (string? end, _) = runner.CompareState(contents: true);
+            return end is null ? null : $"end: {end}";
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+        finally
+        {
+            reference.DiscardPending();
+            subject.DiscardPending();
+        }
+    }
+
     private string? RunSequence(int seed, int opCount, ulong initialBrk, int snapshotEvery)
     {
-        var generator = new OracleOpGenerator(seed, _canonical, initialBrk);
+        var generator = new OracleOpGenerator(seed, _canonical, initialBrk, _wide);
         for (int i = 0; i < opCount; i++)
         {
             OracleOp op = generator.Next();
@@ -116,7 +156,7 @@ public sealed class OracleRunner
             case OracleOp.Mprotect p:
                 return Same(_reference.Mprotect(To(_reference, p.Addr), p.Len, p.Prot), _subject.Mprotect(To(_subject, p.Addr), p.Len, p.Prot));
             case OracleOp.Madvise d:
-                return Same(_reference.Madvise(To(_reference, d.Addr), d.Len, d.Advice), _subject.Madvise(To(_subject, d.Addr), d.Len, d.Advice));
+                return SameOrKnown(op, _reference.Madvise(To(_reference, d.Addr), d.Len, d.Advice), _subject.Madvise(To(_subject, d.Addr), d.Len, d.Advice));
             case OracleOp.Mremap r:
             {
                 var a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
@@ -131,6 +171,16 @@ public sealed class OracleRunner
                 ulong b = _subject.Brk(k.Addr);
                 return (a == b ? null : $"brk returned 0x{a:x} on {_reference.Name} but 0x{b:x} on {_subject.Name}", (long)a, 0);
             }
+            case OracleOp.Mincore c:
+                return CompareMincore(c);
+            case OracleOp.Mlock l:
+                return SameOrKnown(op, _reference.Mlock(To(_reference, l.Addr), l.Len, l.Flags), _subject.Mlock(To(_subject, l.Addr), l.Len, l.Flags));
+            case OracleOp.Munlock l:
+                return SameOrKnown(op, _reference.Munlock(To(_reference, l.Addr), l.Len), _subject.Munlock(To(_subject, l.Addr), l.Len));
+            case OracleOp.Mlockall l:
+                return Same(_reference.Mlockall(l.Flags), _subject.Mlockall(l.Flags));
+            case OracleOp.Munlockall:
+                return Same(_reference.Munlockall(), _subject.Munlockall());
             case OracleOp.Write w:
             {
                 byte[] data = w.Data();
@@ -154,6 +204,80 @@ public sealed class OracleRunner
             default:
                 throw new InvalidOperationException($"Unknown op {op}.");
         }
+    }
+
+    // The most pages a mincore op's vector holds: the op area's ranges need far fewer; a longer
+    // (wrapping or huge) length fails before the vector is written.
+    private const ulong MaxMincorePages = OracleWindow.DefaultSize / Arch.PageSize;
+
+    private (string?, long, int) CompareMincore(OracleOp.Mincore c)
+    {
+        ulong pages = (KernelTargetBase.AlignedLength(c.Len) ?? ulong.MaxValue) / Arch.PageSize;
+        int size = pages <= MaxMincorePages ? (int)pages : 0;
+        var vectorA = new byte[size];
+        var vectorB = new byte[size];
+        var a = _reference.Mincore(To(_reference, c.Addr), c.Len, vectorA);
+        var b = _subject.Mincore(To(_subject, c.Addr), c.Len, vectorB);
+        (string? problem, long result, int errno) = Same(a, b);
+        if (problem is not null || a.Errno != 0)
+        {
+            return (problem, result, errno);
+        }
+        int diff = -1;
+        bool kernelAgainstWarden = !_reference.PlacesInWindow && _subject.PlacesInWindow;
+        for (int i = 0; i < size && diff < 0; i++)
+        {
+            if (vectorA[i] != vectorB[i] && !(kernelAgainstWarden && KnownDivergences.AcceptedMincoreByte(vectorA[i], vectorB[i], IsShared(c.Addr + ((ulong)i * Arch.PageSize)))))
+            {
+                diff = i;
+            }
+        }
+        return diff < 0
+            ? (null, result, errno)
+            : ($"mincore: the vectors differ from page {diff} (0x{c.Addr + ((ulong)diff * Arch.PageSize):x}): {_reference.Name} {vectorA[diff]}, {_subject.Name} {vectorB[diff]}", result, errno);
+    }
+
+    /// <summary>Whether the reference's page at canonical <paramref name="page"/> is in a shared mapping.</summary>
+    private bool IsShared(ulong page)
+    {
+        foreach (PageState p in _reference.Snapshot())
+        {
+            if (From(_reference, p.Page) == page)
+            {
+                return p.Mapped && p.Shared;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The vma lists of the two targets: the same bounds and compared VmFlags, vma by vma.</summary>
+    private string? CompareVmas()
+    {
+        IReadOnlyList<VmaState> a = _reference.Vmas();
+        IReadOnlyList<VmaState> b = _subject.Vmas();
+        for (int i = 0; i < Math.Max(a.Count, b.Count); i++)
+        {
+            VmaState? va = i < a.Count ? Canonical(_reference, a[i]) : null;
+            VmaState? vb = i < b.Count ? Canonical(_subject, b[i]) : null;
+            if (va != vb)
+            {
+                return $"vma {i} differs: {_reference.Name} {va?.ToString() ?? "(none)"}, {_subject.Name} {vb?.ToString() ?? "(none)"}";
+            }
+        }
+        return null;
+    }
+
+    private VmaState Canonical(IOracleTarget target, VmaState vma) =>
+        vma with { Start = From(target, vma.Start), End = From(target, vma.End) };
+
+    /// <summary><see cref="Same"/>, but a difference <see cref="KnownDivergences"/> accepts (kernel against Warden) is none.</summary>
+    private (string?, long, int) SameOrKnown(OracleOp op, (long Result, int Errno) a, (long Result, int Errno) b)
+    {
+        (string? problem, long result, int errno) = Same(a, b);
+        bool kernelAgainstWarden = !_reference.PlacesInWindow && _subject.PlacesInWindow;
+        return problem is not null && kernelAgainstWarden && KnownDivergences.AcceptedResult(op, a, b) is not null
+            ? (null, result, errno)
+            : (problem, result, errno);
     }
 
     /// <summary>Fixed-address results: the same errno, and on success the same (canonical) value.</summary>
@@ -261,6 +385,10 @@ public sealed class OracleRunner
         {
             return ($"{differing} pages differ in state:\n{problems}", a);
         }
+        if (_wide && CompareVmas() is { } vmaProblem)
+        {
+            return (vmaProblem, a);
+        }
         if (!contents)
         {
             return (null, a);
@@ -325,8 +453,15 @@ public sealed class OracleRunner
         text.Append("Ops:\n").Append(OracleOp.ListText(Ops, index));
         text.Append($"{_reference.Name} maps (window):\n{Safe(_reference.WindowMapsText)}");
         text.Append($"{_subject.Name} maps (window):\n{Safe(_subject.WindowMapsText)}");
+        if (_wide)
+        {
+            text.Append($"{_reference.Name} vmas:\n{Safe(() => VmasText(_reference))}");
+            text.Append($"{_subject.Name} vmas:\n{Safe(() => VmasText(_subject))}");
+        }
         return text.ToString();
     }
+
+    private static string VmasText(IOracleTarget target) => string.Concat(target.Vmas().Select(v => $"  {v}\n"));
 
     private static string Safe(Func<string> text)
     {

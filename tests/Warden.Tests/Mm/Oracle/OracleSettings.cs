@@ -11,7 +11,8 @@ namespace Warden.Tests.Mm.Oracle;
 /// A seed variable holds a count <c>N</c> (seeds 0 to N-1) or a range <c>from-to</c> (seeds
 /// <c>from</c> up to but not including <c>to</c>): <c>WARDEN_ORACLE_SEEDS=10000-11000</c> runs 1,000
 /// fresh seeds. Variables: <c>WARDEN_ORACLE_SEEDS</c> (in-process runs), <c>WARDEN_ORACLE_BRK_SEEDS</c>
-/// (brk runs in a child) and <c>WARDEN_ORACLE_OPS</c> (ops per sequence, every run).
+/// (brk runs in a child), <c>WARDEN_ORACLE_WIDE_SEEDS</c> (the wider op kinds, in a child) and
+/// <c>WARDEN_ORACLE_OPS</c> (ops per sequence, every run).
 /// A value that does not parse fails the run rather than silently falling back to the default.
 /// </remarks>
 public static class OracleSettings

@@ -28,6 +28,29 @@ public class OracleTests
         Assert.True(report is null, report);
     }
 
+    /// <summary>Seeds of the wider sequences (mincore, mlock family, more madvise, vma lists compared) against a child, with brk.</summary>
+    public const int WideSeedCount = 20;
+
+    public static TheoryData<int> WideSeeds() => OracleSettings.Seeds("WARDEN_ORACLE_WIDE_SEEDS", WideSeedCount);
+
+    [SkippableTheory]
+    [MemberData(nameof(WideSeeds))]
+    public void WardenMatchesTheKernelWithTheWiderOps(int seed)
+    {
+        string? report = RunWide(seed);
+        Assert.True(report is null, report);
+    }
+
+    /// <summary>Runs wider sequence <paramref name="seed"/> against a child process; <c>null</c> or the mismatch report.</summary>
+    public static string? RunWide(int seed) => RunWide(seed, OracleCollection.OpsPerSeed);
+
+    public static string? RunWide(int seed, int opCount)
+    {
+        using var kernel = ChildProcessKernelTarget.Start(OracleWindow.Default);
+        using var warden = new WardenTarget(kernel.Window, kernel.InitialBrk, kernel.HeapStart);
+        return OracleRunner.Run(seed, opCount, kernel, warden, kernel.InitialBrk, wide: true);
+    }
+
     [SkippableTheory]
     [MemberData(nameof(BrkSeeds))]
     public void WardenMatchesTheKernelWithBrk(int seed)

@@ -45,7 +45,14 @@ public sealed class WardenTarget : IOracleTarget
         ulong min = window.HasBrk ? MinUserAddress : window.Start;
         var platform = new SoftMmuPlatform(_memory, new SoftMmuOptions { MinUserAddress = new Addr(min), MaxUserAddress = new Addr(window.End) });
         var layout = new MmapLayout { MinAddress = min, MaxAddress = window.End, TopDownBase = window.OpEnd, BottomUpBase = window.OpStart };
-        _mm = new MemoryManager(platform, new MemoryManagerOptions { Layout = layout });
+        // mlock is held to what the kernel targets (this process and its children) may lock.
+        var options = new MemoryManagerOptions
+        {
+            Layout = layout,
+            CanLockMemory = HostLimits.CanLockMemory,
+            Limits = ResourceLimits.Default with { MemLock = HostLimits.MemLock },
+        };
+        _mm = new MemoryManager(platform, options);
         int guard = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_NORESERVE | LinuxMman.MAP_FIXED;
         foreach (ulong at in (ulong[])[window.Start, window.OpEnd])
         {
@@ -107,6 +114,20 @@ public sealed class WardenTarget : IOracleTarget
     public (long Result, int Errno) Madvise(ulong addr, ulong len, int advice) => Result(MemorySyscalls.Madvise(s_ctx, _mm, addr, len, advice));
 
     public ulong Brk(ulong addr) => MemorySyscalls.Brk(s_ctx, _mm, addr);
+
+    public (long Result, int Errno) Mincore(ulong addr, ulong len, Span<byte> vector) => Result(MemorySyscalls.Mincore(_mm, addr, len, vector));
+
+    public (long Result, int Errno) Mlock(ulong addr, ulong len, int flags) => Result(MemorySyscalls.Mlock(s_ctx, _mm, addr, len, flags));
+
+    public (long Result, int Errno) Munlock(ulong addr, ulong len) => Result(MemorySyscalls.Munlock(s_ctx, _mm, addr, len));
+
+    public (long Result, int Errno) Mlockall(int flags) => Result(MemorySyscalls.Mlockall(s_ctx, _mm, flags));
+
+    public (long Result, int Errno) Munlockall() => Result(MemorySyscalls.Munlockall(s_ctx, _mm));
+
+    public bool CanLockAll => true;
+
+    public IReadOnlyList<VmaState> Vmas() => VmaState.Parse(_mm.SmapsText(s_ctx), Window);
 
     public (long Count, int Errno) Write(ulong addr, ReadOnlySpan<byte> data)
     {
