@@ -20,6 +20,11 @@ namespace Warden.Tests.Mm.Oracle;
 /// mremap(a, 2 pages, 2 pages, MAYMOVE|DONTUNMAP|FIXED, b)</c>: Linux 6.18 clears VM_LOCKED on the
 /// whole source vma (all 8 pages: smaps "rd wr mr mw me ac", no lo), Warden keeps it locked. Wide
 /// sequences make no DONTUNMAP once they have locked anything.</item>
+/// <item><b>MAP_POPULATE under mlockall(MCL_FUTURE|MCL_ONFAULT).</b> <c>mmap(a, 8 pages, rw); write
+/// a..a+8 pages; mlockall(MCL_FUTURE|MCL_ONFAULT); mmap(a + 2 pages, 1 page, rw, MAP_FIXED|MAP_POPULATE);
+/// munlockall()</c>: Linux has one vma a..a+8 pages again, Warden three (the populated page's vma
+/// does not merge back; without MCL_ONFAULT, or with MAP_LOCKED, both merge). The generator drops
+/// MAP_POPULATE while such future locking is on.</item>
 /// <item><b>mlock/munlock from a mapping into a hole.</b> <c>mmap(a, 2 pages); mlock(a, 3 pages)</c>:
 /// both ENOMEM, but Linux has locked the mapped vmas up to the hole (splitting the vma the range
 /// starts in), Warden nothing; munlock likewise. The generator stops such a range at the hole.</item>
@@ -29,6 +34,7 @@ public static class KnownDivergences
 {
     private const int EINVAL = 22;
     private const int ENOMEM = 12;
+    private const int EFAULT = 14;
 
     /// <summary>
     /// Why a pair of different results of <paramref name="op"/> is accepted, or <c>null</c> if it is a
@@ -60,6 +66,13 @@ public static class KnownDivergences
             case OracleOp.Mlock { Flags: 0 } when kernel.Errno == ENOMEM && warden == (0, 0):
                 return "eager mlock of a shared mapping past its object's end (Linux ENOMEM, Warden 0)";
 
+            // madvise(MADV_POPULATE_READ/WRITE) that faults on a page of a shared mapping past its
+            // object's end: Linux stops there with EFAULT; Warden goes on (0, or the ENOMEM/EINVAL of
+            // something later in the range). Repro: a = mmap(1 page, rw, shared anon); b = mremap(a,
+            // 0, 7 pages, MREMAP_MAYMOVE); madvise(b + 2 pages, 1 page, MADV_POPULATE_READ).
+            case OracleOp.Madvise { Advice: LinuxMman.MADV_POPULATE_READ or LinuxMman.MADV_POPULATE_WRITE } when kernel.Errno == EFAULT && warden.Errno != EFAULT:
+                return "MADV_POPULATE_* past a shared object's end (Linux EFAULT, Warden goes on)";
+
             // mlock/mlock2/munlock of a range whose page-rounded end wraps: Linux EINVAL, Warden ENOMEM.
             // Repro: mlock(mapped page, 0xfffffffffffff000).
             case OracleOp.Mlock l when RoundedEndWraps(l.Addr, l.Len) && kernel.Errno == EINVAL && warden.Errno == ENOMEM:
@@ -83,13 +96,22 @@ public static class KnownDivergences
     /// way round (Warden 0 where Linux 1) is always reported.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// With <paramref name="shared"/> (the page is in a shared mapping) the other way round is
     /// accepted too: Linux reports the pages of the shared object that are in memory, however they
     /// got there; Warden only the ones this mapping has faulted. Repro: <c>mmap(a, 6 pages, rw,
     /// shared anon); b = mremap(a + 3 pages, 0, 3 pages, MREMAP_MAYMOVE); write(a + 4 pages, 1 page);
     /// mincore(b, 3 pages)</c>: Linux 0 1 0, Warden 0 0 0.
+    /// </para>
     /// </remarks>
-    public static bool AcceptedMincoreByte(byte kernel, byte warden, bool shared) => (kernel == 0 && warden == 1) || (shared && kernel == 1 && warden == 0);
+    /// <para>
+    /// With <paramref name="locked"/> (the page is in a locked vma) it is accepted too: Linux populates
+    /// a locked private vma that mprotect makes writable, Warden does not. Repro: <c>mmap(a, 9 pages,
+    /// PROT_NONE, private anon); mlock(a, 9 pages); mprotect(a + 6 pages, 5 pages, rw); mincore(a + 9
+    /// pages, 1 page)</c>: Linux 1, Warden 0.
+    /// </para>
+    public static bool AcceptedMincoreByte(byte kernel, byte warden, bool shared, bool locked) =>
+        (kernel == 0 && warden == 1) || ((shared || locked) && kernel == 1 && warden == 0);
 
     private static bool RoundedEndWraps(ulong addr, ulong len)
     {

@@ -31,6 +31,7 @@ public sealed class OracleOpGenerator
     private ulong _brk;
     private bool _futureLocked;
     private bool _lockedAny;
+    private bool _futureOnFault;
 
     /// <param name="seed">The seed of the sequence.</param>
     /// <param name="window">The canonical window (with a brk region for brk runs).</param>
@@ -118,6 +119,7 @@ public sealed class OracleOpGenerator
         {
             case OracleOp.Mlockall l:
                 _futureLocked = (l.Flags & LinuxMman.MCL_FUTURE) != 0;
+                _futureOnFault = _futureLocked && (l.Flags & LinuxMman.MCL_ONFAULT) != 0;
                 _lockedAny = true;
                 return;
             case OracleOp.Mlock:
@@ -125,6 +127,7 @@ public sealed class OracleOpGenerator
                 return;
             case OracleOp.Munlockall:
                 _futureLocked = false;
+                _futureOnFault = false;
                 return;
             case OracleOp.Mmap m:
                 ulong len = Aligned(m.Len);
@@ -201,6 +204,11 @@ public sealed class OracleOpGenerator
         if (_random.Next(100) < 3)
         {
             prot |= Pick(0x10, LinuxMman.PROT_GROWSDOWN, LinuxMman.PROT_SEM);
+        }
+        if (_futureOnFault)
+        {
+            // Known divergence (KnownDivergences): MAP_POPULATE under mlockall(MCL_FUTURE|MCL_ONFAULT).
+            flags &= ~LinuxMman.MAP_POPULATE;
         }
         bool fixedRange = (flags & (LinuxMman.MAP_FIXED | LinuxMman.MAP_FIXED_NOREPLACE)) != 0;
         switch (_random.Next(100))

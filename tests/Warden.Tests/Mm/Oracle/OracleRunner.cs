@@ -157,6 +157,8 @@ public sealed class OracleRunner
                 return Same(_reference.Mprotect(To(_reference, p.Addr), p.Len, p.Prot), _subject.Mprotect(To(_subject, p.Addr), p.Len, p.Prot));
             case OracleOp.Madvise d:
                 return SameOrKnown(op, _reference.Madvise(To(_reference, d.Addr), d.Len, d.Advice), _subject.Madvise(To(_subject, d.Addr), d.Len, d.Advice));
+            case OracleOp.Mremap r when r.PlacedByPolicy && _subject.PlacesInWindow && !_reference.PlacesInWindow:
+                return MremapWhereTheSubjectPlaced(r);
             case OracleOp.Mremap r:
             {
                 var a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
@@ -227,7 +229,7 @@ public sealed class OracleRunner
         bool kernelAgainstWarden = !_reference.PlacesInWindow && _subject.PlacesInWindow;
         for (int i = 0; i < size && diff < 0; i++)
         {
-            if (vectorA[i] != vectorB[i] && !(kernelAgainstWarden && KnownDivergences.AcceptedMincoreByte(vectorA[i], vectorB[i], IsShared(c.Addr + ((ulong)i * Arch.PageSize)))))
+            if (vectorA[i] != vectorB[i] && !(kernelAgainstWarden && KnownDivergences.AcceptedMincoreByte(vectorA[i], vectorB[i], IsShared(c.Addr + ((ulong)i * Arch.PageSize)), IsLocked(c.Addr + ((ulong)i * Arch.PageSize)))))
             {
                 diff = i;
             }
@@ -245,6 +247,19 @@ public sealed class OracleRunner
             if (From(_reference, p.Page) == page)
             {
                 return p.Mapped && p.Shared;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Whether the reference's page at canonical <paramref name="page"/> is in a locked vma.</summary>
+    private bool IsLocked(ulong page)
+    {
+        foreach (VmaState vma in _reference.Vmas())
+        {
+            if (page >= From(_reference, vma.Start) && page < From(_reference, vma.End))
+            {
+                return vma.Flags.Split(' ').Contains("lo");
             }
         }
         return false;
@@ -269,6 +284,44 @@ public sealed class OracleRunner
 
     private VmaState Canonical(IOracleTarget target, VmaState vma) =>
         vma with { Start = From(target, vma.Start), End = From(target, vma.End) };
+
+    /// <summary>
+    /// A moving mremap whose address the kernel chooses, against a target that chooses in its window:
+    /// Warden goes first, and when it moved the mapping the kernel is moved to the same place with
+    /// MREMAP_FIXED, as natively as the mmap hint above. (Moved outside the window and relocated
+    /// afterwards, the kernel's vma could end up unmerged where a native move would have merged: a
+    /// false positive of long runs.) Whether the kernel would have grown in place instead is asked
+    /// first, without MREMAP_MAYMOVE: success means it keeps the address, and the two are compared.
+    /// </summary>
+    private (string?, long, int) MremapWhereTheSubjectPlaced(OracleOp.Mremap r)
+    {
+        ulong oldLen = KernelTargetBase.AlignedLength(r.OldLen) ?? 0;
+        ulong newLen = KernelTargetBase.AlignedLength(r.NewLen) ?? 0;
+        var b = _subject.Mremap(To(_subject, r.Old), r.OldLen, r.NewLen, r.Flags, To(_subject, r.NewAddr));
+        ulong moved = b.Errno == 0 ? From(_subject, (ulong)b.Result) : 0;
+        (long Result, int Errno) a;
+        if (moved == 0 || moved == r.Old)
+        {
+            a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
+        }
+        else
+        {
+            bool dontUnmap = (r.Flags & LinuxMman.MREMAP_DONTUNMAP) != 0;
+            a = dontUnmap || oldLen == 0 || newLen <= oldLen
+                ? (-1, ENOMEM)
+                : _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags & ~LinuxMman.MREMAP_MAYMOVE, 0);
+            if (a.Errno == ENOMEM)
+            {
+                a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags | LinuxMman.MREMAP_FIXED, To(_reference, moved));
+            }
+            else if (a.Errno != 0)
+            {
+                // Some other answer to the in-place question: ask the original call, as the kernel would answer it.
+                a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
+            }
+        }
+        return Placement(a, b, r.Old, newLen, r.Old, oldLen);
+    }
 
     /// <summary><see cref="Same"/>, but a difference <see cref="KnownDivergences"/> accepts (kernel against Warden) is none.</summary>
     private (string?, long, int) SameOrKnown(OracleOp op, (long Result, int Errno) a, (long Result, int Errno) b)
