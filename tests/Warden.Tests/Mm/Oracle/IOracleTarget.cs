@@ -47,6 +47,13 @@ public interface IOracleTarget : IDisposable
     /// <summary><c>munlockall()</c>: only targets whose <see cref="CanLockAll"/> is set.</summary>
     (long Result, int Errno) Munlockall();
 
+    /// <summary>
+    /// A MAP_32BIT mmap the target places itself (below 2 GiB, outside every window), unmapped again
+    /// at once: its result and errno. Only targets whose <see cref="CanLockAll"/> is set (a child, or
+    /// the Warden of a brk run, whose address space reaches down there).
+    /// </summary>
+    (long Result, int Errno) MmapLow32(ulong addr, ulong len, int prot, int flags);
+
     /// <summary>Whether mlockall and munlockall may be applied (not to the test process itself: it would lock the runtime).</summary>
     bool CanLockAll { get; }
 

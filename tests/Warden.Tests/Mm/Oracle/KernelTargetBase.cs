@@ -190,6 +190,19 @@ public abstract class KernelTargetBase : IOracleTarget
         return SysMunlockall();
     }
 
+    public (long Result, int Errno) MmapLow32(ulong addr, ulong len, int prot, int flags)
+    {
+        EnsureNoPending();
+        RequireSafe(CanLockAll && (flags & LinuxMman.MAP_32BIT) != 0 && (flags & (LinuxMman.MAP_FIXED | LinuxMman.MAP_FIXED_NOREPLACE)) == 0, $"mmap(0x{addr:x}, 0x{len:x}, MAP_32BIT)");
+        (long result, int errno) = SysMmap(addr, len, prot, flags);
+        if (errno == 0)
+        {
+            // Not fixed, so it replaced nothing: unmapping it leaves the address space as it was.
+            SysMunmap((ulong)result, AlignedLength(len)!.Value);
+        }
+        return (result, errno);
+    }
+
     public IReadOnlyList<VmaState> Vmas() => VmaState.Parse(SmapsText(), Window);
 
     public (long Count, int Errno) Write(ulong addr, ReadOnlySpan<byte> data)

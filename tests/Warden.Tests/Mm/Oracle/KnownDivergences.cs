@@ -27,7 +27,8 @@ namespace Warden.Tests.Mm.Oracle;
 /// MAP_POPULATE while such future locking is on.</item>
 /// <item><b>mlock/munlock from a mapping into a hole.</b> <c>mmap(a, 2 pages); mlock(a, 3 pages)</c>:
 /// both ENOMEM, but Linux has locked the mapped vmas up to the hole (splitting the vma the range
-/// starts in), Warden nothing; munlock likewise. The generator stops such a range at the hole.</item>
+/// starts in), Warden nothing; munlock likewise. The generator stops such a range at the hole (as far
+/// as its page model, resynchronised every 20 ops, knows the holes).</item>
 /// </list>
 /// </remarks>
 public static class KnownDivergences

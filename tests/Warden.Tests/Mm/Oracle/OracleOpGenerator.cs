@@ -200,6 +200,17 @@ public sealed class OracleOpGenerator
         {
             flags |= Pick(0x400000, 0x800000);
         }
+        ulong lowHint = 0;
+        if (_wide && _random.Next(100) < 6)
+        {
+            // Placed by policy: below 2 GiB, out of the window (the runner compares and unmaps it);
+            // fixed: an ordinary fixed mapping, MAP_32BIT ignored.
+            flags |= LinuxMman.MAP_32BIT;
+            if (kind >= 60 && _random.Next(3) == 0)
+            {
+                lowHint = Pick(0x5000_0000UL, 0x7fff_f000UL, 0x1_0000_0000UL);
+            }
+        }
         int prot = PickProt();
         if (_random.Next(100) < 3)
         {
@@ -231,6 +242,10 @@ public sealed class OracleOpGenerator
         {
             // The kernel places it outside the window, and it must then fit into the window's free space.
             len = MaxPlacedLength;
+        }
+        if (lowHint != 0)
+        {
+            addr = lowHint;
         }
         return new OracleOp.Mmap(addr, len, prot, flags);
     }

@@ -132,6 +132,8 @@ public sealed class OracleRunner
     {
         switch (op)
         {
+            case OracleOp.Mmap m when m.PlacedByPolicy && (m.Flags & LinuxMman.MAP_32BIT) != 0:
+                return Low32(m);
             case OracleOp.Mmap m when m.PlacedByPolicy && _subject.PlacesInWindow && !_reference.PlacesInWindow:
             {
                 // Let Warden choose first and hand its choice to the kernel as the hint: the kernel
@@ -322,6 +324,30 @@ public sealed class OracleRunner
         }
         return Placement(a, b, r.Old, newLen, r.Old, oldLen);
     }
+
+    /// <summary>
+    /// A MAP_32BIT mmap placed by policy: both sides place it below 2 GiB, outside the window, and
+    /// unmap it at once. The same errno, and on success the same address (both search the same empty
+    /// second GiB bottom-up), which must lie below 2 GiB. A hint in the window must be ignored.
+    /// </summary>
+    private (string?, long, int) Low32(OracleOp.Mmap m)
+    {
+        var a = _reference.MmapLow32(To(_reference, m.Addr), m.Len, m.Prot, m.Flags);
+        var b = _subject.MmapLow32(To(_subject, m.Addr), m.Len, m.Prot, m.Flags);
+        if (a.Errno != b.Errno || (a.Errno == 0 && a.Result != b.Result))
+        {
+            return ($"MAP_32BIT: {Outcome(_reference, a)} but {Outcome(_subject, b)}", a.Result, a.Errno);
+        }
+        ulong len = KernelTargetBase.AlignedLength(m.Len) ?? 0;
+        if (a.Errno == 0 && (ulong)a.Result + len > Low32Limit)
+        {
+            return ($"MAP_32BIT: both returned 0x{a.Result:x}, which does not end below 2 GiB", a.Result, a.Errno);
+        }
+        // Unmapped already: nothing for the model to note.
+        return (null, -1, a.Errno == 0 ? ENOMEM : a.Errno);
+    }
+
+    private const ulong Low32Limit = 0x8000_0000;
 
     /// <summary><see cref="Same"/>, but a difference <see cref="KnownDivergences"/> accepts (kernel against Warden) is none.</summary>
     private (string?, long, int) SameOrKnown(OracleOp op, (long Result, int Errno) a, (long Result, int Errno) b)

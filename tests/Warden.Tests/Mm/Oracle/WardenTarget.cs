@@ -127,6 +127,35 @@ public sealed class WardenTarget : IOracleTarget
 
     public bool CanLockAll => true;
 
+    public (long Result, int Errno) MmapLow32(ulong addr, ulong len, int prot, int flags)
+    {
+        if (!Window.HasBrk)
+        {
+            throw new InvalidOperationException("warden: MAP_32BIT placement needs a brk run's address space, which reaches below 2 GiB.");
+        }
+        // The reservation that keeps policy placements in the window covers the 32-bit area: open
+        // it for this call only, and close it again after.
+        int reserve = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_NORESERVE | LinuxMman.MAP_FIXED;
+        MemorySyscalls.Munmap(s_ctx, _mm, Low32Start, Low32End - Low32Start);
+        try
+        {
+            (long result, int errno) = Result(MemorySyscalls.Mmap(s_ctx, _mm, addr, len, prot, flags));
+            if (errno == 0)
+            {
+                MemorySyscalls.Munmap(s_ctx, _mm, (ulong)result, KernelTargetBase.AlignedLength(len)!.Value);
+            }
+            return (result, errno);
+        }
+        finally
+        {
+            MemorySyscalls.Mmap(s_ctx, _mm, Low32Start, Low32End - Low32Start, LinuxMman.PROT_NONE, reserve);
+        }
+    }
+
+    // The area x86-64 Linux places MAP_32BIT mappings in (the second GiB), above every brk region.
+    private const ulong Low32Start = 0x4000_0000;
+    private const ulong Low32End = 0x8000_0000;
+
     public IReadOnlyList<VmaState> Vmas() => VmaState.Parse(_mm.SmapsText(s_ctx), Window);
 
     public (long Count, int Errno) Write(ulong addr, ReadOnlySpan<byte> data)
