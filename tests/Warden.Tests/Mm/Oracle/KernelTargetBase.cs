@@ -38,7 +38,7 @@ public abstract class KernelTargetBase : IOracleTarget
 
     protected abstract ulong SysBrk(ulong addr);
 
-    /// <summary>mincore into <paramref name="vector"/>; targets without it throw <see cref="NotSupportedException"/>.</summary>
+    /// <summary>mincore into <paramref name="vector"/>; these calls throw <see cref="NotSupportedException"/> on targets without them.</summary>
     protected virtual (long Result, int Errno) SysMincore(ulong addr, ulong len, Span<byte> vector) => throw NotWide();
 
     protected virtual (long Result, int Errno) SysMlock(ulong addr, ulong len, int flags) => throw NotWide();
@@ -331,7 +331,7 @@ public abstract class KernelTargetBase : IOracleTarget
         }
     }
 
-    private NotSupportedException NotWide() => new($"{Name} does not serve the wider oracle's calls; use ChildProcessKernelTarget.");
+    private NotSupportedException NotWide() => new($"{Name} does not serve this call of the wider oracle; use ChildProcessKernelTarget.");
 
     private void NotePlacement(ulong addr, ulong len)
     {

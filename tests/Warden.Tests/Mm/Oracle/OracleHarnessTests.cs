@@ -44,6 +44,17 @@ public class OracleHarnessTests
         Assert.True(report is null, report);
     }
 
+    /// <summary>The wider kinds (no mlockall: one side is this process) agree between a child and this process.</summary>
+    [SkippableTheory]
+    [MemberData(nameof(Seeds), 4)]
+    public void ChildProcessAgreesWithTheInProcessKernelOnTheWiderOps(int seed)
+    {
+        using var child = ChildProcessKernelTarget.Start(OracleWindow.Default, withBrk: false);
+        using var kernel = new KernelTarget(OracleCollection.SecondWindow);
+        string? report = OracleRunner.Run(seed, OracleCollection.OpsPerSeed, child, kernel, wide: true);
+        Assert.True(report is null, report);
+    }
+
     [SkippableTheory]
     [MemberData(nameof(Seeds), 4)]
     public void BrkSequencesRepeatAcrossTwoChildren(int seed)

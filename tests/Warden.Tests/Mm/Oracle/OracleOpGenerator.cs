@@ -23,6 +23,7 @@ public sealed class OracleOpGenerator
 
     private readonly Random _random;
     private readonly bool _wide;
+    private readonly bool _wholeProcess;
     private readonly OracleWindow _window;
     private readonly ulong _initialBrk;
     private readonly PageState[] _pages;
@@ -42,10 +43,15 @@ public sealed class OracleOpGenerator
     /// <see cref="IOracleTarget.CanLockAll"/> is set. A classic sequence is the same with or without this
     /// parameter's existence: its seeds keep their meaning.
     /// </param>
-    public OracleOpGenerator(int seed, OracleWindow window, ulong initialBrk = 0, bool wide = false)
+    /// <param name="wholeProcess">
+    /// With <paramref name="wide"/>: whether to make the calls that act on the whole process too
+    /// (mlockall, munlockall, MAP_32BIT placements): not for a target in the test process itself.
+    /// </param>
+    public OracleOpGenerator(int seed, OracleWindow window, ulong initialBrk = 0, bool wide = false, bool wholeProcess = true)
     {
         _random = new Random(seed);
         _wide = wide;
+        _wholeProcess = wholeProcess;
         _window = window;
         _initialBrk = initialBrk;
         _brk = initialBrk;
@@ -71,8 +77,9 @@ public sealed class OracleOpGenerator
                 < 64 => NextMincore(),
                 < 70 => NextMlock(),
                 < 73 => NextMunlock(),
-                < 75 => NextMlockall(),
-                < 76 => new OracleOp.Munlockall(),
+                < 75 when _wholeProcess => NextMlockall(),
+                < 76 when _wholeProcess => new OracleOp.Munlockall(),
+                < 76 => NextMlock(),
                 < 89 => NextWrite(),
                 _ => NextRead(),
             };
@@ -201,7 +208,7 @@ public sealed class OracleOpGenerator
             flags |= Pick(0x400000, 0x800000);
         }
         ulong lowHint = 0;
-        if (_wide && _random.Next(100) < 6)
+        if (_wide && _random.Next(100) < 6 && (_wholeProcess || kind < 60))
         {
             // Placed by policy: below 2 GiB, out of the window (the runner compares and unmaps it);
             // fixed: an ordinary fixed mapping, MAP_32BIT ignored.

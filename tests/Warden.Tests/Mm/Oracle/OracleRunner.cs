@@ -88,7 +88,7 @@ public sealed class OracleRunner
 
     private string? RunSequence(int seed, int opCount, ulong initialBrk, int snapshotEvery)
     {
-        var generator = new OracleOpGenerator(seed, _canonical, initialBrk, _wide);
+        var generator = new OracleOpGenerator(seed, _canonical, initialBrk, _wide, _reference.CanLockAll && _subject.CanLockAll);
         for (int i = 0; i < opCount; i++)
         {
             OracleOp op = generator.Next();
@@ -396,6 +396,14 @@ public sealed class OracleRunner
             return ra == rb ? (null, (long)ra, 0) : ($"{Outcome(_reference, a)} but {Outcome(_subject, b)} (an address one side kept)", (long)ra, 0);
         }
         ulong final = _reference.PlacesInWindow ? ra : _subject.PlacesInWindow ? rb : HighestGap(len);
+        if (final == 0 && !_reference.PlacesInWindow && !_subject.PlacesInWindow)
+        {
+            // Kernel against kernel, and no room left in the window: both found room outside it, and
+            // neither can bring it in. A limit of the window: undo both calls and go on.
+            _reference.UndoPending(To(_reference, undoTo), undoLen);
+            _subject.UndoPending(To(_subject, undoTo), undoLen);
+            return (null, -1, ENOMEM);
+        }
         if (final == 0 || !_canonical.InOpArea(final, len))
         {
             return ($"placement: {Outcome(_reference, a)}, {Outcome(_subject, b)}: 0x{final:x} is not in the op area", (long)ra, 0);
@@ -464,7 +472,9 @@ public sealed class OracleRunner
         {
             return ($"{differing} pages differ in state:\n{problems}", a);
         }
-        if (_wide && CompareVmas() is { } vmaProblem)
+        // Kernel against kernel, vmas moved in from outside the window can be merged differently on
+        // the two sides (they had different neighbours out there): the lists are compared against Warden only.
+        if (_wide && _subject.PlacesInWindow && CompareVmas() is { } vmaProblem)
         {
             return (vmaProblem, a);
         }
