@@ -15,6 +15,7 @@ public sealed class ChildProcessKernelTarget : KernelTargetBase
 {
     private const uint OpMmap = 1, OpMunmap = 2, OpMprotect = 3, OpMremap = 4, OpMadvise = 5, OpBrk = 6;
     private const uint OpVmWrite = 7, OpVmRead = 8, OpMemRead = 9, OpMaps = 10, OpExit = 11;
+    private const uint OpMincore = 12, OpMlock = 13, OpMunlock = 14, OpMlockall = 15, OpMunlockall = 16, OpSmaps = 17;
     private const int MaxPayload = 4 << 20;
 
     private readonly Process _process;
@@ -97,6 +98,33 @@ public sealed class ChildProcessKernelTarget : KernelTargetBase
     protected override (long Result, int Errno) SysMadvise(ulong addr, ulong len, int advice) => Call(OpMadvise, [addr, len, (ulong)(uint)advice]);
 
     protected override ulong SysBrk(ulong addr) => (ulong)Call(OpBrk, [addr]).Result;
+
+    protected override (long Result, int Errno) SysMincore(ulong addr, ulong len, Span<byte> vector)
+    {
+        Span<byte> into = vector[..Math.Min(vector.Length, MaxPayload)];
+        return Call(OpMincore, [addr, len, (ulong)into.Length], default, into);
+    }
+
+    protected override (long Result, int Errno) SysMlock(ulong addr, ulong len, int flags) => Call(OpMlock, [addr, len, (ulong)(uint)flags]);
+
+    protected override (long Result, int Errno) SysMunlock(ulong addr, ulong len) => Call(OpMunlock, [addr, len]);
+
+    protected override (long Result, int Errno) SysMlockall(int flags) => Call(OpMlockall, [(ulong)(uint)flags]);
+
+    protected override (long Result, int Errno) SysMunlockall() => Call(OpMunlockall, []);
+
+    /// <summary>The child is disposable: mlockall locks only it.</summary>
+    public override bool CanLockAll => true;
+
+    protected override string SmapsText()
+    {
+        (long n, int errno) = Call(OpSmaps, [], default, _maps);
+        if (errno != 0)
+        {
+            throw new InvalidOperationException($"The oracle child could not read its smaps (errno {errno}).");
+        }
+        return Encoding.ASCII.GetString(_maps, 0, (int)n);
+    }
 
     protected override (long Count, int Errno) VmWrite(ulong addr, ReadOnlySpan<byte> data)
     {

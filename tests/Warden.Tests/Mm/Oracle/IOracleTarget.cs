@@ -32,6 +32,34 @@ public interface IOracleTarget : IDisposable
     /// <summary>Linux's brk: returns the new break, or the unchanged one on failure.</summary>
     ulong Brk(ulong addr);
 
+    /// <summary><c>mincore(addr, len, vector)</c>; <paramref name="vector"/> has room for every page the call may report.</summary>
+    (long Result, int Errno) Mincore(ulong addr, ulong len, Span<byte> vector);
+
+    /// <summary><c>mlock(addr, len)</c> when <paramref name="flags"/> is 0, otherwise <c>mlock2(addr, len, flags)</c>.</summary>
+    (long Result, int Errno) Mlock(ulong addr, ulong len, int flags);
+
+    /// <summary><c>munlock(addr, len)</c>.</summary>
+    (long Result, int Errno) Munlock(ulong addr, ulong len);
+
+    /// <summary><c>mlockall(flags)</c>: only targets whose <see cref="CanLockAll"/> is set (it locks the whole process).</summary>
+    (long Result, int Errno) Mlockall(int flags);
+
+    /// <summary><c>munlockall()</c>: only targets whose <see cref="CanLockAll"/> is set.</summary>
+    (long Result, int Errno) Munlockall();
+
+    /// <summary>
+    /// A MAP_32BIT mmap the target places itself (below 2 GiB, outside every window), unmapped again
+    /// at once: its result and errno. Only targets whose <see cref="CanLockAll"/> is set (a child, or
+    /// the Warden of a brk run, whose address space reaches down there).
+    /// </summary>
+    (long Result, int Errno) MmapLow32(ulong addr, ulong len, int prot, int flags);
+
+    /// <summary>Whether mlockall and munlockall may be applied (not to the test process itself: it would lock the runtime).</summary>
+    bool CanLockAll { get; }
+
+    /// <summary>The vmas over the snapshot regions (clipped to them) with their smaps VmFlags, in order.</summary>
+    IReadOnlyList<VmaState> Vmas();
+
     /// <summary>A system call's write (copy_to_user): the bytes written and EFAULT when fewer than asked.</summary>
     (long Count, int Errno) Write(ulong addr, ReadOnlySpan<byte> data);
 

@@ -56,6 +56,21 @@ public sealed unsafe class KernelTarget : KernelTargetBase
 
     protected override (long Result, int Errno) SysMadvise(ulong addr, ulong len, int advice) => Result(0, Libc.Madvise((void*)addr, (nuint)len, advice));
 
+    protected override (long Result, int Errno) SysMincore(ulong addr, ulong len, Span<byte> vector)
+    {
+        fixed (byte* v = vector)
+        {
+            return Result(0, Libc.Mincore((void*)addr, (nuint)len, v));
+        }
+    }
+
+    protected override (long Result, int Errno) SysMlock(ulong addr, ulong len, int flags) => OracleSyscall.Mlock(addr, len, flags);
+
+    protected override (long Result, int Errno) SysMunlock(ulong addr, ulong len) => OracleSyscall.Munlock(addr, len);
+
+    /// <summary>All of this process's vmas: reading it costs tens of milliseconds (the runtime has hundreds).</summary>
+    protected override string SmapsText() => File.ReadAllText("/proc/self/smaps");
+
     /// <summary>The runtime's allocator owns this process's break: brk runs use <see cref="ChildProcessKernelTarget"/>.</summary>
     protected override ulong SysBrk(ulong addr) => throw new NotSupportedException("brk cannot be exercised in the test process; use ChildProcessKernelTarget.");
 

@@ -38,6 +38,22 @@ public abstract class KernelTargetBase : IOracleTarget
 
     protected abstract ulong SysBrk(ulong addr);
 
+    /// <summary>mincore into <paramref name="vector"/>; these calls throw <see cref="NotSupportedException"/> on targets without them.</summary>
+    protected virtual (long Result, int Errno) SysMincore(ulong addr, ulong len, Span<byte> vector) => throw NotWide();
+
+    protected virtual (long Result, int Errno) SysMlock(ulong addr, ulong len, int flags) => throw NotWide();
+
+    protected virtual (long Result, int Errno) SysMunlock(ulong addr, ulong len) => throw NotWide();
+
+    protected virtual (long Result, int Errno) SysMlockall(int flags) => throw NotWide();
+
+    protected virtual (long Result, int Errno) SysMunlockall() => throw NotWide();
+
+    /// <summary>The target process's whole /proc/[pid]/smaps.</summary>
+    protected virtual string SmapsText() => throw NotWide();
+
+    public virtual bool CanLockAll => false;
+
     /// <summary>process_vm_writev on the target process: stops at the first page the kernel refuses.</summary>
     protected abstract (long Count, int Errno) VmWrite(ulong addr, ReadOnlySpan<byte> data);
 
@@ -135,6 +151,59 @@ public abstract class KernelTargetBase : IOracleTarget
         EnsureNoPending();
         return SysBrk(addr);
     }
+
+    public (long Result, int Errno) Mincore(ulong addr, ulong len, Span<byte> vector)
+    {
+        EnsureNoPending();
+        // mincore only writes the vector, but it must not be asked about the runtime's memory either:
+        // a range inside the window, or one the kernel rejects before looking (unaligned, wrapping).
+        RequireSafe(len == 0 || (addr & Arch.PageMask) != 0 || EndWraps(addr, len) || len >= BeyondUserSpace || Window.Contains(addr, len), $"mincore(0x{addr:x}, 0x{len:x})");
+        RequireSafe(len >= BeyondUserSpace || EndWraps(addr, len) || (ulong)vector.Length >= AlignedLength(len) / Arch.PageSize, $"mincore(0x{addr:x}, 0x{len:x}) with a {vector.Length}-byte vector");
+        return SysMincore(addr, len, vector);
+    }
+
+    public (long Result, int Errno) Mlock(ulong addr, ulong len, int flags)
+    {
+        EnsureNoPending();
+        RequireSafe(len == 0 || EndWraps(addr, len) || InOpArea(addr, len), $"mlock(0x{addr:x}, 0x{len:x})");
+        return SysMlock(addr, len, flags);
+    }
+
+    public (long Result, int Errno) Munlock(ulong addr, ulong len)
+    {
+        EnsureNoPending();
+        RequireSafe(len == 0 || EndWraps(addr, len) || InOpArea(addr, len), $"munlock(0x{addr:x}, 0x{len:x})");
+        return SysMunlock(addr, len);
+    }
+
+    public (long Result, int Errno) Mlockall(int flags)
+    {
+        EnsureNoPending();
+        RequireSafe(CanLockAll, "mlockall");
+        return SysMlockall(flags);
+    }
+
+    public (long Result, int Errno) Munlockall()
+    {
+        EnsureNoPending();
+        RequireSafe(CanLockAll, "munlockall");
+        return SysMunlockall();
+    }
+
+    public (long Result, int Errno) MmapLow32(ulong addr, ulong len, int prot, int flags)
+    {
+        EnsureNoPending();
+        RequireSafe(CanLockAll && (flags & LinuxMman.MAP_32BIT) != 0 && (flags & (LinuxMman.MAP_FIXED | LinuxMman.MAP_FIXED_NOREPLACE)) == 0, $"mmap(0x{addr:x}, 0x{len:x}, MAP_32BIT)");
+        (long result, int errno) = SysMmap(addr, len, prot, flags);
+        if (errno == 0)
+        {
+            // Not fixed, so it replaced nothing: unmapping it leaves the address space as it was.
+            SysMunmap((ulong)result, AlignedLength(len)!.Value);
+        }
+        return (result, errno);
+    }
+
+    public IReadOnlyList<VmaState> Vmas() => VmaState.Parse(SmapsText(), Window);
 
     public (long Count, int Errno) Write(ulong addr, ReadOnlySpan<byte> data)
     {
@@ -261,6 +330,8 @@ public abstract class KernelTargetBase : IOracleTarget
             }
         }
     }
+
+    private NotSupportedException NotWide() => new($"{Name} does not serve this call of the wider oracle; use ChildProcessKernelTarget.");
 
     private void NotePlacement(ulong addr, ulong len)
     {

@@ -14,6 +14,6 @@ public sealed class OracleCollection
     /// <summary>The second window of kernel-against-kernel runs: right above the default one.</summary>
     public static OracleWindow SecondWindow { get; } = OracleWindow.Default with { Start = OracleWindow.DefaultStart + (256UL << 20) };
 
-    /// <summary>Sequence length of every oracle run.</summary>
-    public const int OpsPerSeed = 200;
+    /// <summary>Sequence length of every oracle run (<see cref="OracleSettings.OpsPerSeed"/>).</summary>
+    public static int OpsPerSeed => OracleSettings.OpsPerSeed;
 }

@@ -44,6 +44,17 @@ public class OracleHarnessTests
         Assert.True(report is null, report);
     }
 
+    /// <summary>The wider kinds (no mlockall: one side is this process) agree between a child and this process.</summary>
+    [SkippableTheory]
+    [MemberData(nameof(Seeds), 4)]
+    public void ChildProcessAgreesWithTheInProcessKernelOnTheWiderOps(int seed)
+    {
+        using var child = ChildProcessKernelTarget.Start(OracleWindow.Default, withBrk: false);
+        using var kernel = new KernelTarget(OracleCollection.SecondWindow);
+        string? report = OracleRunner.Run(seed, OracleCollection.OpsPerSeed, child, kernel, wide: true);
+        Assert.True(report is null, report);
+    }
+
     [SkippableTheory]
     [MemberData(nameof(Seeds), 4)]
     public void BrkSequencesRepeatAcrossTwoChildren(int seed)
@@ -107,6 +118,43 @@ public class OracleHarnessTests
     }
 
     [Fact]
+    public void WideSequencesCoverTheWiderKinds()
+    {
+        List<OracleOp> ops = [];
+        for (int seed = 0; seed < 20; seed++)
+        {
+            ops.AddRange(Generate(seed, 0x4c_8123, wide: true));
+        }
+        Assert.Contains(ops, op => op is OracleOp.Mincore);
+        Assert.Contains(ops, op => op is OracleOp.Mlock { Flags: 0 });
+        Assert.Contains(ops, op => op is OracleOp.Mlock { Flags: LinuxMman.MLOCK_ONFAULT });
+        Assert.Contains(ops, op => op is OracleOp.Munlock);
+        Assert.Contains(ops, op => op is OracleOp.Mlockall { Flags: var f } && (f & LinuxMman.MCL_FUTURE) != 0);
+        Assert.Contains(ops, op => op is OracleOp.Mlockall { Flags: var f } && (f & LinuxMman.MCL_ONFAULT) != 0);
+        Assert.Contains(ops, op => op is OracleOp.Munlockall);
+        Assert.Contains(ops, op => op is OracleOp.Madvise { Advice: LinuxMman.MADV_FREE });
+        Assert.Contains(ops, op => op is OracleOp.Madvise { Advice: LinuxMman.MADV_POPULATE_READ });
+        Assert.Contains(ops, op => op is OracleOp.Madvise { Advice: LinuxMman.MADV_POPULATE_WRITE });
+        Assert.Contains(ops, op => op is OracleOp.Madvise { Advice: LinuxMman.MADV_REMOVE });
+        Assert.Contains(ops, op => op is OracleOp.Mmap { PlacedByPolicy: true, Flags: var f } && (f & LinuxMman.MAP_32BIT) != 0);
+        Assert.Contains(ops, op => op is OracleOp.Mmap { Flags: var f } && (f & LinuxMman.MAP_FIXED_NOREPLACE) != 0);
+        Assert.Contains(ops, op => op is OracleOp.Mmap { Flags: var f } && (f & LinuxMman.MAP_TYPE) == LinuxMman.MAP_SHARED && (f & LinuxMman.MAP_ANONYMOUS) != 0);
+    }
+
+    [Fact]
+    public void SeedVariablesNameACountOrARange()
+    {
+        Assert.Equal((0, 100), OracleSettings.ParseSeeds(null, 100));
+        Assert.Equal((0, 1000), OracleSettings.ParseSeeds("1000", 100));
+        Assert.Equal((10000, 11000), OracleSettings.ParseSeeds("10000-11000", 100));
+        Assert.Throws<FormatException>(() => OracleSettings.ParseSeeds("11000-10000", 100));
+        Assert.Throws<FormatException>(() => OracleSettings.ParseSeeds("many", 100));
+        Assert.Equal(OracleSettings.DefaultOpsPerSeed, OracleSettings.ParseOps(""));
+        Assert.Equal(5000, OracleSettings.ParseOps("5000"));
+        Assert.Throws<FormatException>(() => OracleSettings.ParseOps("0"));
+    }
+
+    [Fact]
     public void KernelTargetRefusesOpsThatReachOutsideTheWindow()
     {
         using var target = new KernelTarget(OracleWindow.Default);
@@ -164,10 +212,10 @@ public class OracleHarnessTests
     }
 
     /// <summary>A sequence from a generator shown made-up results: every op succeeds, placements land at the op area's start.</summary>
-    private static List<OracleOp> Generate(int seed, ulong initialBrk)
+    private static List<OracleOp> Generate(int seed, ulong initialBrk, bool wide = false)
     {
         OracleWindow window = initialBrk == 0 ? OracleWindow.Default : OracleWindow.Default with { BrkBase = (initialBrk + 0xfff) & ~0xfffUL };
-        var generator = new OracleOpGenerator(seed, window, initialBrk);
+        var generator = new OracleOpGenerator(seed, window, initialBrk, wide);
         var ops = new List<OracleOp>();
         for (int i = 0; i < OracleCollection.OpsPerSeed; i++)
         {

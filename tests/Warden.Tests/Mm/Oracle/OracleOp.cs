@@ -58,6 +58,36 @@ public abstract record OracleOp
         public override string ToString() => $"brk(0x{Addr:x})";
     }
 
+    /// <summary><c>mincore(addr, len, vector)</c>: the vector is compared too when both succeed.</summary>
+    public sealed record Mincore(ulong Addr, ulong Len) : OracleOp
+    {
+        public override string ToString() => $"mincore(0x{Addr:x}, 0x{Len:x})";
+    }
+
+    /// <summary><c>mlock(addr, len)</c> for flags 0, else <c>mlock2(addr, len, flags)</c>.</summary>
+    public sealed record Mlock(ulong Addr, ulong Len, int Flags) : OracleOp
+    {
+        public override string ToString() => Flags == 0 ? $"mlock(0x{Addr:x}, 0x{Len:x})" : $"mlock2(0x{Addr:x}, 0x{Len:x}, {(Flags == LinuxMman.MLOCK_ONFAULT ? "MLOCK_ONFAULT" : $"0x{Flags:x}")})";
+    }
+
+    /// <summary><c>munlock(addr, len)</c>.</summary>
+    public sealed record Munlock(ulong Addr, ulong Len) : OracleOp
+    {
+        public override string ToString() => $"munlock(0x{Addr:x}, 0x{Len:x})";
+    }
+
+    /// <summary><c>mlockall(flags)</c> (child targets only).</summary>
+    public sealed record Mlockall(int Flags) : OracleOp
+    {
+        public override string ToString() => Flags == 0 ? "mlockall(0)" : $"mlockall({FlagText(Flags, [(LinuxMman.MCL_CURRENT, "MCL_CURRENT"), (LinuxMman.MCL_FUTURE, "MCL_FUTURE"), (LinuxMman.MCL_ONFAULT, "MCL_ONFAULT")])})";
+    }
+
+    /// <summary><c>munlockall()</c> (child targets only).</summary>
+    public sealed record Munlockall : OracleOp
+    {
+        public override string ToString() => "munlockall()";
+    }
+
     /// <summary>A system call's write of <see cref="Len"/> bytes (pattern from <see cref="SeedByte"/>) at <see cref="Addr"/>.</summary>
     public sealed record Write(ulong Addr, ulong Len, byte SeedByte) : OracleOp
     {
@@ -138,6 +168,9 @@ public abstract record OracleOp
         LinuxMman.MADV_REMOVE => "MADV_REMOVE",
         LinuxMman.MADV_DONTFORK => "MADV_DONTFORK",
         LinuxMman.MADV_DOFORK => "MADV_DOFORK",
+        LinuxMman.MADV_FREE => "MADV_FREE",
+        LinuxMman.MADV_POPULATE_READ => "MADV_POPULATE_READ",
+        LinuxMman.MADV_POPULATE_WRITE => "MADV_POPULATE_WRITE",
         _ => advice.ToString(CultureInfo.InvariantCulture),
     };
 

@@ -22,19 +22,36 @@ public sealed class OracleOpGenerator
     private const ulong MaxPlacedLength = 2UL << 20;
 
     private readonly Random _random;
+    private readonly bool _wide;
+    private readonly bool _wholeProcess;
     private readonly OracleWindow _window;
     private readonly ulong _initialBrk;
     private readonly PageState[] _pages;
     private readonly List<ulong> _growsDown = [];
     private List<(ulong Start, ulong End, PageState State)>? _runs;
     private ulong _brk;
+    private bool _futureLocked;
+    private bool _lockedAny;
+    private bool _futureOnFault;
 
     /// <param name="seed">The seed of the sequence.</param>
     /// <param name="window">The canonical window (with a brk region for brk runs).</param>
     /// <param name="initialBrk">The exact initial break of a brk run (0 without brk ops).</param>
-    public OracleOpGenerator(int seed, OracleWindow window, ulong initialBrk = 0)
+    /// <param name="wide">
+    /// Whether to make the wider kinds too (mincore, mlock, mlock2, munlock, mlockall, munlockall, and
+    /// MADV_FREE, MADV_POPULATE_READ/WRITE, MADV_REMOVE on shared memory): for targets whose
+    /// <see cref="IOracleTarget.CanLockAll"/> is set. A classic sequence is the same with or without this
+    /// parameter's existence: its seeds keep their meaning.
+    /// </param>
+    /// <param name="wholeProcess">
+    /// With <paramref name="wide"/>: whether to make the calls that act on the whole process too
+    /// (mlockall, munlockall, MAP_32BIT placements): not for a target in the test process itself.
+    /// </param>
+    public OracleOpGenerator(int seed, OracleWindow window, ulong initialBrk = 0, bool wide = false, bool wholeProcess = true)
     {
         _random = new Random(seed);
+        _wide = wide;
+        _wholeProcess = wholeProcess;
         _window = window;
         _initialBrk = initialBrk;
         _brk = initialBrk;
@@ -47,6 +64,26 @@ public sealed class OracleOpGenerator
     public OracleOp Next()
     {
         int r = _random.Next(100);
+        if (_wide)
+        {
+            return r switch
+            {
+                < 10 when WithBrk => NextBrk(),
+                < 26 => NextMmap(),
+                < 34 => NextMunmap(),
+                < 41 => NextMprotect(),
+                < 49 => NextMremap(),
+                < 57 => NextMadvise(),
+                < 64 => NextMincore(),
+                < 70 => NextMlock(),
+                < 73 => NextMunlock(),
+                < 75 when _wholeProcess => NextMlockall(),
+                < 76 when _wholeProcess => new OracleOp.Munlockall(),
+                < 76 => NextMlock(),
+                < 89 => NextWrite(),
+                _ => NextRead(),
+            };
+        }
         if (WithBrk)
         {
             return r switch
@@ -87,6 +124,18 @@ public sealed class OracleOpGenerator
         }
         switch (op)
         {
+            case OracleOp.Mlockall l:
+                _futureLocked = (l.Flags & LinuxMman.MCL_FUTURE) != 0;
+                _futureOnFault = _futureLocked && (l.Flags & LinuxMman.MCL_ONFAULT) != 0;
+                _lockedAny = true;
+                return;
+            case OracleOp.Mlock:
+                _lockedAny = true;
+                return;
+            case OracleOp.Munlockall:
+                _futureLocked = false;
+                _futureOnFault = false;
+                return;
             case OracleOp.Mmap m:
                 ulong len = Aligned(m.Len);
                 var state = new PageState(0, true, (m.Prot & LinuxMman.PROT_READ) != 0, (m.Prot & LinuxMman.PROT_WRITE) != 0,
@@ -158,10 +207,26 @@ public sealed class OracleOpGenerator
         {
             flags |= Pick(0x400000, 0x800000);
         }
+        ulong lowHint = 0;
+        if (_wide && _random.Next(100) < 6 && (_wholeProcess || kind < 60))
+        {
+            // Placed by policy: below 2 GiB, out of the window (the runner compares and unmaps it);
+            // fixed: an ordinary fixed mapping, MAP_32BIT ignored.
+            flags |= LinuxMman.MAP_32BIT;
+            if (kind >= 60 && _random.Next(3) == 0)
+            {
+                lowHint = Pick(0x5000_0000UL, 0x7fff_f000UL, 0x1_0000_0000UL);
+            }
+        }
         int prot = PickProt();
         if (_random.Next(100) < 3)
         {
             prot |= Pick(0x10, LinuxMman.PROT_GROWSDOWN, LinuxMman.PROT_SEM);
+        }
+        if (_futureOnFault)
+        {
+            // Known divergence (KnownDivergences): MAP_POPULATE under mlockall(MCL_FUTURE|MCL_ONFAULT).
+            flags &= ~LinuxMman.MAP_POPULATE;
         }
         bool fixedRange = (flags & (LinuxMman.MAP_FIXED | LinuxMman.MAP_FIXED_NOREPLACE)) != 0;
         switch (_random.Next(100))
@@ -184,6 +249,10 @@ public sealed class OracleOpGenerator
         {
             // The kernel places it outside the window, and it must then fit into the window's free space.
             len = MaxPlacedLength;
+        }
+        if (lowHint != 0)
+        {
+            addr = lowHint;
         }
         return new OracleOp.Mmap(addr, len, prot, flags);
     }
@@ -253,7 +322,7 @@ public sealed class OracleOpGenerator
 
     private OracleOp NextMadvise()
     {
-        int advice = _random.Next(100) switch
+        int advice = _wide ? WideAdvice() : _random.Next(100) switch
         {
             < 72 => LinuxMman.MADV_DONTNEED,
             < 82 => Pick(LinuxMman.MADV_NORMAL, LinuxMman.MADV_RANDOM, LinuxMman.MADV_SEQUENTIAL, LinuxMman.MADV_WILLNEED),
@@ -261,7 +330,9 @@ public sealed class OracleOpGenerator
             < 94 => Pick(LinuxMman.MADV_DONTFORK, LinuxMman.MADV_DOFORK),
             _ => Pick(999, -1),
         };
-        ulong addr = PickAddr();
+        ulong addr = _wide && advice == LinuxMman.MADV_REMOVE && RandomRun(s => s.Shared) is { } shared && _random.Next(100) < 80
+            ? shared.Start + (Page * (ulong)_random.NextInt64((long)((shared.End - shared.Start) / Page)))
+            : PickAddr();
         ulong len = PickLen(addr);
         switch (_random.Next(100))
         {
@@ -374,6 +445,12 @@ public sealed class OracleOpGenerator
                 newLen = Math.Max(1, newLen - (ulong)_random.Next(1, (int)Page));
                 break;
         }
+        if (_lockedAny && (flags & LinuxMman.MREMAP_DONTUNMAP) != 0)
+        {
+            // Known divergence (KnownDivergences): Linux unlocks the whole source vma of a
+            // DONTUNMAP move, Warden keeps it locked; once anything may be locked, move plainly.
+            flags &= ~LinuxMman.MREMAP_DONTUNMAP;
+        }
         if (oldLen < (1UL << 63))
         {
             (old, oldLen) = Clamp(old, oldLen);
@@ -389,6 +466,112 @@ public sealed class OracleOpGenerator
             }
         }
         return new OracleOp.Mremap(old, oldLen, newLen, flags, newAddr);
+    }
+
+    private int WideAdvice() => _random.Next(100) switch
+    {
+        < 25 => LinuxMman.MADV_DONTNEED,
+        < 45 => LinuxMman.MADV_FREE,
+        < 57 => LinuxMman.MADV_POPULATE_READ,
+        < 69 => LinuxMman.MADV_POPULATE_WRITE,
+        < 83 => LinuxMman.MADV_REMOVE,
+        < 90 => Pick(LinuxMman.MADV_NORMAL, LinuxMman.MADV_WILLNEED, LinuxMman.MADV_DONTFORK, LinuxMman.MADV_DOFORK),
+        _ => Pick(LinuxMman.MADV_DONTNEED_LOCKED, LinuxMman.MADV_COLD, LinuxMman.MADV_PAGEOUT),
+    };
+
+    /// <summary>mincore over (part of) what is mapped, mostly after writes and reads made pages.</summary>
+    private OracleOp NextMincore()
+    {
+        ulong addr = PickAddr();
+        ulong len = PickLen(addr);
+        switch (_random.Next(100))
+        {
+            case < 4:
+                addr += (ulong)_random.Next(1, (int)Page);
+                break;
+            case < 7:
+                len = 0;
+                break;
+            case < 10:
+                return new OracleOp.Mincore(Arch.PageRoundDown(addr), WrappingLength(addr));
+            case < 16:
+                len = Math.Max(1, len - (ulong)_random.Next(1, (int)Page));
+                break;
+        }
+        (addr, len) = Clamp(addr, len);
+        return new OracleOp.Mincore(addr, len);
+    }
+
+    private OracleOp NextMlock()
+    {
+        int flags = _random.Next(100) switch
+        {
+            < 55 => 0,
+            < 95 => LinuxMman.MLOCK_ONFAULT,
+            _ => Pick(2, LinuxMman.MLOCK_ONFAULT | 4),
+        };
+        (ulong addr, ulong len) = LockRange();
+        return new OracleOp.Mlock(addr, len, flags);
+    }
+
+    private OracleOp NextMunlock()
+    {
+        (ulong addr, ulong len) = LockRange();
+        return new OracleOp.Munlock(addr, len);
+    }
+
+    private OracleOp NextMlockall()
+    {
+        int flags = _random.Next(100) switch
+        {
+            < 92 => Pick(LinuxMman.MCL_CURRENT, LinuxMman.MCL_FUTURE, LinuxMman.MCL_CURRENT | LinuxMman.MCL_FUTURE) |
+                (_random.Next(2) == 0 ? LinuxMman.MCL_ONFAULT : 0),
+            _ => Pick(0, LinuxMman.MCL_ONFAULT, 8, LinuxMman.MCL_CURRENT | 8),
+        };
+        if (_futureLocked && (flags & ~(LinuxMman.MCL_CURRENT | LinuxMman.MCL_FUTURE | LinuxMman.MCL_ONFAULT)) == 0 && (flags & ~LinuxMman.MCL_ONFAULT) != 0)
+        {
+            // Known divergence (KnownDivergences): Warden keeps future locking through an mlockall
+            // without MCL_FUTURE, Linux ends it; a valid mlockall keeps MCL_FUTURE while it is on.
+            flags |= LinuxMman.MCL_FUTURE;
+        }
+        return new OracleOp.Mlockall(flags);
+    }
+
+    private (ulong Addr, ulong Len) LockRange()
+    {
+        ulong addr = PickAddr();
+        ulong len = PickLen(addr);
+        switch (_random.Next(100))
+        {
+            case < 5:
+                addr += (ulong)_random.Next(1, (int)Page);
+                break;
+            case < 8:
+                len = 0;
+                break;
+            case < 11:
+                return (addr, WrappingLength(addr));
+            case < 15:
+                len = Math.Max(1, len - (ulong)_random.Next(1, (int)Page));
+                break;
+        }
+        (addr, len) = Clamp(addr, len);
+        // Known divergence (KnownDivergences): from a mapping into a hole, Linux locks or unlocks up
+        // to the hole before its ENOMEM and Warden changes nothing; such a range stops at the hole.
+        ulong first = Arch.PageRoundDown(addr);
+        if (Get(first).Mapped)
+        {
+            ulong end = first + Aligned(len + (addr - first));
+            for (ulong page = first + Page; page < end; page += Page)
+            {
+                if (!Get(page).Mapped)
+                {
+                    len = page - addr;
+                    break;
+                }
+            }
+        }
+        return (addr, len);
     }
 
     private OracleOp NextWrite()

@@ -36,19 +36,59 @@ public sealed class OracleRunner
     /// Runs <paramref name="opCount"/> ops of sequence <paramref name="seed"/>; returns <c>null</c> if
     /// the targets agreed throughout, otherwise a report (seed, op, the ops so far, both maps).
     /// </summary>
-    public static string? Run(int seed, int opCount, IOracleTarget reference, IOracleTarget subject, ulong initialBrk = 0, int snapshotEvery = 20) =>
-        Run(seed, opCount, reference, subject, out _, initialBrk, snapshotEvery);
+    /// <remarks>
+    /// With <c>wide</c> the sequence has the wider op kinds (<see cref="OracleOpGenerator"/>'s
+    /// <c>wide</c>), and every snapshot compares the vma lists (bounds and VmFlags from smaps) too:
+    /// both targets must serve them (<see cref="IOracleTarget.CanLockAll"/>).
+    /// </remarks>
+    public static string? Run(int seed, int opCount, IOracleTarget reference, IOracleTarget subject, ulong initialBrk = 0, int snapshotEvery = 20, bool wide = false) =>
+        Run(seed, opCount, reference, subject, out _, initialBrk, snapshotEvery, wide);
 
-    public static string? Run(int seed, int opCount, IOracleTarget reference, IOracleTarget subject, out List<OracleOp> ops, ulong initialBrk = 0, int snapshotEvery = 20)
+    public static string? Run(int seed, int opCount, IOracleTarget reference, IOracleTarget subject, out List<OracleOp> ops, ulong initialBrk = 0, int snapshotEvery = 20, bool wide = false)
     {
-        var runner = new OracleRunner(reference, subject);
+        var runner = new OracleRunner(reference, subject) { _wide = wide };
         ops = runner.Ops;
         return runner.RunSequence(seed, opCount, initialBrk, snapshotEvery);
     }
 
+    private bool _wide;
+
+    /// <summary>
+    /// Applies <paramref name="ops"/> as they are (no generator) and compares after each op and, at the
+    /// end, the whole state: the first problem as "op i: problem", or <c>null</c>. For minimising a
+    /// failing sequence (<see cref="OracleMinimizer"/>); a harness failure counts as no problem.
+    /// </summary>
+    public static string? Replay(IReadOnlyList<OracleOp> ops, IOracleTarget reference, IOracleTarget subject, bool wide)
+    {
+        var runner = new OracleRunner(reference, subject) { _wide = wide };
+        try
+        {
+            for (int i = 0; i < ops.Count; i++)
+            {
+                runner.Ops.Add(ops[i]);
+                (string? problem, _, _) = runner.Step(ops[i]);
+                if (problem is not null)
+                {
+                    return $"op {i}: {problem}";
+                }
+            }
+            (string? end, _) = runner.CompareState(contents: true);
+            return end is null ? null : $"end: {end}";
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+        finally
+        {
+            reference.DiscardPending();
+            subject.DiscardPending();
+        }
+    }
+
     private string? RunSequence(int seed, int opCount, ulong initialBrk, int snapshotEvery)
     {
-        var generator = new OracleOpGenerator(seed, _canonical, initialBrk);
+        var generator = new OracleOpGenerator(seed, _canonical, initialBrk, _wide, _reference.CanLockAll && _subject.CanLockAll);
         for (int i = 0; i < opCount; i++)
         {
             OracleOp op = generator.Next();
@@ -92,6 +132,8 @@ public sealed class OracleRunner
     {
         switch (op)
         {
+            case OracleOp.Mmap m when m.PlacedByPolicy && (m.Flags & LinuxMman.MAP_32BIT) != 0:
+                return Low32(m);
             case OracleOp.Mmap m when m.PlacedByPolicy && _subject.PlacesInWindow && !_reference.PlacesInWindow:
             {
                 // Let Warden choose first and hand its choice to the kernel as the hint: the kernel
@@ -116,7 +158,9 @@ public sealed class OracleRunner
             case OracleOp.Mprotect p:
                 return Same(_reference.Mprotect(To(_reference, p.Addr), p.Len, p.Prot), _subject.Mprotect(To(_subject, p.Addr), p.Len, p.Prot));
             case OracleOp.Madvise d:
-                return Same(_reference.Madvise(To(_reference, d.Addr), d.Len, d.Advice), _subject.Madvise(To(_subject, d.Addr), d.Len, d.Advice));
+                return SameOrKnown(op, _reference.Madvise(To(_reference, d.Addr), d.Len, d.Advice), _subject.Madvise(To(_subject, d.Addr), d.Len, d.Advice));
+            case OracleOp.Mremap r when r.PlacedByPolicy && _subject.PlacesInWindow && !_reference.PlacesInWindow:
+                return MremapWhereTheSubjectPlaced(r);
             case OracleOp.Mremap r:
             {
                 var a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
@@ -131,6 +175,16 @@ public sealed class OracleRunner
                 ulong b = _subject.Brk(k.Addr);
                 return (a == b ? null : $"brk returned 0x{a:x} on {_reference.Name} but 0x{b:x} on {_subject.Name}", (long)a, 0);
             }
+            case OracleOp.Mincore c:
+                return CompareMincore(c);
+            case OracleOp.Mlock l:
+                return SameOrKnown(op, _reference.Mlock(To(_reference, l.Addr), l.Len, l.Flags), _subject.Mlock(To(_subject, l.Addr), l.Len, l.Flags));
+            case OracleOp.Munlock l:
+                return SameOrKnown(op, _reference.Munlock(To(_reference, l.Addr), l.Len), _subject.Munlock(To(_subject, l.Addr), l.Len));
+            case OracleOp.Mlockall l:
+                return Same(_reference.Mlockall(l.Flags), _subject.Mlockall(l.Flags));
+            case OracleOp.Munlockall:
+                return Same(_reference.Munlockall(), _subject.Munlockall());
             case OracleOp.Write w:
             {
                 byte[] data = w.Data();
@@ -154,6 +208,155 @@ public sealed class OracleRunner
             default:
                 throw new InvalidOperationException($"Unknown op {op}.");
         }
+    }
+
+    // The most pages a mincore op's vector holds: the op area's ranges need far fewer; a longer
+    // (wrapping or huge) length fails before the vector is written.
+    private const ulong MaxMincorePages = OracleWindow.DefaultSize / Arch.PageSize;
+
+    private (string?, long, int) CompareMincore(OracleOp.Mincore c)
+    {
+        ulong pages = (KernelTargetBase.AlignedLength(c.Len) ?? ulong.MaxValue) / Arch.PageSize;
+        int size = pages <= MaxMincorePages ? (int)pages : 0;
+        var vectorA = new byte[size];
+        var vectorB = new byte[size];
+        var a = _reference.Mincore(To(_reference, c.Addr), c.Len, vectorA);
+        var b = _subject.Mincore(To(_subject, c.Addr), c.Len, vectorB);
+        (string? problem, long result, int errno) = Same(a, b);
+        if (problem is not null || a.Errno != 0)
+        {
+            return (problem, result, errno);
+        }
+        int diff = -1;
+        bool kernelAgainstWarden = !_reference.PlacesInWindow && _subject.PlacesInWindow;
+        for (int i = 0; i < size && diff < 0; i++)
+        {
+            if (vectorA[i] != vectorB[i] && !(kernelAgainstWarden && KnownDivergences.AcceptedMincoreByte(vectorA[i], vectorB[i], IsShared(c.Addr + ((ulong)i * Arch.PageSize)), IsLocked(c.Addr + ((ulong)i * Arch.PageSize)))))
+            {
+                diff = i;
+            }
+        }
+        return diff < 0
+            ? (null, result, errno)
+            : ($"mincore: the vectors differ from page {diff} (0x{c.Addr + ((ulong)diff * Arch.PageSize):x}): {_reference.Name} {vectorA[diff]}, {_subject.Name} {vectorB[diff]}", result, errno);
+    }
+
+    /// <summary>Whether the reference's page at canonical <paramref name="page"/> is in a shared mapping.</summary>
+    private bool IsShared(ulong page)
+    {
+        foreach (PageState p in _reference.Snapshot())
+        {
+            if (From(_reference, p.Page) == page)
+            {
+                return p.Mapped && p.Shared;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Whether the reference's page at canonical <paramref name="page"/> is in a locked vma.</summary>
+    private bool IsLocked(ulong page)
+    {
+        foreach (VmaState vma in _reference.Vmas())
+        {
+            if (page >= From(_reference, vma.Start) && page < From(_reference, vma.End))
+            {
+                return vma.Flags.Split(' ').Contains("lo");
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The vma lists of the two targets: the same bounds and compared VmFlags, vma by vma.</summary>
+    private string? CompareVmas()
+    {
+        IReadOnlyList<VmaState> a = _reference.Vmas();
+        IReadOnlyList<VmaState> b = _subject.Vmas();
+        for (int i = 0; i < Math.Max(a.Count, b.Count); i++)
+        {
+            VmaState? va = i < a.Count ? Canonical(_reference, a[i]) : null;
+            VmaState? vb = i < b.Count ? Canonical(_subject, b[i]) : null;
+            if (va != vb)
+            {
+                return $"vma {i} differs: {_reference.Name} {va?.ToString() ?? "(none)"}, {_subject.Name} {vb?.ToString() ?? "(none)"}";
+            }
+        }
+        return null;
+    }
+
+    private VmaState Canonical(IOracleTarget target, VmaState vma) =>
+        vma with { Start = From(target, vma.Start), End = From(target, vma.End) };
+
+    /// <summary>
+    /// A moving mremap whose address the kernel chooses, against a target that chooses in its window:
+    /// Warden goes first, and when it moved the mapping the kernel is moved to the same place with
+    /// MREMAP_FIXED, as natively as the mmap hint above. (Moved outside the window and relocated
+    /// afterwards, the kernel's vma could end up unmerged where a native move would have merged: a
+    /// false positive of long runs.) Whether the kernel would have grown in place instead is asked
+    /// first, without MREMAP_MAYMOVE: success means it keeps the address, and the two are compared.
+    /// </summary>
+    private (string?, long, int) MremapWhereTheSubjectPlaced(OracleOp.Mremap r)
+    {
+        ulong oldLen = KernelTargetBase.AlignedLength(r.OldLen) ?? 0;
+        ulong newLen = KernelTargetBase.AlignedLength(r.NewLen) ?? 0;
+        var b = _subject.Mremap(To(_subject, r.Old), r.OldLen, r.NewLen, r.Flags, To(_subject, r.NewAddr));
+        ulong moved = b.Errno == 0 ? From(_subject, (ulong)b.Result) : 0;
+        (long Result, int Errno) a;
+        if (moved == 0 || moved == r.Old)
+        {
+            a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
+        }
+        else
+        {
+            bool dontUnmap = (r.Flags & LinuxMman.MREMAP_DONTUNMAP) != 0;
+            a = dontUnmap || oldLen == 0 || newLen <= oldLen
+                ? (-1, ENOMEM)
+                : _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags & ~LinuxMman.MREMAP_MAYMOVE, 0);
+            if (a.Errno == ENOMEM)
+            {
+                a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags | LinuxMman.MREMAP_FIXED, To(_reference, moved));
+            }
+            else if (a.Errno != 0)
+            {
+                // Some other answer to the in-place question: ask the original call, as the kernel would answer it.
+                a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
+            }
+        }
+        return Placement(a, b, r.Old, newLen, r.Old, oldLen);
+    }
+
+    /// <summary>
+    /// A MAP_32BIT mmap placed by policy: both sides place it below 2 GiB, outside the window, and
+    /// unmap it at once. The same errno, and on success the same address (both search the same empty
+    /// second GiB bottom-up), which must lie below 2 GiB. A hint in the window must be ignored.
+    /// </summary>
+    private (string?, long, int) Low32(OracleOp.Mmap m)
+    {
+        var a = _reference.MmapLow32(To(_reference, m.Addr), m.Len, m.Prot, m.Flags);
+        var b = _subject.MmapLow32(To(_subject, m.Addr), m.Len, m.Prot, m.Flags);
+        if (a.Errno != b.Errno || (a.Errno == 0 && a.Result != b.Result))
+        {
+            return ($"MAP_32BIT: {Outcome(_reference, a)} but {Outcome(_subject, b)}", a.Result, a.Errno);
+        }
+        ulong len = KernelTargetBase.AlignedLength(m.Len) ?? 0;
+        if (a.Errno == 0 && (ulong)a.Result + len > Low32Limit)
+        {
+            return ($"MAP_32BIT: both returned 0x{a.Result:x}, which does not end below 2 GiB", a.Result, a.Errno);
+        }
+        // Unmapped already: nothing for the model to note.
+        return (null, -1, a.Errno == 0 ? ENOMEM : a.Errno);
+    }
+
+    private const ulong Low32Limit = 0x8000_0000;
+
+    /// <summary><see cref="Same"/>, but a difference <see cref="KnownDivergences"/> accepts (kernel against Warden) is none.</summary>
+    private (string?, long, int) SameOrKnown(OracleOp op, (long Result, int Errno) a, (long Result, int Errno) b)
+    {
+        (string? problem, long result, int errno) = Same(a, b);
+        bool kernelAgainstWarden = !_reference.PlacesInWindow && _subject.PlacesInWindow;
+        return problem is not null && kernelAgainstWarden && KnownDivergences.AcceptedResult(op, a, b) is not null
+            ? (null, result, errno)
+            : (problem, result, errno);
     }
 
     /// <summary>Fixed-address results: the same errno, and on success the same (canonical) value.</summary>
@@ -193,6 +396,14 @@ public sealed class OracleRunner
             return ra == rb ? (null, (long)ra, 0) : ($"{Outcome(_reference, a)} but {Outcome(_subject, b)} (an address one side kept)", (long)ra, 0);
         }
         ulong final = _reference.PlacesInWindow ? ra : _subject.PlacesInWindow ? rb : HighestGap(len);
+        if (final == 0 && !_reference.PlacesInWindow && !_subject.PlacesInWindow)
+        {
+            // Kernel against kernel, and no room left in the window: both found room outside it, and
+            // neither can bring it in. A limit of the window: undo both calls and go on.
+            _reference.UndoPending(To(_reference, undoTo), undoLen);
+            _subject.UndoPending(To(_subject, undoTo), undoLen);
+            return (null, -1, ENOMEM);
+        }
         if (final == 0 || !_canonical.InOpArea(final, len))
         {
             return ($"placement: {Outcome(_reference, a)}, {Outcome(_subject, b)}: 0x{final:x} is not in the op area", (long)ra, 0);
@@ -261,6 +472,12 @@ public sealed class OracleRunner
         {
             return ($"{differing} pages differ in state:\n{problems}", a);
         }
+        // Kernel against kernel, vmas moved in from outside the window can be merged differently on
+        // the two sides (they had different neighbours out there): the lists are compared against Warden only.
+        if (_wide && _subject.PlacesInWindow && CompareVmas() is { } vmaProblem)
+        {
+            return (vmaProblem, a);
+        }
         if (!contents)
         {
             return (null, a);
@@ -325,8 +542,15 @@ public sealed class OracleRunner
         text.Append("Ops:\n").Append(OracleOp.ListText(Ops, index));
         text.Append($"{_reference.Name} maps (window):\n{Safe(_reference.WindowMapsText)}");
         text.Append($"{_subject.Name} maps (window):\n{Safe(_subject.WindowMapsText)}");
+        if (_wide)
+        {
+            text.Append($"{_reference.Name} vmas:\n{Safe(() => VmasText(_reference))}");
+            text.Append($"{_subject.Name} vmas:\n{Safe(() => VmasText(_subject))}");
+        }
         return text.ToString();
     }
+
+    private static string VmasText(IOracleTarget target) => string.Concat(target.Vmas().Select(v => $"  {v}\n"));
 
     private static string Safe(Func<string> text)
     {

@@ -45,7 +45,14 @@ public sealed class WardenTarget : IOracleTarget
         ulong min = window.HasBrk ? MinUserAddress : window.Start;
         var platform = new SoftMmuPlatform(_memory, new SoftMmuOptions { MinUserAddress = new Addr(min), MaxUserAddress = new Addr(window.End) });
         var layout = new MmapLayout { MinAddress = min, MaxAddress = window.End, TopDownBase = window.OpEnd, BottomUpBase = window.OpStart };
-        _mm = new MemoryManager(platform, new MemoryManagerOptions { Layout = layout });
+        // mlock is held to what the kernel targets (this process and its children) may lock.
+        var options = new MemoryManagerOptions
+        {
+            Layout = layout,
+            CanLockMemory = HostLimits.CanLockMemory,
+            Limits = ResourceLimits.Default with { MemLock = HostLimits.MemLock },
+        };
+        _mm = new MemoryManager(platform, options);
         int guard = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_NORESERVE | LinuxMman.MAP_FIXED;
         foreach (ulong at in (ulong[])[window.Start, window.OpEnd])
         {
@@ -71,11 +78,13 @@ public sealed class WardenTarget : IOracleTarget
             _mm.BrkSetup(s_ctx, new Addr(initialBrk));
 
             // The kernel child places mappings in its whole address space and the harness moves
-            // them into the window; Warden must choose inside the window too, so the rest of its
-            // address space below the window (but the brk region and a gap above it) is reserved.
+            // them into the window; Warden must choose inside the window or the brk region too, so
+            // the rest of its address space below the window is reserved, right up to the brk
+            // region's end (a gap there let Warden place a mapping that straddled the region's end
+            // when the window was full: brk seeds 20134 and 20150 of a long run).
             int reserve = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_NORESERVE | LinuxMman.MAP_FIXED;
             ulong lowEnd = heapStart != 0 ? heapStart : heapEnd;
-            ulong highStart = window.BrkEnd + (1UL << 20);
+            ulong highStart = window.BrkEnd;
             foreach ((ulong from, ulong to) in (ReadOnlySpan<(ulong, ulong)>)[(MinUserAddress, lowEnd), (highStart, window.Start)])
             {
                 if (from < to)
@@ -105,6 +114,49 @@ public sealed class WardenTarget : IOracleTarget
     public (long Result, int Errno) Madvise(ulong addr, ulong len, int advice) => Result(MemorySyscalls.Madvise(s_ctx, _mm, addr, len, advice));
 
     public ulong Brk(ulong addr) => MemorySyscalls.Brk(s_ctx, _mm, addr);
+
+    public (long Result, int Errno) Mincore(ulong addr, ulong len, Span<byte> vector) => Result(MemorySyscalls.Mincore(_mm, addr, len, vector));
+
+    public (long Result, int Errno) Mlock(ulong addr, ulong len, int flags) => Result(MemorySyscalls.Mlock(s_ctx, _mm, addr, len, flags));
+
+    public (long Result, int Errno) Munlock(ulong addr, ulong len) => Result(MemorySyscalls.Munlock(s_ctx, _mm, addr, len));
+
+    public (long Result, int Errno) Mlockall(int flags) => Result(MemorySyscalls.Mlockall(s_ctx, _mm, flags));
+
+    public (long Result, int Errno) Munlockall() => Result(MemorySyscalls.Munlockall(s_ctx, _mm));
+
+    public bool CanLockAll => true;
+
+    public (long Result, int Errno) MmapLow32(ulong addr, ulong len, int prot, int flags)
+    {
+        if (!Window.HasBrk)
+        {
+            throw new InvalidOperationException("warden: MAP_32BIT placement needs a brk run's address space, which reaches below 2 GiB.");
+        }
+        // The reservation that keeps policy placements in the window covers the 32-bit area: open
+        // it for this call only, and close it again after.
+        int reserve = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_NORESERVE | LinuxMman.MAP_FIXED;
+        MemorySyscalls.Munmap(s_ctx, _mm, Low32Start, Low32End - Low32Start);
+        try
+        {
+            (long result, int errno) = Result(MemorySyscalls.Mmap(s_ctx, _mm, addr, len, prot, flags));
+            if (errno == 0)
+            {
+                MemorySyscalls.Munmap(s_ctx, _mm, (ulong)result, KernelTargetBase.AlignedLength(len)!.Value);
+            }
+            return (result, errno);
+        }
+        finally
+        {
+            MemorySyscalls.Mmap(s_ctx, _mm, Low32Start, Low32End - Low32Start, LinuxMman.PROT_NONE, reserve);
+        }
+    }
+
+    // The area x86-64 Linux places MAP_32BIT mappings in (the second GiB), above every brk region.
+    private const ulong Low32Start = 0x4000_0000;
+    private const ulong Low32End = 0x8000_0000;
+
+    public IReadOnlyList<VmaState> Vmas() => VmaState.Parse(_mm.SmapsText(s_ctx), Window);
 
     public (long Count, int Errno) Write(ulong addr, ReadOnlySpan<byte> data)
     {

@@ -2,6 +2,9 @@
  * The oracle's child process: applies memory system calls to its own address space on request, so
  * that brk (which the test process's allocator owns) can be compared with Warden's.
  *
+ * It also serves the wider oracle's calls that would harm the test process (mlockall) or cost it
+ * too much there (smaps of a whole .NET process).
+ *
  * Protocol (native byte order, over stdin/stdout):
  *   on start:  u64 initial program break (brk(0) after the C library's start-up)
  *   request:   u32 op, u32 payload length, u64 a[5], then the payload (the bytes of OP_VMWRITE)
@@ -31,6 +34,12 @@ enum {
     OP_MEMREAD = 9,
     OP_MAPS = 10,
     OP_EXIT = 11,
+    OP_MINCORE = 12,
+    OP_MLOCK = 13,
+    OP_MUNLOCK = 14,
+    OP_MLOCKALL = 15,
+    OP_MUNLOCKALL = 16,
+    OP_SMAPS = 17,
 };
 
 #define BUFFER_SIZE (4u << 20)
@@ -164,6 +173,39 @@ static int serve(void)
     }
     case OP_MAPS: {
         long n = read_proc("/proc/self/maps");
+        rsp.result = n;
+        rsp.error = n < 0 ? errno : 0;
+        rsp.payload = n > 0 ? (uint64_t)n : 0;
+        break;
+    }
+    case OP_MINCORE: {
+        /* The vector is the response's payload: one byte per page of the range. */
+        uint64_t pages = a[2];
+        if (pages > BUFFER_SIZE)
+            return 1;
+        memset(buffer, 0xee, pages);
+        from_syscall(&rsp, syscall(SYS_mincore, a[0], a[1], buffer));
+        rsp.payload = pages;
+        break;
+    }
+    case OP_MLOCK:
+        /* Flags 0 is mlock(2) itself; anything else goes to mlock2(2). */
+        if (a[2] == 0)
+            from_syscall(&rsp, syscall(SYS_mlock, a[0], a[1]));
+        else
+            from_syscall(&rsp, syscall(SYS_mlock2, a[0], a[1], (int)a[2]));
+        break;
+    case OP_MUNLOCK:
+        from_syscall(&rsp, syscall(SYS_munlock, a[0], a[1]));
+        break;
+    case OP_MLOCKALL:
+        from_syscall(&rsp, syscall(SYS_mlockall, (int)a[0]));
+        break;
+    case OP_MUNLOCKALL:
+        from_syscall(&rsp, syscall(SYS_munlockall));
+        break;
+    case OP_SMAPS: {
+        long n = read_proc("/proc/self/smaps");
         rsp.result = n;
         rsp.error = n < 0 ? errno : 0;
         rsp.payload = n > 0 ? (uint64_t)n : 0;
