@@ -9,21 +9,13 @@ namespace Warden.Tests.Mm.Oracle;
 public readonly record struct VmaState(ulong Start, ulong End, string Flags)
 {
     /// <summary>
-    /// The VmFlags both sides can be held to: access (rd wr ex sh), may-access (mr mw me ms),
-    /// grows-down (gd), locked (lo), fork behaviour (dc wf).
+    /// The VmFlags both sides are held to: access (rd wr ex sh), may-access (mr mw me ms), grows-down
+    /// (gd), locking (lo lf), read hints (sr rr), fork behaviour (dc wf), accounting (ac nr), dumping
+    /// (dd), huge pages (hg nh), merging (mg) and MAP_DROPPABLE (dp). Left out: the host's own
+    /// soft-dirty bit (sd).
     /// </summary>
-    /// <remarks>
-    /// Left out, each a known difference of Warden's smaps text rather than of its semantics (the
-    /// report lists them): <c>lf</c> (VM_LOCKONFAULT: Linux prints it with lo after mlock2(MLOCK_ONFAULT)
-    /// or mlockall(MCL_ONFAULT), Warden never does), <c>ac</c> (VM_ACCOUNT: Warden prints it for the
-    /// private vmas that are writable now and only those; Linux for the charged ones, which stay
-    /// charged after mprotect to read-only or PROT_NONE, and not for MAP_NORESERVE or never-written
-    /// read-only ones), <c>nr</c> (VM_NORESERVE, which Warden does not print: the window's guards show
-    /// it on Linux); and the host's own: <c>sd</c> (soft-dirty), <c>mg</c>, <c>hg</c>/<c>nh</c>. Each
-    /// was seen in wide runs with the flag compared (seeds 0-39).
-    /// </remarks>
     public static IReadOnlySet<string> ComparedFlags { get; } =
-        new HashSet<string>(StringComparer.Ordinal) { "rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "lo", "dc", "wf" };
+        new HashSet<string>(StringComparer.Ordinal) { "rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "lo", "sr", "rr", "dc", "lf", "ac", "nr", "wf", "dd", "hg", "nh", "mg", "dp" };
 
     public override string ToString() => $"{Start:x}-{End:x} [{Flags}]";
 
