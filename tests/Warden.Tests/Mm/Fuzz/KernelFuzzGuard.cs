@@ -93,6 +93,9 @@ public static class KernelFuzzGuard
             }
             case Sysno.Munlock:
                 return HitsSpecial(s, c.A0, c.A1) ? "locks a special mapping" : null;
+            case Sysno.Msync:
+                // msync sees whether a vma is locked (EBUSY); the kernel's special mappings never are.
+                return HitsSpecial(s, c.A0, c.A1) ? "syncs a special mapping" : null;
             case Sysno.Mlock:
             case Sysno.Mlock2:
             {
@@ -140,8 +143,14 @@ public static class KernelFuzzGuard
                 break;
             case Sysno.Mlock:
             case Sysno.Mlock2:
+                s.LockedEver = true;
+                break;
             case Sysno.Mlockall:
                 s.LockedEver = true;
+                s.FutureOnFault = ((int)c.A0 & (MCL_FUTURE | MCL_ONFAULT)) == (MCL_FUTURE | MCL_ONFAULT);
+                break;
+            case Sysno.Munlockall:
+                s.FutureOnFault = false;
                 break;
         }
     }
