@@ -100,8 +100,9 @@ public static class KernelFuzzKnownDifferences
         // its mmap source first and answers ENODEV.
         //   mmap(0, 0x1000, PROT_READ, MAP_PRIVATE, 1 /* a pipe's write end */, 0): kernel -EACCES, Warden -ENODEV.
         //   mmap(0, 0x1000, PROT_READ, 0x5 /* no such type */, 0 /* a pipe */, 0): kernel -EINVAL, Warden -ENODEV.
+        //   mmap(0, 0x1000, PROT_READ, MAP_SHARED_VALIDATE|0x2000000, 1, 0): kernel -EOPNOTSUPP, Warden -ENODEV.
         new("mmap of a pipe is ENODEV first", (c, kernel, warden, _) =>
-            c.Number == Sysno.Mmap && (c.A3 & MAP_ANONYMOUS) == 0 && (uint)c.A4 < 3 && kernel is EACCES or EINVAL && warden == ENODEV,
+            c.Number == Sysno.Mmap && (c.A3 & MAP_ANONYMOUS) == 0 && (uint)c.A4 < 3 && kernel is EACCES or EINVAL or EOPNOTSUPP && warden == ENODEV,
             SidesStayEqual: true),
 
         // Found by this fuzzer: for a file, the kernel chooses the address (ENOMEM when nothing fits
@@ -214,8 +215,9 @@ public static class KernelFuzzKnownDifferences
         // bits 26 to 31 set to 21 or 30) as known flags; Warden's list of known flags lacks them and
         // answers EOPNOTSUPP.
         //   mmap(0, 0x1000, PROT_READ, MAP_SHARED_VALIDATE|MAP_HUGE_2MB, 3, 0): kernel an address, Warden -EOPNOTSUPP.
+        //   mmap(0, 0x1000, PROT_READ, MAP_SHARED_VALIDATE|MAP_HUGE_2MB, 7 /* O_WRONLY */, 0): kernel -EACCES, Warden -EOPNOTSUPP.
         new("MAP_SHARED_VALIDATE with MAP_HUGE_2MB or MAP_HUGE_1GB", (c, kernel, warden, _) =>
-            Type(c) == MAP_SHARED_VALIDATE && ((c.A3 >> 26) & 0x3f) is 21 or 30 && warden == EOPNOTSUPP && kernel >= 0,
+            Type(c) == MAP_SHARED_VALIDATE && ((c.A3 >> 26) & 0x3f) is 21 or 30 && warden == EOPNOTSUPP && kernel != warden,
             Avoid: (c, _, _) => Type(c) == MAP_SHARED_VALIDATE && ((c.A3 >> 26) & 0x3f) is 21 or 30 &&
                 (c.A3 & MAP_FIXED) != 0 && (c.A3 & MAP_FIXED_NOREPLACE) == 0),
 
@@ -253,8 +255,9 @@ public static class KernelFuzzKnownDifferences
         //   kernel -EOVERFLOW, Warden 0x10000.
         //   mmap(0xffffffff, 0x20000, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_FIXED|MAP_32BIT, 4, 0xfffffffffffff000):
         //   kernel -EINVAL (the unaligned fixed address), Warden -EOVERFLOW.
+        //   mmap(0xffffffff, 0xffffffffffffefe8, PROT_EXEC, MAP_SHARED, 6, 0x3000): kernel -ENOMEM (no room), Warden -EOVERFLOW.
         new("file offsets past the largest file", (c, kernel, warden, _) =>
-            c.Number == Sysno.Mmap && (c.A3 & MAP_ANONYMOUS) == 0 && (c.A5 >= 1UL << 62 || c.A5 + c.A1 >= 1UL << 62) &&
+            c.Number == Sysno.Mmap && (c.A3 & MAP_ANONYMOUS) == 0 && (c.A5 >= 1UL << 62 || c.A1 >= 1UL << 62 || c.A5 + c.A1 >= 1UL << 62) &&
             (kernel == EOVERFLOW || warden == EOVERFLOW) && kernel != warden,
             Avoid: (c, _, _) => c.Number == Sysno.Mmap && (c.A3 & MAP_ANONYMOUS) == 0 && c.A5 >= 1UL << 62 &&
                 (c.A3 & MAP_FIXED) != 0 && (c.A3 & MAP_FIXED_NOREPLACE) == 0),
@@ -373,7 +376,50 @@ public static class KernelFuzzKnownDifferences
         //   madvise(p, 2, MADV_FREE): kernel -EINVAL, Warden 0.
         new("MADV_FREE on a locked vma", (c, kernel, warden, _) =>
             c.Number == Sysno.Madvise && (int)c.A2 == 8 && kernel == EINVAL && warden == 0, SidesStayEqual: true),
+
+        // Issue 12 lists it (overcommit): vm.overcommit_memory 0 refuses one mapping larger than the
+        // machine's RAM and swap (ENOMEM); Warden maps it.
+        //   mmap(0, 0x20000000000 /* 2 TiB */, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0): kernel -ENOMEM, Warden an address.
+        new("overcommit heuristic", (c, kernel, warden, _) =>
+            c.Number == Sysno.Mmap && kernel == ENOMEM && warden >= 0 && RoundUp(c.A1) > s_ramAndSwap),
+
+        // Issue 12 lists it: a bad mapping type is EINVAL only after placement, so with no room the
+        // kernel says ENOMEM; Warden says EINVAL.
+        //   brk(0xdb380000); mmap(0x7fffffffe000, 0x1b000, PROT_READ|PROT_EXEC, MAP_SHARED_VALIDATE|MAP_ANONYMOUS|MAP_32BIT, -1, 0)
+        //   (the 32-bit window full): kernel -ENOMEM, Warden -EINVAL.
+        new("a bad type's EINVAL after placement's ENOMEM", (c, kernel, warden, _) =>
+            c.Number == Sysno.Mmap && kernel == ENOMEM && warden == EINVAL, SidesStayEqual: true),
+
+        // Found by this fuzzer: mremap with an old length that rounds up to 0 (it wraps) of a private
+        // mapping is EINVAL in the kernel; Warden says EFAULT.
+        //   mremap(0x5c0000, 0xffffffffffffef8f, 0xf000, MREMAP_MAYMOVE|MREMAP_FIXED, 0x7ffff7f62000): kernel -EINVAL, Warden -EFAULT.
+        new("mremap of an old length that rounds to 0", (c, kernel, warden, _) =>
+            c.Number == Sysno.Mremap && c.A1 != 0 && RoundUp(c.A1) == 0 && kernel == EINVAL && warden == EFAULT, SidesStayEqual: true),
+
+        // Found by this fuzzer (suspected from a shrunk sequence): mlockall without MCL_FUTURE ends an
+        // earlier MCL_FUTURE in the kernel; Warden's stays, so later mappings are locked there only
+        // (msync MS_INVALIDATE then says EBUSY in Warden, ENOMEM over a hole in the kernel). Not sent.
+        //   mlockall(MCL_FUTURE); mlockall(MCL_CURRENT|MCL_ONFAULT); mmap(0x27000, 0xe000, PROT_NONE,
+        //   MAP_SHARED|MAP_NORESERVE|MAP_FIXED_NOREPLACE, 5, 0); msync(0x31000, 0x5000, MS_INVALIDATE):
+        //   kernel -ENOMEM, Warden -EBUSY.
+        new("mlockall without MCL_FUTURE keeps MCL_FUTURE", (c, kernel, warden, _) => false,
+            Avoid: (c, _, s) => c.Number == Sysno.Mlockall && s.Future && ((int)c.A0 & MCL_FUTURE) == 0),
     ];
+
+    private static readonly ulong s_ramAndSwap = ReadRamAndSwap();
+
+    private static ulong ReadRamAndSwap()
+    {
+        ulong total = 0;
+        foreach (string line in File.ReadLines("/proc/meminfo"))
+        {
+            if (line.StartsWith("MemTotal:", StringComparison.Ordinal) || line.StartsWith("SwapTotal:", StringComparison.Ordinal))
+            {
+                total += ulong.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        return total;
+    }
 
     /// <summary>
     /// Found by this fuzzer: MADV_POPULATE_WRITE on part of a MAP_GROWSDOWN mapping makes, in Warden,
@@ -475,6 +521,14 @@ public static class KernelFuzzKnownDifferences
         if (!s.Privileged && c.Number is Sysno.Mlock or Sysno.Mlock2 && kernel == ENOMEM && warden == ENOMEM)
         {
             s.NotePartlyPopulated(LockRange(c));
+        }
+        // Likewise MADV_POPULATE_READ/WRITE that both refuse (a hole first, say): Warden has
+        // populated the range's mapped pages, the kernel has not.
+        //   mmap(0x2c000, 0x12000, PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE, -1, 0);
+        //   madvise(0x2b000, 0x17000, MADV_POPULATE_WRITE): both -ENOMEM; mincore(0x39000, 2, v): kernel 0, Warden 1.
+        if (c.Number == Sysno.Madvise && (int)c.A2 is 22 or 23 && kernel < 0 && kernel == warden)
+        {
+            s.NotePartlyPopulated((c.A0 & ~(ulong)Arch.PageMask, RoundUp(c.A1)));
         }
     }
 

@@ -142,6 +142,7 @@ public static class KernelFuzzRunner
         {
             Files = files,
             Protected = initial.Select(l => (l.Start, l.End)).ToList(),
+            StackStart = initial.FirstOrDefault(l => l.Name == "[stack]")?.Start ?? Arch.TaskSize,
             Special = initial.Where(l => l.Name.StartsWith("[v", StringComparison.Ordinal)).Select(l => (l.Start, l.End)).ToList(),
             MinAddress = MmapMinAddr,
             DacMinAddress = DacMmapMinAddr,

@@ -55,6 +55,12 @@ public sealed class KernelFuzzState
         return true;
     }
 
+    /// <summary>Whether mlockall(MCL_FUTURE) is in force in the child.</summary>
+    public bool Future { get; set; }
+
+    /// <summary>The start of the child's stack (it grows down into the 8 MiB below on a fault there).</summary>
+    public required ulong StackStart { get; init; }
+
     /// <summary>Whether mlockall(MCL_FUTURE|MCL_ONFAULT) is in force in the child.</summary>
     public bool FutureOnFault { get; set; }
 
