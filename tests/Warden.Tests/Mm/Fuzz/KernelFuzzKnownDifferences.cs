@@ -422,6 +422,24 @@ public static class KernelFuzzKnownDifferences
     }
 
     /// <summary>
+    /// Found by this fuzzer: a fault (or a populate) in Warden gives memory to the whole aligned
+    /// fault-around window around the page (MemoryManager.FaultAroundBytes, or the platform's map
+    /// unit if larger: 2 MiB on SoftMmu), within the vma; Linux's anonymous faults give memory to one
+    /// page. So mincore says 1 in Warden and 0 in the kernel for untouched neighbours of a touched
+    /// page. The run matches a mincore byte of 0 in the kernel and 1 in Warden when the kernel has
+    /// a resident page in this window.
+    ///   mmap(0x1ffffffd000, 0x15000, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE, -1, 0);
+    ///   madvise(0x20000002000, 2, MADV_POPULATE_WRITE); mincore(0x20000000000, 0x9000, v): kernel v[0] = 0, Warden 1.
+    /// </summary>
+    public static (ulong Start, ulong End) FaultAroundWindow(FuzzMapsLine line, ulong page)
+    {
+        const ulong Window = 2UL << 20;
+        ulong start = Math.Max(line.Start, page & ~(Window - 1));
+        ulong end = Math.Min(line.End, (page & ~(Window - 1)) + Window);
+        return (start, end);
+    }
+
+    /// <summary>
     /// Found by this fuzzer: MADV_POPULATE_WRITE on part of a MAP_GROWSDOWN mapping makes, in Warden,
     /// the page below the range resident too (mincore says 1 there; the kernel 0). This matches a
     /// mincore byte of 0 in the kernel and 1 in Warden for a page of a mapping made with MAP_GROWSDOWN.

@@ -250,6 +250,13 @@ public static class KernelFuzzRunner
                             result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
                             continue;
                         }
+                        if (line is not null && kernelVector[vectorFrom + p] == 0 && wardenVector[p] == 1 &&
+                            KernelHasResidentPageNear(child, line, page, state))
+                        {
+                            const string Known = "fault-around: Warden gives memory to a page's neighbours";
+                            result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
+                            continue;
+                        }
                         if (KernelFuzzKnownDifferences.MincoreBelowPopulatedGrowsDown(line, kernelVector[vectorFrom + p], wardenVector[p], state))
                         {
                             const string Known = "MADV_POPULATE_WRITE in a grows-down mapping populates a page below";
@@ -281,6 +288,23 @@ public static class KernelFuzzRunner
         }
         warden.Mm.CheckInvariants();
         return result;
+    }
+
+    /// <summary>
+    /// Whether the kernel has a resident page in the fault-around window of <paramref name="page"/>
+    /// (<see cref="KernelFuzzKnownDifferences.FaultAroundWindow"/>), asked with one more mincore.
+    /// </summary>
+    private static bool KernelHasResidentPageNear(FuzzChild child, FuzzMapsLine line, ulong page, KernelFuzzState s)
+    {
+        (ulong start, ulong end) = KernelFuzzKnownDifferences.FaultAroundWindow(line, page);
+        int pages = (int)((end - start) / Page);
+        if (pages > s.VectorSize)
+        {
+            return false;
+        }
+        var vector = new byte[pages];
+        long r = child.Syscall(new FuzzCall(Sysno.Mincore, start, end - start, s.VectorAddress), vector);
+        return r == 0 && Array.IndexOf(vector, (byte)1) >= 0;
     }
 
     /// <summary>
