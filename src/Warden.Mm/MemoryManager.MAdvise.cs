@@ -192,7 +192,7 @@ public sealed partial class MemoryManager
                 {
                     return Errno.EINVAL;
                 }
-                Error? populateError = PopulateLocked(ctx, start, end, vma, precommit: false);
+                Error? populateError = PopulateLocked(ctx, start, end, vma, precommit: false, write);
                 return ReferenceEquals(populateError, Errno.EINTR) ? populateError : null;
             default:
                 // The rest are hints (WILLNEED, populating, huge pages, merging, dumping...):

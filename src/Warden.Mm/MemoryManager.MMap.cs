@@ -275,16 +275,16 @@ public sealed partial class MemoryManager
 
     // Faults in [start, end) of a vma (MAP_POPULATE, MAP_LOCKED, mlock) and maps it into the platform
     // address space. Returns the first failure; callers ignore it, as Linux's populate does, unless
-    // RequirePlatformEffect asks otherwise. Mapping lock held.
-    private Error? PopulateLocked(IContext ctx, ulong start, ulong end, in Vma vma, bool precommit)
+    // RequirePlatformEffect asks otherwise. `write` says which faults to take (MADV_POPULATE_READ
+    // and _WRITE choose); null takes Linux's populate's: write faults for a private writable
+    // mapping (breaking copy-on-write), read faults otherwise. Mapping lock held.
+    private Error? PopulateLocked(IContext ctx, ulong start, ulong end, in Vma vma, bool precommit, bool? write = null)
     {
         if (!vma.RealPerms.Any)
         {
             return null;
         }
-        // Linux populates a private writable mapping with write faults (breaking copy-on-write) and
-        // any other mapping with read faults.
-        var at = new AccessType(Read: true, Write: vma.Private && vma.RealPerms.Write, Execute: false);
+        var at = new AccessType(Read: true, Write: write ?? (vma.Private && vma.RealPerms.Write), Execute: false);
         // A huge page at a time, so that a cancelled context stops a long populate (EINTR, the
         // prefix populated) and copies are not kept out of the active lock for all of it.
         for (ulong chunkStart = start; chunkStart < end;)

@@ -1,5 +1,7 @@
+using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
+using Warden.MemMap;
 
 namespace Warden.Mm;
 
@@ -16,13 +18,17 @@ public sealed partial class MemoryManager
     /// maximum permissions. EINVAL for an unaligned address or PROT_GROWSDOWN on a vma that does not
     /// grow down. A zero length succeeds without looking at the range.
     /// </remarks>
+    /// <remarks>
+    /// A private eagerly locked vma that becomes writable is populated with write faults, as Linux
+    /// breaks copy-on-write there; that populate is not cancellable through this overload.
+    /// </remarks>
     public Error? MProtect(Addr addr, ulong length, AccessType perms, bool growsDown) =>
-        MProtect(addr, length, perms, growsDown, growsUp: false, unknownProtBits: false);
+        MProtect(Context.Background, addr, length, perms, growsDown, growsUp: false, unknownProtBits: false);
 
     // mprotect with the syscall's oddities in Linux's order: unknown protection bits are only
     // rejected once the length is known to be valid, and PROT_GROWSUP (no vma grows up on x86-64)
     // only once a vma was found.
-    internal Error? MProtect(Addr addr, ulong length, AccessType perms, bool growsDown, bool growsUp, bool unknownProtBits)
+    internal Error? MProtect(IContext ctx, Addr addr, ulong length, AccessType perms, bool growsDown, bool growsUp, bool unknownProtBits)
     {
         if (growsDown && growsUp)
         {
@@ -79,6 +85,7 @@ public sealed partial class MemoryManager
 
             Error? error = null;
             ulong reached = segment.Start;
+            ulong populateStart = ulong.MaxValue, populateEnd = 0;
             while (segment.IsValid && segment.Start < end)
             {
                 if (segment.Start != reached)
@@ -123,12 +130,15 @@ public sealed partial class MemoryManager
                 ref Vma vma = ref segment.Value;
                 bool wasData = vma.IsData;
                 AccessType oldEffective = vma.EffectivePerms;
+                AccessType oldPerms = vma.RealPerms;
                 vma.RealPerms = perms;
-                // Linux charges a private mapping when it becomes writable, and uncharges it when
-                // it stops being writable only if it is anonymous and was never written.
+                // Linux charges a private mapping when it becomes writable (one that was writable
+                // already, the stack say, stays as it was), and uncharges it when it stops being
+                // writable only if it is anonymous and was never written.
+                bool wasWritable = oldPerms.Write;
                 if (perms.Write)
                 {
-                    vma.Accounted |= vma.Private && (vma.Hints & VmaHints.NoReserve) == 0;
+                    vma.Accounted |= !wasWritable && vma.Private && (vma.Hints & VmaHints.NoReserve) == 0;
                 }
                 else if (vma.IsPrivateAnonymous && vma.AnonVma is null)
                 {
@@ -140,6 +150,11 @@ public sealed partial class MemoryManager
                     _dataAS = wasData ? _dataAS - len : _dataAS + len;
                 }
                 UpdatePmaPermsLocked(pieceStart, pieceEnd, vma, !vma.EffectivePerms.SupersetOf(oldEffective));
+                if (perms.Write && !wasWritable && vma.Private && vma.MLockMode == MLockMode.Eager)
+                {
+                    populateStart = Math.Min(populateStart, segment.Start);
+                    populateEnd = segment.End;
+                }
                 segment = segment.NextSegment();
             }
             if (error is null && reached < end)
@@ -147,11 +162,29 @@ public sealed partial class MemoryManager
                 error = Errno.ENOMEM;
             }
             _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end < ulong.MaxValue ? end + 1 : end));
+            PopulateLockedWritableLocked(ctx, populateStart, populateEnd);
             return error;
         }
         finally
         {
             _mappingLock.ExitWriteLock();
+        }
+    }
+
+    // Linux breaks copy-on-write in a locked private vma that becomes writable (mprotect_fixup,
+    // after the vma is merged), so its pages stay resident; a lock-on-fault vma is left to fault.
+    // [start, end) spans the pieces that became so; the vmas in it that are private, writable and
+    // eagerly locked are populated (one already so is resident: its lock populated it). A failure is
+    // ignored, as Linux's populate's is. Mapping lock held for writing.
+    private void PopulateLockedWritableLocked(IContext ctx, ulong start, ulong end)
+    {
+        for (var segment = _vmas.LowerBoundSegment(start); start < end && segment.IsValid && segment.Start < end; segment = segment.NextSegment())
+        {
+            Vma vma = segment.Value;
+            if (vma.Private && vma.RealPerms.Write && vma.MLockMode == MLockMode.Eager)
+            {
+                PopulateLocked(ctx, Math.Max(segment.Start, start), Math.Min(segment.End, end), vma, precommit: false);
+            }
         }
     }
 

@@ -97,18 +97,19 @@ public sealed partial class MemoryManager
     private static AnonVma EnsureAnonVmaLocked(VmaMapSegment segment)
     {
         ref Vma vma = ref segment.Value;
+        // Linux's find_mergeable_anon_vma tries the next vma first, then the previous one.
         AnonVma? candidate = null;
-        var prev = segment.PrevSegment();
-        if (prev.IsValid && prev.End == segment.Start && prev.Value.AnonVma is not null &&
-            AnonCompatible(prev.Value, prev.Start, vma, segment.Start))
-        {
-            candidate = prev.Value.AnonVma;
-        }
         var next = segment.NextSegment();
-        if (candidate is null && next.IsValid && next.Start == segment.End && next.Value.AnonVma is not null &&
+        if (next.IsValid && next.Start == segment.End && next.Value.AnonVma is not null &&
             AnonCompatible(vma, segment.Start, next.Value, next.Start))
         {
             candidate = next.Value.AnonVma;
+        }
+        var prev = segment.PrevSegment();
+        if (candidate is null && prev.IsValid && prev.End == segment.Start && prev.Value.AnonVma is not null &&
+            AnonCompatible(prev.Value, prev.Start, vma, segment.Start))
+        {
+            candidate = prev.Value.AnonVma;
         }
         candidate ??= new AnonVma();
         return Interlocked.CompareExchange(ref vma.AnonVma, candidate, null) ?? candidate;

@@ -146,7 +146,7 @@ public static class MemorySyscalls
         bool growsDown = (prot & PROT_GROWSDOWN) != 0;
         bool growsUp = (prot & PROT_GROWSUP) != 0;
         bool unknownBits = (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP)) != 0;
-        return mm.MProtect((Addr)addr, length, AccessType.FromProt(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)), growsDown, growsUp, unknownBits);
+        return mm.MProtect(ctx, (Addr)addr, length, AccessType.FromProt(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)), growsDown, growsUp, unknownBits);
     }
 
     /// <summary>mremap(2) with MREMAP_MAYMOVE, MREMAP_FIXED and MREMAP_DONTUNMAP.</summary>

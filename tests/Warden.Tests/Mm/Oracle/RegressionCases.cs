@@ -5,7 +5,8 @@ namespace Warden.Tests.Mm.Oracle;
 /// <summary>
 /// Seeds the oracle found Warden disagreeing with Linux 6.18 on, each named for the first mismatch it
 /// showed when it was found (a seed may hold more behind it). Seeds without a prefix run the main
-/// sequence against the in-process kernel; <c>Brk</c> seeds run the brk sequence against a child.
+/// sequence against the in-process kernel; <c>Brk</c> seeds run the brk sequence against a child,
+/// <c>Wide</c> seeds the wider op kinds against a child.
 /// </summary>
 [Collection(OracleCollection.Name)]
 public class RegressionCases
@@ -166,6 +167,37 @@ public class RegressionCases
     // Contents after an mremap of heap pages: Warden reads zeros where Linux has data.
     [SkippableFact]
     public void Brk0_ContentsAfterMremapNearTheHeap() => AssertBrkAgrees(0);
+
+    // mprotect of a locked private vma to writable: Linux populates it (breaking copy-on-write),
+    // Warden left its pages non-resident (mincore differed).
+    [SkippableFact]
+    public void Wide30966_MprotectOfLockedMemoryToWritablePopulates() => AssertWideAgrees(30966);
+
+    // The same populate happens after the vma merged with its neighbour: Warden populated first, so
+    // the vma had its own anonymous memory and did not merge.
+    [SkippableFact]
+    public void Wide30678_MprotectPopulatesAfterMerging() => AssertWideAgrees(30678);
+
+    // mprotect to writable of memory that was writable already (the stack) does not charge it:
+    // Warden set VM_ACCOUNT ("ac").
+    [SkippableFact]
+    public void Wide30575_AlreadyWritableMemoryIsNotChargedAgain() => AssertWideAgrees(30575);
+
+    // A first write fault reuses the next vma's anon_vma before the previous one's (Linux's
+    // find_mergeable_anon_vma), so the vma later merges with that neighbour.
+    [SkippableFact]
+    public void Wide30762_AnonVmaIsTakenFromTheNextVmaFirst() => AssertWideAgrees(30762);
+
+    // MADV_POPULATE_READ of private writable memory takes read faults (the zero page, no anon_vma):
+    // Warden took write faults, so the vma kept VM_ACCOUNT after mprotect(PROT_NONE) and did not merge.
+    [SkippableFact]
+    public void Wide30048_PopulateReadTakesReadFaults() => AssertWideAgrees(30048);
+
+    private static void AssertWideAgrees(int seed)
+    {
+        string? report = OracleTests.RunWide(seed);
+        Assert.True(report is null, report);
+    }
 
     private static void AssertAgrees(int seed)
     {
