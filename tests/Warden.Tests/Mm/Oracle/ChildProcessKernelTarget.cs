@@ -16,6 +16,7 @@ public sealed class ChildProcessKernelTarget : KernelTargetBase
     private const uint OpMmap = 1, OpMunmap = 2, OpMprotect = 3, OpMremap = 4, OpMadvise = 5, OpBrk = 6;
     private const uint OpVmWrite = 7, OpVmRead = 8, OpMemRead = 9, OpMaps = 10, OpExit = 11;
     private const uint OpMincore = 12, OpMlock = 13, OpMunlock = 14, OpMlockall = 15, OpMunlockall = 16, OpSmaps = 17;
+    private const uint OpFork = 18, OpForkEnd = 19;
     private const int MaxPayload = 4 << 20;
 
     private readonly Process _process;
@@ -112,6 +113,33 @@ public sealed class ChildProcessKernelTarget : KernelTargetBase
     protected override (long Result, int Errno) SysMlockall(int flags) => Call(OpMlockall, [(ulong)(uint)flags]);
 
     protected override (long Result, int Errno) SysMunlockall() => Call(OpMunlockall, []);
+
+    protected override (long Count, int Errno) SysFork(ulong addr, ReadOnlySpan<byte> data)
+    {
+        if (data.Length > MaxPayload)
+        {
+            throw new InvalidOperationException($"A forked child's write of {data.Length} bytes is more than one request holds.");
+        }
+        IReadOnlyList<(ulong Start, ulong End)> regions = Window.SnapshotRegions;
+        (ulong start2, ulong end2) = regions.Count > 1 ? regions[1] : (0, 0);
+        return Call(OpFork, [addr, regions[0].Start, regions[0].End, start2, end2], data);
+    }
+
+    protected override ulong[] SysEndFork()
+    {
+        var digests = new byte[Window.SnapshotPageCount * sizeof(ulong)];
+        (long n, int _) = Call(OpForkEnd, [], default, digests);
+        if (n != digests.Length)
+        {
+            throw new InvalidOperationException($"The oracle child's forked child sent {n} bytes of page digests, not {digests.Length}.");
+        }
+        var result = new ulong[Window.SnapshotPageCount];
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = BinaryPrimitives.ReadUInt64LittleEndian(digests.AsSpan(i * sizeof(ulong)));
+        }
+        return result;
+    }
 
     /// <summary>The child is disposable: mlockall locks only it.</summary>
     public override bool CanLockAll => true;

@@ -54,6 +54,19 @@ public interface IOracleTarget : IDisposable
     /// </summary>
     (long Result, int Errno) MmapLow32(ulong addr, ulong len, int prot, int flags);
 
+    /// <summary>
+    /// fork(2), only where <see cref="CanLockAll"/> is set: the child writes <paramref name="data"/> at
+    /// <paramref name="addr"/> as <see cref="Write"/> does and waits for <see cref="EndFork"/>. Returns
+    /// that write's count and errno. One forked child at a time.
+    /// </summary>
+    (long Count, int Errno) Fork(ulong addr, ReadOnlySpan<byte> data);
+
+    /// <summary>
+    /// Ends the child <see cref="Fork"/> made: a digest of each of its pages over the snapshot regions,
+    /// in order (<see cref="PageDigest"/>: 0 where it has nothing mapped). The child exits.
+    /// </summary>
+    ulong[] EndFork();
+
     /// <summary>Whether mlockall and munlockall may be applied (not to the test process itself: it would lock the runtime).</summary>
     bool CanLockAll { get; }
 

@@ -190,6 +190,23 @@ public abstract class KernelTargetBase : IOracleTarget
         return SysMunlockall();
     }
 
+    public (long Count, int Errno) Fork(ulong addr, ReadOnlySpan<byte> data)
+    {
+        EnsureNoPending();
+        RequireSafe(CanLockAll && Window.Contains(addr, (ulong)data.Length), $"fork, the child writing at 0x{addr:x}+0x{data.Length:x}");
+        (long count, int _) = SysFork(addr, data);
+        count = Math.Max(count, 0);
+        return count == data.Length ? (count, 0) : (count, EFAULT);
+    }
+
+    public ulong[] EndFork() => SysEndFork();
+
+    /// <summary>fork(2) and the child's write (process_vm_writev in the child): its count (or -1) and errno.</summary>
+    protected virtual (long Count, int Errno) SysFork(ulong addr, ReadOnlySpan<byte> data) => throw NotWide();
+
+    /// <summary>The forked child's page digests over the snapshot regions; it exits.</summary>
+    protected virtual ulong[] SysEndFork() => throw NotWide();
+
     public (long Result, int Errno) MmapLow32(ulong addr, ulong len, int prot, int flags)
     {
         EnsureNoPending();

@@ -82,6 +82,22 @@ public abstract record OracleOp
         public override string ToString() => Flags == 0 ? "mlockall(0)" : $"mlockall({FlagText(Flags, [(LinuxMman.MCL_CURRENT, "MCL_CURRENT"), (LinuxMman.MCL_FUTURE, "MCL_FUTURE"), (LinuxMman.MCL_ONFAULT, "MCL_ONFAULT")])})";
     }
 
+    /// <summary>
+    /// <c>fork()</c> (child targets only): the forked child makes <see cref="ChildWrite"/> (a system
+    /// call's write in its own address space) and waits for <see cref="ForkEnd"/>; the ops between
+    /// act on the parent.
+    /// </summary>
+    public sealed record Fork(Write ChildWrite) : OracleOp
+    {
+        public override string ToString() => $"fork(), the child: {ChildWrite}";
+    }
+
+    /// <summary>The forked child's pages are compared (their contents, or that they are unmapped), and it exits.</summary>
+    public sealed record ForkEnd : OracleOp
+    {
+        public override string ToString() => "the forked child's pages compared, and it exits";
+    }
+
     /// <summary><c>munlockall()</c> (child targets only).</summary>
     public sealed record Munlockall : OracleOp
     {

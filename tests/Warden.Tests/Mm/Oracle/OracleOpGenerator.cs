@@ -21,7 +21,8 @@ public sealed class OracleOpGenerator
     private const int HotZonePages = 1024;
     private const ulong MaxPlacedLength = 2UL << 20;
 
-    private readonly Random _random;
+    private readonly Random _forkRandom;
+    private Random _random;
     private readonly bool _wide;
     private readonly bool _wholeProcess;
     private readonly OracleWindow _window;
@@ -33,6 +34,7 @@ public sealed class OracleOpGenerator
     private bool _futureLocked;
     private bool _lockedAny;
     private bool _futureOnFault;
+    private bool _forkLive;
 
     /// <param name="seed">The seed of the sequence.</param>
     /// <param name="window">The canonical window (with a brk region for brk runs).</param>
@@ -45,11 +47,14 @@ public sealed class OracleOpGenerator
     /// </param>
     /// <param name="wholeProcess">
     /// With <paramref name="wide"/>: whether to make the calls that act on the whole process too
-    /// (mlockall, munlockall, MAP_32BIT placements): not for a target in the test process itself.
+    /// (mlockall, munlockall, MAP_32BIT placements, fork and the fork advice): not for a target in the
+    /// test process itself. Fork ops come from a random stream of their own, inserted between the
+    /// others, so that a seed's other ops stay what they were before fork ops existed.
     /// </param>
     public OracleOpGenerator(int seed, OracleWindow window, ulong initialBrk = 0, bool wide = false, bool wholeProcess = true)
     {
         _random = new Random(seed);
+        _forkRandom = new Random(~seed);
         _wide = wide;
         _wholeProcess = wholeProcess;
         _window = window;
@@ -63,6 +68,10 @@ public sealed class OracleOpGenerator
     /// <summary>The next op.</summary>
     public OracleOp Next()
     {
+        if (_wide && _wholeProcess && NextForkOp() is { } forkOp)
+        {
+            return forkOp;
+        }
         int r = _random.Next(100);
         if (_wide)
         {
@@ -466,6 +475,44 @@ public sealed class OracleOpGenerator
             }
         }
         return new OracleOp.Mremap(old, oldLen, newLen, flags, newAddr);
+    }
+
+    /// <summary>
+    /// From the fork stream: a fork (its child writing somewhere), the end of a live fork, or fork
+    /// advice (WIPEONFORK, KEEPONFORK, DONTFORK, DOFORK) over part of what is mapped; mostly nothing.
+    /// </summary>
+    private OracleOp? NextForkOp()
+    {
+        int r = _forkRandom.Next(100);
+        if (r >= 11 || (r < 2 && _forkLive) || (r is >= 2 and < 8 && !_forkLive))
+        {
+            return null;
+        }
+        // The usual pickers, drawing from the fork stream for this op.
+        Random main = _random;
+        _random = _forkRandom;
+        try
+        {
+            if (r < 2)
+            {
+                _forkLive = true;
+                return new OracleOp.Fork((OracleOp.Write)NextWrite());
+            }
+            if (r < 8)
+            {
+                _forkLive = false;
+                return new OracleOp.ForkEnd();
+            }
+            // A range as any madvise's (kept off the guards), with fork advice.
+            return (OracleOp.Madvise)NextMadvise() with
+            {
+                Advice = Pick(LinuxMman.MADV_WIPEONFORK, LinuxMman.MADV_KEEPONFORK, LinuxMman.MADV_DONTFORK, LinuxMman.MADV_DOFORK),
+            };
+        }
+        finally
+        {
+            _random = main;
+        }
     }
 
     private int WideAdvice() => _random.Next(100) switch

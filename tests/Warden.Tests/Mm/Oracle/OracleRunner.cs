@@ -52,6 +52,7 @@ public sealed class OracleRunner
     }
 
     private bool _wide;
+    private bool _forkLive;
 
     /// <summary>
     /// Applies <paramref name="ops"/> as they are (no generator) and compares after each op and, at the
@@ -73,6 +74,7 @@ public sealed class OracleRunner
                 }
             }
             (string? end, _) = runner.CompareState(contents: true);
+            end ??= runner._forkLive ? runner.CompareForkedPages() : null;
             return end is null ? null : $"end: {end}";
         }
         catch (InvalidOperationException)
@@ -125,7 +127,9 @@ public sealed class OracleRunner
                 generator.Resync(snapshot);
             }
         }
-        return null;
+        // A fork still live at the end is compared too.
+        string? forked = _forkLive ? CompareForkedPages() : null;
+        return forked is null ? null : Report(seed, opCount - 1, forked);
     }
 
     private (string? Problem, long Result, int Errno) Step(OracleOp op)
@@ -185,6 +189,21 @@ public sealed class OracleRunner
                 return Same(_reference.Mlockall(l.Flags), _subject.Mlockall(l.Flags));
             case OracleOp.Munlockall:
                 return Same(_reference.Munlockall(), _subject.Munlockall());
+            case OracleOp.Fork f:
+            {
+                string? ended = _forkLive ? CompareForkedPages() : null;
+                if (ended is not null)
+                {
+                    return (ended, 0, 0);
+                }
+                byte[] data = f.ChildWrite.Data();
+                var a = _reference.Fork(To(_reference, f.ChildWrite.Addr), data);
+                var b = _subject.Fork(To(_subject, f.ChildWrite.Addr), data);
+                _forkLive = true;
+                return (a == b ? null : $"fork: the child of {_reference.Name} wrote {a.Count} (errno {a.Errno}), of {_subject.Name} {b.Count} (errno {b.Errno})", a.Count, a.Errno);
+            }
+            case OracleOp.ForkEnd:
+                return (_forkLive ? CompareForkedPages() : null, 0, 0);
             case OracleOp.Write w:
             {
                 byte[] data = w.Data();
@@ -208,6 +227,27 @@ public sealed class OracleRunner
             default:
                 throw new InvalidOperationException($"Unknown op {op}.");
         }
+    }
+
+    /// <summary>Ends the forked children and compares their pages; the problem, or <see langword="null"/>.</summary>
+    private string? CompareForkedPages()
+    {
+        _forkLive = false;
+        ulong[] a = _reference.EndFork();
+        ulong[] b = _subject.EndFork();
+        int i = 0;
+        foreach ((ulong start, ulong end) in _canonical.SnapshotRegions)
+        {
+            for (ulong page = start; page < end; page += Arch.PageSize, i++)
+            {
+                if (a[i] != b[i])
+                {
+                    static string Text(ulong digest) => digest == 0 ? "nothing mapped" : $"contents {digest:x16}";
+                    return $"fork: the children's page 0x{page:x} differs: {_reference.Name} {Text(a[i])}, {_subject.Name} {Text(b[i])}";
+                }
+            }
+        }
+        return null;
     }
 
     // The most pages a mincore op's vector holds: the op area's ranges need far fewer; a longer

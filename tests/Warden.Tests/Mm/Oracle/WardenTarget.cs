@@ -30,6 +30,7 @@ public sealed class WardenTarget : IOracleTarget
 
     private readonly MemoryFile _memory;
     private readonly MemoryManager _mm;
+    private MemoryManager? _forked;
 
     /// <param name="window">The window (the kernel target's, for a brk run).</param>
     /// <param name="initialBrk">The kernel's initial break for a brk run; 0 otherwise.</param>
@@ -127,6 +128,44 @@ public sealed class WardenTarget : IOracleTarget
 
     public bool CanLockAll => true;
 
+    public (long Count, int Errno) Fork(ulong addr, ReadOnlySpan<byte> data)
+    {
+        if (_forked is not null)
+        {
+            throw new InvalidOperationException("warden: one forked child at a time.");
+        }
+        (MemoryManager? child, Error? error) = _mm.Fork(s_ctx);
+        if (child is null)
+        {
+            throw new InvalidOperationException($"warden: fork failed: {error}");
+        }
+        _forked = child;
+        (int count, Error? writeError) = child.CopyOut(s_ctx, new Addr(addr), data, default);
+        return (count, ErrnoOf(writeError));
+    }
+
+    public ulong[] EndFork()
+    {
+        MemoryManager child = _forked ?? throw new InvalidOperationException("warden: no forked child to end.");
+        _forked = null;
+        using (child)
+        {
+            child.CheckInvariants();
+            var digests = new ulong[Window.SnapshotPageCount];
+            var page = new byte[Arch.PageSize];
+            int i = 0;
+            foreach ((ulong start, ulong end) in Window.SnapshotRegions)
+            {
+                for (ulong at = start; at < end; at += Arch.PageSize)
+                {
+                    (int count, Error? error) = child.CopyIn(s_ctx, new Addr(at), page, s_force);
+                    digests[i++] = error is null && count == page.Length ? PageDigest.Of(page) : 0;
+                }
+            }
+            return digests;
+        }
+    }
+
     public (long Result, int Errno) MmapLow32(ulong addr, ulong len, int prot, int flags)
     {
         if (!Window.HasBrk)
@@ -207,6 +246,7 @@ public sealed class WardenTarget : IOracleTarget
 
     public void Dispose()
     {
+        _forked?.Dispose();
         _mm.Dispose();
         _memory.Dispose();
     }

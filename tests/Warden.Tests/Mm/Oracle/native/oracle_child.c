@@ -2,8 +2,14 @@
  * The oracle's child process: applies memory system calls to its own address space on request, so
  * that brk (which the test process's allocator owns) can be compared with Warden's.
  *
- * It also serves the wider oracle's calls that would harm the test process (mlockall) or cost it
- * too much there (smaps of a whole .NET process).
+ * It also serves the wider oracle's calls that would harm the test process (mlockall, fork) or
+ * cost it too much there (smaps of a whole .NET process).
+ *
+ * OP_FORK forks: the forked child makes a system call's write (a[0], the payload) in its own
+ * address space, reports its result, and waits; later requests are served by the parent as before.
+ * OP_FORK_END lets the forked child go on: it sends a digest of each page of the regions OP_FORK
+ * named (a[1], a[2]) and (a[3], a[4]), read through its /proc/self/mem (0 for an unmapped page),
+ * and exits; they are OP_FORK_END's payload.
  *
  * Protocol (native byte order, over stdin/stdout):
  *   on start:  u64 initial program break (brk(0) after the C library's start-up)
@@ -16,10 +22,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum {
@@ -40,6 +48,8 @@ enum {
     OP_MLOCKALL = 15,
     OP_MUNLOCKALL = 16,
     OP_SMAPS = 17,
+    OP_FORK = 18,
+    OP_FORK_END = 19,
 };
 
 #define BUFFER_SIZE (4u << 20)
@@ -59,6 +69,12 @@ struct response {
 static unsigned char buffer[BUFFER_SIZE];
 static pid_t self;
 static int mem_fd = -1;
+
+/* The forked child of OP_FORK, while it waits for OP_FORK_END, and the pipes to it. */
+static pid_t forked = -1;
+static int forked_go = -1;
+static int forked_back = -1;
+static uint64_t forked_regions[4];
 
 static int read_full(int fd, void *p, size_t n)
 {
@@ -116,6 +132,100 @@ static long read_proc(const char *path)
     }
     close(fd);
     return (long)used;
+}
+
+/* FNV-1a over a page, with the low bit set so that no page's digest is 0 (an unmapped page's). */
+static uint64_t page_digest(const unsigned char *page)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < 4096; i++) {
+        h ^= page[i];
+        h *= 1099511628211ULL;
+    }
+    return h | 1;
+}
+
+/* The vmas of the forked child (start, end pairs), read from its maps. */
+#define MAX_VMAS 70000
+static uint64_t vmas[2 * MAX_VMAS];
+
+/* The forked child's life: the write, its result to the parent, then the digests on request. */
+static void forked_child(uint64_t addr, uint32_t length)
+{
+    static unsigned char page[4096];
+    static uint64_t digests[512];
+    pid_t me = getpid();
+    struct iovec local = {buffer, length};
+    struct iovec remote = {(void *)addr, length};
+    long r = length == 0 ? 0 : syscall(SYS_process_vm_writev, me, &local, 1UL, &remote, 1UL, 0UL);
+    int64_t result[2] = {r, r == -1 ? errno : 0};
+    char go;
+    if (write_full(forked_back, result, sizeof result) != 0 || read_full(forked_go, &go, 1) != 0)
+        _exit(1);
+    /* /proc/self/mem as opened before the fork reads the parent: open the child's own. */
+    int mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+    if (mem < 0)
+        _exit(2);
+    /* Only mapped pages are read: a read below a grows-down vma would grow it. */
+    long maps_length = read_proc("/proc/self/maps");
+    if (maps_length < 0 || maps_length == BUFFER_SIZE)
+        _exit(3);
+    buffer[maps_length] = 0;
+    size_t vma_count = 0;
+    for (char *line = (char *)buffer; *line != 0 && vma_count < MAX_VMAS;) {
+        char *end;
+        vmas[2 * vma_count] = strtoull(line, &end, 16);
+        vmas[2 * vma_count + 1] = strtoull(end + 1, NULL, 16);
+        vma_count++;
+        char *next = strchr(line, '\n');
+        if (next == NULL)
+            break;
+        line = next + 1;
+    }
+    size_t used = 0;
+    for (int region = 0; region < 2; region++) {
+        size_t vma = 0;
+        for (uint64_t at = forked_regions[2 * region]; at < forked_regions[2 * region + 1]; at += 4096) {
+            while (vma < vma_count && vmas[2 * vma + 1] <= at)
+                vma++;
+            int mapped = vma < vma_count && vmas[2 * vma] <= at;
+            digests[used++] = mapped && pread(mem, page, sizeof page, (off_t)at) == (ssize_t)sizeof page ? page_digest(page) : 0;
+            if (used == 512) {
+                if (write_full(forked_back, digests, sizeof digests) != 0)
+                    _exit(1);
+                used = 0;
+            }
+        }
+    }
+    if (write_full(forked_back, digests, used * sizeof digests[0]) != 0)
+        _exit(1);
+    _exit(0);
+}
+
+/* Ends the forked child: its digests into buffer; returns their byte count, or -1. */
+static long end_forked(void)
+{
+    if (forked < 0)
+        return 0;
+    long used = 0;
+    char go = 'g';
+    if (write_full(forked_go, &go, 1) == 0) {
+        for (;;) {
+            ssize_t r = read(forked_back, buffer + used, BUFFER_SIZE - (size_t)used);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            used += r;
+        }
+    }
+    close(forked_go);
+    close(forked_back);
+    int status;
+    while (waitpid(forked, &status, 0) < 0 && errno == EINTR) {
+    }
+    forked = -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? used : -1;
 }
 
 static int serve(void)
@@ -209,6 +319,48 @@ static int serve(void)
         rsp.result = n;
         rsp.error = n < 0 ? errno : 0;
         rsp.payload = n > 0 ? (uint64_t)n : 0;
+        break;
+    }
+    case OP_FORK: {
+        /* One forked child at a time (the payload is in buffer, which OP_FORK_END fills). */
+        if (forked >= 0)
+            return 1;
+        int go[2], back[2];
+        if (pipe2(go, O_CLOEXEC) != 0 || pipe2(back, O_CLOEXEC) != 0)
+            return 1;
+        memcpy(forked_regions, &a[1], sizeof forked_regions);
+        pid_t pid = fork();
+        if (pid < 0) {
+            rsp.result = -1;
+            rsp.error = errno;
+            close(go[0]); close(go[1]); close(back[0]); close(back[1]);
+            break;
+        }
+        if (pid == 0) {
+            close(go[1]);
+            close(back[0]);
+            forked_go = go[0];
+            forked_back = back[1];
+            forked_child(a[0], req.payload);
+        }
+        close(go[0]);
+        close(back[1]);
+        forked = pid;
+        forked_go = go[1];
+        forked_back = back[0];
+        int64_t result[2];
+        if (read_full(forked_back, result, sizeof result) != 0)
+            return 1;
+        rsp.result = result[0];
+        rsp.error = result[1];
+        break;
+    }
+    case OP_FORK_END: {
+        long n = end_forked();
+        if (n < 0)
+            return 1;
+        rsp.result = n;
+        rsp.payload = (uint64_t)n;
         break;
     }
     case OP_EXIT:
