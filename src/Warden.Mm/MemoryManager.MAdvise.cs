@@ -60,6 +60,10 @@ public sealed partial class MemoryManager
             ThrowIfDisposed();
             // Like Linux, advise vma by vma in address order: the first refusal stops the walk
             // with the earlier parts done; holes make the result ENOMEM once the walk ends.
+            if (advice is LinuxMman.MADV_POPULATE_READ or LinuxMman.MADV_POPULATE_WRITE)
+            {
+                return PopulateForAdviceLocked(ctx, start, end, advice == LinuxMman.MADV_POPULATE_WRITE);
+            }
             bool hole = false;
             for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong s, out Vma vma);)
             {
@@ -112,8 +116,9 @@ public sealed partial class MemoryManager
                 ForgetPagesLocked(start, end);
                 return null;
             case LinuxMman.MADV_FREE:
-                // Pages may keep their contents until reclaimed; keeping them is allowed.
-                return vma.IsPrivateAnonymous ? null : Errno.EINVAL;
+                // Pages may keep their contents until reclaimed; keeping them is allowed. Like
+                // DONTNEED, FREE refuses locked memory.
+                return vma.IsPrivateAnonymous && vma.MLockMode == MLockMode.None ? null : Errno.EINVAL;
             case LinuxMman.MADV_REMOVE:
                 if (vma.MLockMode != MLockMode.None || vma.Id is null)
                 {
@@ -183,22 +188,40 @@ public sealed partial class MemoryManager
             case LinuxMman.MADV_PAGEOUT:
                 // Linux does not reclaim locked pages on request; otherwise a hint.
                 return vma.MLockMode != MLockMode.None ? Errno.EINVAL : null;
-            case LinuxMman.MADV_POPULATE_READ:
-            case LinuxMman.MADV_POPULATE_WRITE:
-                // A vma that does not allow the access is EINVAL, as Linux's fault-in checks it;
-                // otherwise the pages are made now, as a first access would make them.
-                bool write = advice == LinuxMman.MADV_POPULATE_WRITE;
-                if (!(write ? vma.RealPerms.Write : vma.RealPerms.Read))
-                {
-                    return Errno.EINVAL;
-                }
-                Error? populateError = PopulateLocked(ctx, start, end, vma, precommit: false);
-                return ReferenceEquals(populateError, Errno.EINTR) ? populateError : null;
             default:
                 // The rest are hints (WILLNEED, populating, huge pages, merging, dumping...):
                 // pages are made on first access anyway.
                 return null;
         }
+    }
+
+    // MADV_POPULATE_READ/WRITE over [start, end), in Linux's madvise_populate order: from the
+    // start, vma by vma, the first trouble ends the call with what comes before it populated: an
+    // address in no vma is ENOMEM, a vma that does not allow the access EINVAL, a page that cannot
+    // be had (past the end of a file) EFAULT. Mapping lock held.
+    private Error? PopulateForAdviceLocked(IContext ctx, ulong start, ulong end, bool write)
+    {
+        for (ulong at = start; at < end;)
+        {
+            var segment = _vmas.FindSegment(at);
+            if (!segment.IsValid)
+            {
+                return Errno.ENOMEM;
+            }
+            Vma vma = segment.Value;
+            if (!(write ? vma.RealPerms.Write : vma.RealPerms.Read))
+            {
+                return Errno.EINVAL;
+            }
+            ulong pieceEnd = Math.Min(segment.End, end);
+            Error? error = PopulateLocked(ctx, at, pieceEnd, vma, precommit: false);
+            if (error is not null)
+            {
+                return ReferenceEquals(error, Errno.EINTR) || ReferenceEquals(error, Errno.ENOMEM) ? error : Errno.EFAULT;
+            }
+            at = pieceEnd;
+        }
+        return null;
     }
 
     // MADV_COLLAPSE over [start, end), which lies in one vma, as Linux answers it with transparent
