@@ -21,7 +21,8 @@ public sealed partial class MemoryManager
     /// <remarks>
     /// EINVAL for an unaligned address, an unknown advice, DONTNEED on locked memory, WIPEONFORK or
     /// FREE on anything but private anonymous memory, REMOVE on private or non-writable mappings,
-    /// KEEPONFORK and DODUMP on MAP_DROPPABLE memory, COLLAPSE where no huge page can be made;
+    /// KEEPONFORK and DODUMP on MAP_DROPPABLE memory, COLLAPSE where no huge page can be made, FREE on
+    /// locked memory, GUARD_INSTALL on any vma (Warden has no guard pages; GUARD_REMOVE does nothing);
     /// ENOMEM when part of the range is unmapped (the mapped parts are still advised, as Linux does).
     /// </remarks>
     public Error? MAdvise(IContext ctx, Addr addr, ulong length, int advice)
@@ -88,6 +89,12 @@ public sealed partial class MemoryManager
         }
     }
 
+    // Linux 6.13's guard regions (newer than LinuxMman). Warden has no guard pages: it refuses to
+    // install them (EINVAL for each vma, as Linux answers for a locked one), so removing them
+    // has nothing to do; both walk the range as the other advice does (a hole is ENOMEM).
+    private const int MadvGuardInstall = 102;
+    private const int MadvGuardRemove = 103;
+
     private static bool IsKnownAdvice(int advice) => advice switch
     {
         LinuxMman.MADV_NORMAL or LinuxMman.MADV_RANDOM or LinuxMman.MADV_SEQUENTIAL or LinuxMman.MADV_WILLNEED or
@@ -95,7 +102,8 @@ public sealed partial class MemoryManager
         LinuxMman.MADV_DOFORK or LinuxMman.MADV_MERGEABLE or LinuxMman.MADV_UNMERGEABLE or LinuxMman.MADV_HUGEPAGE or
         LinuxMman.MADV_NOHUGEPAGE or LinuxMman.MADV_DONTDUMP or LinuxMman.MADV_DODUMP or LinuxMman.MADV_WIPEONFORK or
         LinuxMman.MADV_KEEPONFORK or LinuxMman.MADV_COLD or LinuxMman.MADV_PAGEOUT or LinuxMman.MADV_POPULATE_READ or
-        LinuxMman.MADV_POPULATE_WRITE or LinuxMman.MADV_DONTNEED_LOCKED or LinuxMman.MADV_COLLAPSE => true,
+        LinuxMman.MADV_POPULATE_WRITE or LinuxMman.MADV_DONTNEED_LOCKED or LinuxMman.MADV_COLLAPSE or
+        MadvGuardInstall or MadvGuardRemove => true,
         _ => false,
     };
 
@@ -184,6 +192,10 @@ public sealed partial class MemoryManager
                 return null;
             case LinuxMman.MADV_COLLAPSE:
                 return CollapseLocked(start, end, vma);
+            case MadvGuardInstall:
+                return Errno.EINVAL;
+            case MadvGuardRemove:
+                return null;
             case LinuxMman.MADV_COLD:
             case LinuxMman.MADV_PAGEOUT:
                 // Linux does not reclaim locked pages on request; otherwise a hint.
