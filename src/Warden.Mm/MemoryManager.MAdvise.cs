@@ -21,7 +21,8 @@ public sealed partial class MemoryManager
     /// <remarks>
     /// EINVAL for an unaligned address, an unknown advice, DONTNEED on locked memory, WIPEONFORK or
     /// FREE on anything but private anonymous memory, REMOVE on private or non-writable mappings,
-    /// KEEPONFORK and DODUMP on MAP_DROPPABLE memory, COLLAPSE where no huge page can be made;
+    /// KEEPONFORK and DODUMP on MAP_DROPPABLE memory, COLLAPSE where no huge page can be made, FREE on
+    /// locked memory, GUARD_INSTALL on any vma (Warden has no guard pages; GUARD_REMOVE does nothing);
     /// ENOMEM when part of the range is unmapped (the mapped parts are still advised, as Linux does).
     /// </remarks>
     public Error? MAdvise(IContext ctx, Addr addr, ulong length, int advice)
@@ -60,6 +61,10 @@ public sealed partial class MemoryManager
             ThrowIfDisposed();
             // Like Linux, advise vma by vma in address order: the first refusal stops the walk
             // with the earlier parts done; holes make the result ENOMEM once the walk ends.
+            if (advice is LinuxMman.MADV_POPULATE_READ or LinuxMman.MADV_POPULATE_WRITE)
+            {
+                return PopulateForAdviceLocked(ctx, start, end, advice == LinuxMman.MADV_POPULATE_WRITE);
+            }
             bool hole = false;
             for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong s, out Vma vma);)
             {
@@ -84,6 +89,12 @@ public sealed partial class MemoryManager
         }
     }
 
+    // Linux 6.13's guard regions (newer than LinuxMman). Warden has no guard pages: it refuses to
+    // install them (EINVAL for each vma, as Linux answers for a locked one), so removing them
+    // has nothing to do; both walk the range as the other advice does (a hole is ENOMEM).
+    private const int MadvGuardInstall = 102;
+    private const int MadvGuardRemove = 103;
+
     private static bool IsKnownAdvice(int advice) => advice switch
     {
         LinuxMman.MADV_NORMAL or LinuxMman.MADV_RANDOM or LinuxMman.MADV_SEQUENTIAL or LinuxMman.MADV_WILLNEED or
@@ -91,7 +102,8 @@ public sealed partial class MemoryManager
         LinuxMman.MADV_DOFORK or LinuxMman.MADV_MERGEABLE or LinuxMman.MADV_UNMERGEABLE or LinuxMman.MADV_HUGEPAGE or
         LinuxMman.MADV_NOHUGEPAGE or LinuxMman.MADV_DONTDUMP or LinuxMman.MADV_DODUMP or LinuxMman.MADV_WIPEONFORK or
         LinuxMman.MADV_KEEPONFORK or LinuxMman.MADV_COLD or LinuxMman.MADV_PAGEOUT or LinuxMman.MADV_POPULATE_READ or
-        LinuxMman.MADV_POPULATE_WRITE or LinuxMman.MADV_DONTNEED_LOCKED or LinuxMman.MADV_COLLAPSE => true,
+        LinuxMman.MADV_POPULATE_WRITE or LinuxMman.MADV_DONTNEED_LOCKED or LinuxMman.MADV_COLLAPSE or
+        MadvGuardInstall or MadvGuardRemove => true,
         _ => false,
     };
 
@@ -112,8 +124,9 @@ public sealed partial class MemoryManager
                 ForgetPagesLocked(start, end);
                 return null;
             case LinuxMman.MADV_FREE:
-                // Pages may keep their contents until reclaimed; keeping them is allowed.
-                return vma.IsPrivateAnonymous ? null : Errno.EINVAL;
+                // Pages may keep their contents until reclaimed; keeping them is allowed. Like
+                // DONTNEED, FREE refuses locked memory.
+                return vma.IsPrivateAnonymous && vma.MLockMode == MLockMode.None ? null : Errno.EINVAL;
             case LinuxMman.MADV_REMOVE:
                 if (vma.MLockMode != MLockMode.None || vma.Id is null)
                 {
@@ -179,26 +192,48 @@ public sealed partial class MemoryManager
                 return null;
             case LinuxMman.MADV_COLLAPSE:
                 return CollapseLocked(start, end, vma);
+            case MadvGuardInstall:
+                return Errno.EINVAL;
+            case MadvGuardRemove:
+                return null;
             case LinuxMman.MADV_COLD:
             case LinuxMman.MADV_PAGEOUT:
                 // Linux does not reclaim locked pages on request; otherwise a hint.
                 return vma.MLockMode != MLockMode.None ? Errno.EINVAL : null;
-            case LinuxMman.MADV_POPULATE_READ:
-            case LinuxMman.MADV_POPULATE_WRITE:
-                // A vma that does not allow the access is EINVAL, as Linux's fault-in checks it;
-                // otherwise the pages are made now, as a first access would make them.
-                bool write = advice == LinuxMman.MADV_POPULATE_WRITE;
-                if (!(write ? vma.RealPerms.Write : vma.RealPerms.Read))
-                {
-                    return Errno.EINVAL;
-                }
-                Error? populateError = PopulateLocked(ctx, start, end, vma, precommit: false, write);
-                return ReferenceEquals(populateError, Errno.EINTR) ? populateError : null;
             default:
                 // The rest are hints (WILLNEED, populating, huge pages, merging, dumping...):
                 // pages are made on first access anyway.
                 return null;
         }
+    }
+
+    // MADV_POPULATE_READ/WRITE over [start, end), in Linux's madvise_populate order: from the
+    // start, vma by vma, the first trouble ends the call with what comes before it populated: an
+    // address in no vma is ENOMEM, a vma that does not allow the access EINVAL, a page that cannot
+    // be had (past the end of a file) EFAULT. Mapping lock held.
+    private Error? PopulateForAdviceLocked(IContext ctx, ulong start, ulong end, bool write)
+    {
+        for (ulong at = start; at < end;)
+        {
+            var segment = _vmas.FindSegment(at);
+            if (!segment.IsValid)
+            {
+                return Errno.ENOMEM;
+            }
+            Vma vma = segment.Value;
+            if (!(write ? vma.RealPerms.Write : vma.RealPerms.Read))
+            {
+                return Errno.EINVAL;
+            }
+            ulong pieceEnd = Math.Min(segment.End, end);
+            Error? error = PopulateLocked(ctx, at, pieceEnd, vma, precommit: false, write);
+            if (error is not null)
+            {
+                return ReferenceEquals(error, Errno.EINTR) || ReferenceEquals(error, Errno.ENOMEM) ? error : Errno.EFAULT;
+            }
+            at = pieceEnd;
+        }
+        return null;
     }
 
     // MADV_COLLAPSE over [start, end), which lies in one vma, as Linux answers it with transparent

@@ -50,14 +50,28 @@ public sealed partial class MemoryManager
             {
                 return null;
             }
-            if (MappedBytesLocked(start, end) != end - start)
+            // Linux's apply_vma_lock_flags: a start in no vma is ENOMEM with nothing changed; else
+            // the vmas are (un)locked one after another up to the first hole, which is ENOMEM with
+            // the earlier ones changed and nothing populated.
+            var first = _vmas.FindSegment(start);
+            if (!first.IsValid)
             {
                 return Errno.ENOMEM;
             }
-            SetMLockModeLocked(start, end, mode);
+            ulong reached = start;
+            for (var segment = first; segment.IsValid && segment.Start <= reached && reached < end; segment = _vmas.LowerBoundSegment(reached))
+            {
+                ulong pieceEnd = Math.Min(segment.End, end);
+                SetMLockModeLocked(reached, pieceEnd, mode);
+                reached = pieceEnd;
+            }
+            if (reached < end)
+            {
+                return Errno.ENOMEM;
+            }
             // The range stays locked if populating it is interrupted, as on Linux; what is not yet
             // resident is faulted in on first access.
-            return mode == MLockMode.Eager ? PopulateRangeLocked(ctx, start, end, inaccessibleIsError: true) : null;
+            return mode == MLockMode.Eager ? PopulateRangeLocked(ctx, start, end, stopAtError: true) : null;
         }
         finally
         {
@@ -89,16 +103,15 @@ public sealed partial class MemoryManager
             {
                 return Errno.ENOMEM;
             }
-            if (opts.Future)
-            {
-                _defaultMLockMode = opts.Mode;
-            }
+            // Linux's apply_mlockall_flags: every call sets the default anew, so one without
+            // MCL_FUTURE ends an earlier MCL_FUTURE.
+            _defaultMLockMode = opts.Future ? opts.Mode : MLockMode.None;
             if (opts.Current)
             {
                 SetMLockModeLocked(0, ulong.MaxValue, opts.Mode);
                 if (opts.Mode == MLockMode.Eager)
                 {
-                    return PopulateRangeLocked(ctx, 0, ulong.MaxValue, inaccessibleIsError: false);
+                    return PopulateRangeLocked(ctx, 0, ulong.MaxValue, stopAtError: false);
                 }
             }
             return null;
@@ -161,22 +174,32 @@ public sealed partial class MemoryManager
         _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end == ulong.MaxValue ? end : end + 1));
     }
 
-    // Populates every accessible vma in [start, end). Only an interruption (EINTR) is an error, and,
-    // for mlock(2) (inaccessibleIsError), a vma that allows no access: Linux's populate stops there
-    // with EFAULT, which mlock reports as ENOMEM, the range staying locked. mlockall ignores both,
-    // as Linux does. A page that cannot be made now faults on first access. Mapping lock held.
-    private Error? PopulateRangeLocked(IContext ctx, ulong start, ulong end, bool inaccessibleIsError)
+    // Populates the vmas of [start, end), as Linux's __mm_populate does. For mlock(2) (stopAtError)
+    // the first page that cannot be made ends it (the rest of the range is left as it is) and is
+    // the answer the way mlock reports it: a vma that allows no access or a page that cannot be
+    // had (past the end of a file) is ENOMEM, no memory EAGAIN. mlockall ignores such a failure
+    // and goes on with the next vma, as Linux does. An interruption (EINTR) stops both. Mapping lock held.
+    private Error? PopulateRangeLocked(IContext ctx, ulong start, ulong end, bool stopAtError)
     {
         bool hole = false;
         for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong s, out Vma vma);)
         {
-            if (inaccessibleIsError && !vma.RealPerms.Any)
+            if (!vma.RealPerms.Any)
             {
-                return Errno.ENOMEM;
+                if (stopAtError)
+                {
+                    return Errno.ENOMEM;
+                }
+                continue;
             }
-            if (ReferenceEquals(PopulateLocked(ctx, s, at, vma, precommit: false), Errno.EINTR))
+            Error? error = PopulateLocked(ctx, s, at, vma, precommit: false);
+            if (ReferenceEquals(error, Errno.EINTR))
             {
-                return Errno.EINTR;
+                return error;
+            }
+            if (error is not null && stopAtError)
+            {
+                return ReferenceEquals(error, Errno.ENOMEM) ? Errno.EAGAIN : Errno.ENOMEM;
             }
         }
         return null;

@@ -70,9 +70,10 @@ public sealed partial class MemoryManager
             {
                 return (default, error);
             }
-            // MAP_DROPPABLE memory is never locked, not even by mlockall(MCL_FUTURE).
+            // MAP_DROPPABLE memory is never locked, not even by mlockall(MCL_FUTURE). Linux ORs the
+            // mm's default lock flags into MAP_LOCKED's, so under MCL_FUTURE|MCL_ONFAULT it is lock-on-fault.
             MLockMode mlockMode = (hints & VmaHints.Droppable) != 0 ? MLockMode.None
-                : opts.MLockMode != MLockMode.None ? opts.MLockMode : _defaultMLockMode;
+                : opts.MLockMode != MLockMode.None && _defaultMLockMode != MLockMode.Lazy ? opts.MLockMode : _defaultMLockMode;
             SharedAnonMappable? created = null;
             if (opts.Mappable is null && !opts.Private)
             {

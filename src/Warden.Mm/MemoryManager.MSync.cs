@@ -26,8 +26,11 @@ public sealed partial class MemoryManager
         {
             return Errno.EINVAL;
         }
-        (ulong start, ulong end, bool ok) = PageRange(addr, length);
-        if (!ok)
+        // Linux rounds the length up to pages as it wraps: a length within a page of 2^64 becomes 0
+        // (nothing to do), an end past 2^64 is ENOMEM.
+        ulong start = addr.Value;
+        ulong end = unchecked(start + Arch.PageRoundDown(length + Arch.PageMask));
+        if (end < start)
         {
             return Errno.ENOMEM;
         }

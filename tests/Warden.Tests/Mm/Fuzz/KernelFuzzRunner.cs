@@ -238,18 +238,6 @@ public static class KernelFuzzRunner
                             result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
                             continue;
                         }
-                        if (KernelFuzzKnownDifferences.MincorePastTheEndOfAFile(line, page, kernelVector[vectorFrom + p], wardenVector[p]))
-                        {
-                            const string Known = "mlock makes pages past the end of a file resident";
-                            result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
-                            continue;
-                        }
-                        if (KernelFuzzKnownDifferences.MincoreAfterAFailedPopulate(page, kernelVector[vectorFrom + p], wardenVector[p], state))
-                        {
-                            const string Known = "pages resident after an mlock the kernel did not (wholly) populate";
-                            result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
-                            continue;
-                        }
                         if (line is not null && kernelVector[vectorFrom + p] == 0 && wardenVector[p] == 1 &&
                             KernelHasResidentPageNear(child, line, page, state))
                         {
@@ -269,7 +257,6 @@ public static class KernelFuzzRunner
                 }
             }
             KernelFuzzGuard.Note(call, kernel, state);
-            KernelFuzzKnownDifferences.NoteRefusedLock(call, kernel, answer, state);
             if (i % MapsEvery == MapsEvery - 1 || i == calls - 1 || replay is not null)
             {
                 mapsDifference = CompareMaps(child.MapsText(), warden, state);

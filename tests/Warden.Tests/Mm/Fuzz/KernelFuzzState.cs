@@ -45,16 +45,6 @@ public sealed class KernelFuzzState
     /// <summary>The child's special mappings (vvar, vdso): mlock leaves them alone, Warden's placeholders would not.</summary>
     public required IReadOnlyList<(ulong Start, ulong End)> Special { get; init; }
 
-    /// <summary>Ranges of mlock calls whose populate the kernel gave up part way (see <see cref="KernelFuzzKnownDifferences"/>).</summary>
-    public List<(ulong Start, ulong End)> PartlyPopulated { get; } = [];
-
-    /// <summary>Records such a range (start and length); always true, for use inside a predicate.</summary>
-    public bool NotePartlyPopulated((ulong Start, ulong Length) range)
-    {
-        PartlyPopulated.Add((range.Start, range.Start + range.Length));
-        return true;
-    }
-
     /// <summary>Whether mlockall(MCL_FUTURE) is in force in the child.</summary>
     public bool Future { get; set; }
 
