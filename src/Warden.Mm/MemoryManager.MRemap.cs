@@ -210,7 +210,7 @@ public sealed partial class MemoryManager
                 return (default, findError);
             }
         }
-        else if (newAddr < _layout.MinAddress)
+        else if (newAddr < FixedMinAddress)
         {
             return (default, Errno.EPERM);
         }
