@@ -265,14 +265,19 @@ public sealed partial class MemoryManager
     // can back it: it searches for the length plus one huge page and aligns inside what it found;
     // when the start found is aligned already, a top-down address space moves it up a huge page.
     // False when that search fails (the ordinary search follows). Mapping lock held.
-    private bool TryFindHugeAlignedLocked(in MMapOpts opts, ulong length, out ulong addr)
+    private bool TryFindHugeAlignedLocked(in MMapOpts opts, ulong length, out ulong addr) =>
+        TryFindHugeAlignedLocked(opts.Mappable is null && opts.Private && opts.Addr.Value == 0, length, opts.Map32Bit, out addr);
+
+    // The same for any search of `length` bytes for private anonymous memory without a hint
+    // (mmap's, and mremap's moves). Mapping lock held.
+    private bool TryFindHugeAlignedLocked(bool privateAnonymousWithoutHint, ulong length, bool map32Bit, out ulong addr)
     {
         addr = 0;
-        if (opts.Mappable is not null || !opts.Private || opts.Addr.Value != 0 || (length & (HugePageSize - 1)) != 0)
+        if (!privateAnonymousWithoutHint || (length & (HugePageSize - 1)) != 0)
         {
             return false;
         }
-        (ulong found, Error? error) = FindAvailableLocked(0, length + HugePageSize, opts.Map32Bit);
+        (ulong found, Error? error) = FindAvailableLocked(0, length + HugePageSize, map32Bit);
         if (error is not null)
         {
             return false;

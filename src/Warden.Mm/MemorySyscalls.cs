@@ -14,12 +14,16 @@ namespace Warden.Mm;
 public static class MemorySyscalls
 {
 
-    // Linux's LEGACY_MAP_MASK: the flags every file's mmap takes, and all that MAP_SHARED_VALIDATE
-    // accepts from a file without MAP_SYNC support (no file of Warden's has it). The huge-page size
+    // x86-64's MAP_ABOVE4G (Linux 6.6): MAP_SHARED_VALIDATE knows it. It only raises a search's
+    // low limit to 4 GiB, which Warden does not model (a search below 4 GiB is rare).
+    private const ulong MapAbove4G = 0x80;
+
+    // Linux's LEGACY_MAP_MASK (with x86-64's MAP_ABOVE4G): the flags every file's mmap takes, and
+    // all that MAP_SHARED_VALIDATE accepts from a file without MAP_SYNC support. The huge-page size
     // field counts as known wherever its bits lie inside MAP_HUGE_2MB | MAP_HUGE_1GB (bits 26 to 30).
     private const ulong LegacyMapFlags = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE |
         MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB |
-        MAP_32BIT | (21UL << MAP_HUGE_SHIFT) | (30UL << MAP_HUGE_SHIFT);
+        MAP_32BIT | MapAbove4G | (21UL << MAP_HUGE_SHIFT) | (30UL << MAP_HUGE_SHIFT);
 
     // The lowest address that, returned by mmap, reads as an errno (Linux's IS_ERR_VALUE).
     private const ulong FirstErrnoValue = unchecked((ulong)-4095L);

@@ -55,6 +55,8 @@ public sealed class MmapOrderKernelTests
         /* 3: unsigned long flags and prot. */
         R("validate_bit_49", MM(0, 4096, PROT_READ, MAP_SHARED_VALIDATE | (1UL << 49), rw, 0));
         R("shared_bit_49", MM(0, 4096, PROT_READ, MAP_SHARED | (1UL << 49), rw, 0));
+        R("validate_above_4g", MM(0, 4096, PROT_READ, MAP_SHARED_VALIDATE | 0x80, rw, 0));
+        R("validate_0x400", MM(0, 4096, PROT_READ, MAP_SHARED_VALIDATE | 0x400, rw, 0));
         R("mprotect_bit_32", syscall(SYS_mprotect, p, 4096, 0x100000001UL));
         R("mremap_bit_55", syscall(SYS_mremap, p, 4096, 4096, 1UL << 55, 0));
         /* 4: MAP_SHARED_VALIDATE's known flags. */
@@ -114,6 +116,10 @@ public sealed class MmapOrderKernelTests
         char *x = (char *)MM(0, 0x2000, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         for (int i = 0; i < 100000 && x > g; i++) x = (char *)MM(0, 0x2000, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         printf("placed_below_the_guard_gap\t%d\n", x + 0x2000 + (1 << 20) == g ? 0 : (x + 0x2000 == g - 0xc000 ? 1 : 2));
+        /* 10, mremap: a move of private anonymous memory to a multiple of 2 MiB lands on a 2 MiB boundary. */
+        char *small = (char *)MM(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char *moved = (char *)syscall(SYS_mremap, small, 4096, 4 << 20, MREMAP_MAYMOVE, 0);
+        printf("mremap_move_huge_aligned\t%d\n", ((unsigned long)moved & ((2 << 20) - 1)) == 0 ? 0 : 1);
         /* 11: mincore. */
         R("mincore_zero_pages_bad_vector", syscall(SYS_mincore, p, 0, 0x3b60306589e1d680UL));
         R("mincore_zero_pages_vector_at_the_top", syscall(SYS_mincore, p, 0, TASK_SIZE));
@@ -188,6 +194,8 @@ public sealed class MmapOrderKernelTests
         M("file_growsdown", MM(0, Page, PROT_READ, MAP_PRIVATE | MAP_GROWSDOWN, rw, 0));
         M("validate_bit_49", MM(0, Page, PROT_READ, MAP_SHARED_VALIDATE | (1UL << 49), rw, 0));
         M("shared_bit_49", MM(0, Page, PROT_READ, MAP_SHARED | (1UL << 49), rw, 0));
+        M("validate_above_4g", MM(0, Page, PROT_READ, MAP_SHARED_VALIDATE | 0x80, rw, 0));
+        M("validate_0x400", MM(0, Page, PROT_READ, MAP_SHARED_VALIDATE | 0x400, rw, 0));
         R("mprotect_bit_32", MemorySyscalls.Mprotect(f.Ctx, f.Mm, p, Page, 0x1_0000_0001));
         M("mremap_bit_55", MemorySyscalls.Mremap(f.Ctx, f.Mm, p, Page, Page, 1UL << 55, 0));
         M("validate_huge_2mb", MM(0, Page, PROT_READ, MAP_SHARED_VALIDATE | (21UL << 26), rw, 0));
@@ -242,6 +250,9 @@ public sealed class MmapOrderKernelTests
             x = f.Map(0x2000, PROT_NONE);
         }
         answers["placed_below_the_guard_gap"] = x + 0x2000 + (1 << 20) == g ? 0 : x + 0x2000 == g - 0xc000 ? 1 : 2;
+        ulong small = f.Map(Page, PROT_READ);
+        (ulong moved, _) = MemorySyscalls.Mremap(f.Ctx, f.Mm, small, Page, 4 << 20, MREMAP_MAYMOVE, 0);
+        answers["mremap_move_huge_aligned"] = (moved & ((2 << 20) - 1)) == 0 ? 0 : 1;
         R("mincore_zero_pages_bad_vector", MemorySyscalls.Mincore(f.Ctx, f.Mm, p, 0, 0x3b60306589e1d680));
         R("mincore_zero_pages_vector_at_the_top", MemorySyscalls.Mincore(f.Ctx, f.Mm, p, 0, TaskSize));
         R("mincore_zero_pages_vector_past_the_top", MemorySyscalls.Mincore(f.Ctx, f.Mm, p, 0, TaskSize + 1));
