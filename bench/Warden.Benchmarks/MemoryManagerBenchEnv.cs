@@ -52,7 +52,7 @@ internal sealed class MemoryManagerBenchEnv : IDisposable
     public ulong MapAnonymous(ulong addr, ulong length, int prot)
     {
         int flags = MAP_PRIVATE | MAP_ANONYMOUS | (addr != 0 ? MAP_FIXED : 0);
-        (ulong result, Error? error) = MemorySyscalls.Mmap(Ctx, Mm, addr, length, prot, flags);
+        (ulong result, Error? error) = MemorySyscalls.Mmap(Ctx, Mm, addr, length, (ulong)prot, (ulong)flags);
         Check(error, "mmap");
         return result;
     }

@@ -104,7 +104,7 @@ return 0;
 
 ulong Map(ulong length, int prot)
 {
-    (ulong address, Error? mapError) = MemorySyscalls.Mmap(ctx, mm, 0, length, prot, LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS);
+    (ulong address, Error? mapError) = MemorySyscalls.Mmap(ctx, mm, 0, length, (ulong)prot, LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS);
     Check(mapError, "mmap");
     return address;
 }

@@ -133,7 +133,7 @@ return exitCode >= 0 ? 0 : 1;
 
 ulong Map(ulong length, int prot)
 {
-    (ulong address, Error? mapError) = MemorySyscalls.Mmap(ctx, mm, 0, length, prot, LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS);
+    (ulong address, Error? mapError) = MemorySyscalls.Mmap(ctx, mm, 0, length, (ulong)prot, LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS);
     Check(mapError, "mmap");
     return address;
 }

@@ -87,6 +87,15 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
     /// <inheritdoc/>
     public ulong InodeID { get; }
 
+    /// <summary>
+    /// <see langword="true"/>: taken to be a file of ext4 or xfs (not DAX), whose mmap knows
+    /// MAP_SYNC; a host file on tmpfs would answer otherwise.
+    /// </summary>
+    public bool ValidatesSyncFlag => true;
+
+    /// <summary><see langword="true"/>: a file that is not DAX cannot be mapped with MAP_SYNC (see <see cref="ValidatesSyncFlag"/>).</summary>
+    public bool RefusesSyncMapping => true;
+
     /// <inheritdoc/>
     public Error? ConfigureMMap(IContext ctx, ref MMapOpts opts)
     {

@@ -56,26 +56,43 @@ public sealed partial class MemoryManager
         return !next.IsValid || end <= StartGap(next.Value, next.Start);
     }
 
-    // The highest `length`-byte hole in [low, high), placed at the top of its gap.
+    // The highest `length`-byte hole in [low, high), placed at the top of its gap, chosen as Linux's
+    // unmapped_area_topdown chooses: the highest gap whose part in [low, high) has room is taken,
+    // unless the vma above it grows down and its guard gap reaches into that part; then the search
+    // starts again below the guard gap's start, so that it passes over every gap between there and
+    // the grows-down vma, even one with room outside the guard gap.
     private (ulong Addr, Error? Error) SearchTopDown(ulong low, ulong high, ulong length)
     {
-        if (high <= low || high - low < length)
+        while (high > low && high - low >= length)
         {
-            return (0, Errno.ENOMEM);
-        }
-        var gap = _vmas.UpperBoundGap(high - 1);
-        while (gap.IsValid)
-        {
-            (ulong gapStart, ulong gapEnd) = UsableGap(gap, low, high);
-            if (gapEnd > gapStart && gapEnd - gapStart >= length)
+            var gap = _vmas.UpperBoundGap(high - 1);
+            bool found = false;
+            while (gap.IsValid)
             {
-                return (gapEnd - length, null);
+                ulong gapStart = Math.Max(gap.Start, low), gapEnd = Math.Min(gap.End, high);
+                if (gapEnd > gapStart && gapEnd - gapStart >= length)
+                {
+                    found = true;
+                    break;
+                }
+                if (gap.Start <= low)
+                {
+                    break;
+                }
+                gap = gap.PrevLargeEnoughGap(length);
             }
-            if (gap.Start <= low)
+            if (!found)
             {
                 break;
             }
-            gap = gap.PrevLargeEnoughGap(length);
+            ulong end = Math.Min(gap.End, high);
+            var next = gap.NextSegment();
+            if (next.IsValid && next.Value.GrowsDown && StartGap(next.Value, next.Start) < end)
+            {
+                high = StartGap(next.Value, next.Start);
+                continue;
+            }
+            return (end - length, null);
         }
         return (0, Errno.ENOMEM);
     }

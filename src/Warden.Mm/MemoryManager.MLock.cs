@@ -70,8 +70,9 @@ public sealed partial class MemoryManager
                 return Errno.ENOMEM;
             }
             // The range stays locked if populating it is interrupted, as on Linux; what is not yet
-            // resident is faulted in on first access.
-            return mode == MLockMode.Eager ? PopulateRangeLocked(ctx, start, end, stopAtError: true) : null;
+            // resident is faulted in on first access. Linux populates after MLOCK_ONFAULT too: a vma
+            // that did not become lock-on-fault (MAP_DROPPABLE memory) is faulted in, or fails.
+            return locking ? PopulateRangeLocked(ctx, start, end, stopAtError: true) : null;
         }
         finally
         {
@@ -109,10 +110,7 @@ public sealed partial class MemoryManager
             if (opts.Current)
             {
                 SetMLockModeLocked(0, ulong.MaxValue, opts.Mode);
-                if (opts.Mode == MLockMode.Eager)
-                {
-                    return PopulateRangeLocked(ctx, 0, ulong.MaxValue, stopAtError: false);
-                }
+                return PopulateRangeLocked(ctx, 0, ulong.MaxValue, stopAtError: false);
             }
             return null;
         }
@@ -174,7 +172,7 @@ public sealed partial class MemoryManager
         _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end == ulong.MaxValue ? end : end + 1));
     }
 
-    // Populates the vmas of [start, end), as Linux's __mm_populate does. For mlock(2) (stopAtError)
+    // Populates the vmas of [start, end) that are not lock-on-fault, as Linux's __mm_populate does. For mlock(2) (stopAtError)
     // the first page that cannot be made ends it (the rest of the range is left as it is) and is
     // the answer the way mlock reports it: a vma that allows no access or a page that cannot be
     // had (past the end of a file) is ENOMEM, no memory EAGAIN. mlockall ignores such a failure
@@ -184,6 +182,10 @@ public sealed partial class MemoryManager
         bool hole = false;
         for (ulong at = start; NextVmaPieceLocked(ref at, end, ref hole, out ulong s, out Vma vma);)
         {
+            if (vma.MLockMode == MLockMode.Lazy)
+            {
+                continue;
+            }
             if (!vma.RealPerms.Any)
             {
                 if (stopAtError)

@@ -20,8 +20,10 @@ public sealed partial class MemoryManager
     /// </remarks>
     public (Addr Addr, Error? Error) MMap(IContext ctx, MMapOpts opts) => MMap(ctx, opts, VmaHints.None);
 
-    // MMap with the Linux flags that only keep vmas apart (MAP_NORESERVE, MAP_STACK).
-    internal (Addr Addr, Error? Error) MMap(IContext ctx, MMapOpts opts, VmaHints hints)
+    // MMap with the Linux flags that only keep vmas apart (MAP_NORESERVE, MAP_STACK, MAP_SYNC) and
+    // the error the file's own mmap gives, if any (Linux calls it once the limits admit the
+    // mapping, after a fixed mapping has replaced what was there).
+    internal (Addr Addr, Error? Error) MMap(IContext ctx, MMapOpts opts, VmaHints hints, Error? fileMmapError = null)
     {
         // The seeds' preconditions on the options, checked here so that every caller (not only the
         // mmap syscall, whose flags cannot express them) gets Linux's answer for a malformed request.
@@ -107,6 +109,11 @@ public sealed partial class MemoryManager
             {
                 UnmapLocked(ctx, addr, addr + length);
             }
+            if (fileMmapError is not null)
+            {
+                // Linux has taken the old mappings down when the file's mmap refuses: they stay gone.
+                return (default, fileMmapError);
+            }
             if (vma.Mappable is not null)
             {
                 Error? addError = vma.Mappable.AddMapping(ctx, this, Range(addr, addr + length), vma.Offset, vma.CanWriteMappable);
@@ -120,7 +127,11 @@ public sealed partial class MemoryManager
             // The vma now holds the new shared memory's reference (see AccountIdentity).
             created?.DecRef(ctx);
 
-            bool populate = opts.PlatformEffect != MMapPlatformEffect.Default || vma.MLockMode == MLockMode.Eager;
+            // Linux's populate passes over a lock-on-fault vma (mlockall(MCL_FUTURE|MCL_ONFAULT)),
+            // MAP_POPULATE or not: its pages come at the first touch. (A commit, or an effect
+            // required by the caller, is Warden's own and still done.)
+            bool populate = (opts.PlatformEffect != MMapPlatformEffect.Default || vma.MLockMode == MLockMode.Eager) &&
+                (vma.MLockMode != MLockMode.Lazy || opts.PlatformEffect == MMapPlatformEffect.Commit || opts.RequirePlatformEffect);
             if (populate)
             {
                 Error? populateError = PopulateLocked(ctx, addr, addr + length, vma, opts.PlatformEffect == MMapPlatformEffect.Commit);
@@ -139,8 +150,9 @@ public sealed partial class MemoryManager
     }
 
     /// <summary>
-    /// Runs mmap's checks up to and including choosing a fixed address and the right to lock, without
-    /// mapping: the errno Linux reports before it looks at the mapping type, or <see langword="null"/>.
+    /// Runs mmap's checks up to and including choosing the address (fixed, or searched for) and the
+    /// right to lock, without mapping: the errno Linux reports before it looks at the file or the
+    /// mapping type, or <see langword="null"/>.
     /// </summary>
     internal Error? ProbeMMap(in MMapOpts opts)
     {
@@ -156,12 +168,7 @@ public sealed partial class MemoryManager
         _mappingLock.EnterReadLock();
         try
         {
-            // Only a fixed placement is tried: a search fails only when the whole address space
-            // is full, which is taken to be never (so that a bad type is EINVAL, not ENOMEM, in an
-            // address space confined to a small window).
-            Error? placement = opts.Fixed ? PlaceMappingLocked(opts, length).Error
-                : length > _layout.MaxAddress - _layout.MinAddress ? Errno.ENOMEM : null;
-            return placement ?? LockAdmissionErrorLocked(opts, length);
+            return PlaceMappingLocked(opts, length).Error ?? LockAdmissionErrorLocked(opts, length);
         }
         finally
         {
@@ -227,9 +234,9 @@ public sealed partial class MemoryManager
             {
                 return (0, Errno.EINVAL);
             }
-            if (addr < _layout.MinAddress)
+            if (addr < FixedMinAddress)
             {
-                // Linux refuses fixed mappings below mmap_min_addr (EPERM without CAP_SYS_RAWIO).
+                // Linux refuses fixed mappings below vm.mmap_min_addr (EPERM without CAP_SYS_RAWIO).
                 return (0, Errno.EPERM);
             }
             if (!opts.Unmap && !_vmas.IsEmptyRange(Range(addr, addr + length)))
@@ -243,7 +250,9 @@ public sealed partial class MemoryManager
         }
         else if (!TryFindHugeAlignedLocked(opts, length, out addr))
         {
-            (addr, Error? error) = FindAvailableLocked(opts.Addr.Value, length, opts.Map32Bit);
+            // A hint below the minimum is raised to it before it is tried (Linux's round_hint_to_min).
+            ulong hint = Arch.PageRoundDown(opts.Addr.Value);
+            (addr, Error? error) = FindAvailableLocked(hint != 0 && hint < _layout.MinAddress ? _layout.MinAddress : hint, length, opts.Map32Bit);
             if (error is not null)
             {
                 return (0, error);
@@ -257,14 +266,19 @@ public sealed partial class MemoryManager
     // can back it: it searches for the length plus one huge page and aligns inside what it found;
     // when the start found is aligned already, a top-down address space moves it up a huge page.
     // False when that search fails (the ordinary search follows). Mapping lock held.
-    private bool TryFindHugeAlignedLocked(in MMapOpts opts, ulong length, out ulong addr)
+    private bool TryFindHugeAlignedLocked(in MMapOpts opts, ulong length, out ulong addr) =>
+        TryFindHugeAlignedLocked(opts.Mappable is null && opts.Private && opts.Addr.Value == 0, length, opts.Map32Bit, out addr);
+
+    // The same for any search of `length` bytes for private anonymous memory without a hint
+    // (mmap's, and mremap's moves). Mapping lock held.
+    private bool TryFindHugeAlignedLocked(bool privateAnonymousWithoutHint, ulong length, bool map32Bit, out ulong addr)
     {
         addr = 0;
-        if (opts.Mappable is not null || !opts.Private || opts.Addr.Value != 0 || (length & (HugePageSize - 1)) != 0)
+        if (!privateAnonymousWithoutHint || (length & (HugePageSize - 1)) != 0)
         {
             return false;
         }
-        (ulong found, Error? error) = FindAvailableLocked(0, length + HugePageSize, opts.Map32Bit);
+        (ulong found, Error? error) = FindAvailableLocked(0, length + HugePageSize, map32Bit);
         if (error is not null)
         {
             return false;

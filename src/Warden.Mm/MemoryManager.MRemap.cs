@@ -162,10 +162,15 @@ public sealed partial class MemoryManager
         {
             return (default, Errno.ENOMEM);
         }
-        (ulong newAddr, Error? findError) = FindAvailableLocked(0, request.NewLen, map32Bit: false);
-        if (findError is not null)
+        // Linux places the move as a new mapping without a hint: private anonymous memory of a
+        // multiple of the huge page size at a huge-page boundary.
+        if (!TryFindHugeAlignedLocked(segment.Value.IsPrivateAnonymous, request.NewLen, map32Bit: false, out ulong newAddr))
         {
-            return (default, findError);
+            (newAddr, Error? findError) = FindAvailableLocked(0, request.NewLen, map32Bit: false);
+            if (findError is not null)
+            {
+                return (default, findError);
+            }
         }
         return MoveLocked(ctx, start, request.OldLen, newAddr, request.NewLen, dontUnmap: false);
     }
@@ -210,7 +215,7 @@ public sealed partial class MemoryManager
                 return (default, findError);
             }
         }
-        else if (newAddr < _layout.MinAddress)
+        else if (newAddr < FixedMinAddress)
         {
             return (default, Errno.EPERM);
         }

@@ -39,27 +39,59 @@ public sealed partial class MemoryManager
             {
                 return Errno.ENOMEM;
             }
-            _activeLock.EnterReadLock();
-            try
-            {
-                vector[..(int)pages].Clear();
-                var segment = _pmas.LowerBoundSegment(start);
-                while (segment.IsValid && segment.Start < end)
-                {
-                    ulong s = Math.Max(segment.Start, start), e = Math.Min(segment.End, end);
-                    vector[(int)((s - start) / Arch.PageSize)..(int)((e - start) / Arch.PageSize)].Fill(1);
-                    segment = segment.NextSegment();
-                }
-                return null;
-            }
-            finally
-            {
-                _activeLock.ExitReadLock();
-            }
+            FillMincoreLocked(start, end, vector);
+            return null;
         }
         finally
         {
             _mappingLock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// mincore(2)'s work for one vma, as Linux's do_mincore: fills <paramref name="vector"/> for the
+    /// pages from <paramref name="start"/> to the end of the vma holding it (at most one byte per
+    /// element of <paramref name="vector"/>) and returns how many it filled; ENOMEM when no vma
+    /// holds <paramref name="start"/>.
+    /// </summary>
+    internal (int Pages, Error? Error) MincoreVma(ulong start, Span<byte> vector)
+    {
+        _mappingLock.EnterReadLock();
+        try
+        {
+            var vma = _vmas.LowerBoundSegment(start);
+            if (!vma.IsValid || vma.Start > start)
+            {
+                return (0, Errno.ENOMEM);
+            }
+            ulong end = Math.Min(vma.End, start + ((ulong)vector.Length * Arch.PageSize));
+            FillMincoreLocked(start, end, vector);
+            return ((int)((end - start) / Arch.PageSize), null);
+        }
+        finally
+        {
+            _mappingLock.ExitReadLock();
+        }
+    }
+
+    // Sets a byte of `vector` per page of [start, end): 1 where memory is behind it. Mapping lock held.
+    private void FillMincoreLocked(ulong start, ulong end, Span<byte> vector)
+    {
+        _activeLock.EnterReadLock();
+        try
+        {
+            vector[..(int)((end - start) / Arch.PageSize)].Clear();
+            var segment = _pmas.LowerBoundSegment(start);
+            while (segment.IsValid && segment.Start < end)
+            {
+                ulong s = Math.Max(segment.Start, start), e = Math.Min(segment.End, end);
+                vector[(int)((s - start) / Arch.PageSize)..(int)((e - start) / Arch.PageSize)].Fill(1);
+                segment = segment.NextSegment();
+            }
+        }
+        finally
+        {
+            _activeLock.ExitReadLock();
         }
     }
 }

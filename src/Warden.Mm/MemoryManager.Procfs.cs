@@ -116,6 +116,7 @@ public sealed partial class MemoryManager
         Add(vma.MLockMode == MLockMode.Lazy, "lf");
         Add(vma.Accounted, "ac");
         Add((vma.Hints & VmaHints.NoReserve) != 0, "nr");
+        Add((vma.Hints & VmaHints.Sync) != 0, "sf");
         Add(vma.WipeOnFork, "wf");
         Add((vma.Hints & VmaHints.DontDump) != 0, "dd");
         Add((vma.Hints & VmaHints.HugePage) != 0, "hg");

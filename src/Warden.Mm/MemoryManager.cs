@@ -153,17 +153,21 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
     /// <summary>The memory anonymous pages are allocated from.</summary>
     public IMemory Memory => _memory;
 
+    // The lowest address of a fixed mapping (see MmapLayout.FixedMinAddress).
+    private ulong FixedMinAddress => _layout.FixedMinAddress ?? _layout.MinAddress;
+
     private static void ValidateLayout(MmapLayout layout)
     {
         bool aligned = Arch.IsPageAligned(layout.MinAddress) && Arch.IsPageAligned(layout.MaxAddress) &&
             Arch.IsPageAligned(layout.TopDownBase) && Arch.IsPageAligned(layout.BottomUpBase);
         bool ordered = layout.MinAddress < layout.MaxAddress &&
             layout.MinAddress <= layout.TopDownBase && layout.TopDownBase <= layout.MaxAddress &&
-            layout.MinAddress <= layout.BottomUpBase && layout.BottomUpBase <= layout.MaxAddress;
+            layout.MinAddress <= layout.BottomUpBase && layout.BottomUpBase <= layout.MaxAddress &&
+            (layout.FixedMinAddress ?? 0) <= layout.MinAddress && Arch.IsPageAligned(layout.FixedMinAddress ?? 0);
         if (!aligned || !ordered)
         {
             ThrowHelper.ThrowArgument(
-                nameof(layout), "The mmap layout must be page-aligned with its bases inside [MinAddress, MaxAddress): {0}.", layout);
+                nameof(layout), "The mmap layout must be page-aligned with its bases inside [MinAddress, MaxAddress) and FixedMinAddress at most MinAddress: {0}.", layout);
         }
     }
 

@@ -14,13 +14,37 @@ namespace Warden.Mm;
 public static class MemorySyscalls
 {
 
-    private const int KnownMapFlags = MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_32BIT | MAP_GROWSDOWN | MAP_DENYWRITE |
-        MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_SYNC |
-        MAP_FIXED_NOREPLACE | MAP_UNINITIALIZED;
+    // x86-64's MAP_ABOVE4G (Linux 6.6): MAP_SHARED_VALIDATE knows it. It only raises a search's
+    // low limit to 4 GiB, which Warden does not model (a search below 4 GiB is rare).
+    private const ulong MapAbove4G = 0x80;
 
-    /// <summary>mmap(2). <paramref name="file"/> is the mapped file (ignored with MAP_ANONYMOUS; EBADF if missing without it).</summary>
+    // Linux's LEGACY_MAP_MASK (with x86-64's MAP_ABOVE4G): the flags every file's mmap takes, and
+    // all that MAP_SHARED_VALIDATE accepts from a file without MAP_SYNC support. The huge-page size
+    // field counts as known wherever its bits lie inside MAP_HUGE_2MB | MAP_HUGE_1GB (bits 26 to 30).
+    private const ulong LegacyMapFlags = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE |
+        MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB |
+        MAP_32BIT | MapAbove4G | (21UL << MAP_HUGE_SHIFT) | (30UL << MAP_HUGE_SHIFT);
+
+    // The lowest address that, returned by mmap, reads as an errno (Linux's IS_ERR_VALUE).
+    private const ulong FirstErrnoValue = unchecked((ulong)-4095L);
+
+    /// <summary>
+    /// mmap(2). <paramref name="file"/> is the mapped file (ignored with MAP_ANONYMOUS; EBADF if
+    /// missing without it): a file that cannot be mapped is an <see cref="IMmapSource"/> all the
+    /// same (see <see cref="UnmappableMmapSource"/>), so that its checks come in Linux's order.
+    /// </summary>
+    /// <remarks>
+    /// Checks in the order of x86-64 Linux's sys_mmap, ksys_mmap_pgoff and do_mmap: the offset's
+    /// alignment, the descriptor, MAP_HUGETLB, the length, the placement (ENOMEM, EINVAL, EPERM,
+    /// EEXIST) and the right to lock (EPERM, EAGAIN), and only then the file (EOVERFLOW past the
+    /// largest file, EOPNOTSUPP, EACCES, EPERM, ENODEV, EINVAL) or the anonymous mapping's type, then the
+    /// limits and the file's own mmap (EOPNOTSUPP for MAP_SYNC). A fixed address in the last page
+    /// below 2^64 is "placed" there unchanged, as Linux's placement does, and so comes back as an
+    /// errno: Errno <c>-addr</c>, or, for a number that is no errno, the address itself as the
+    /// result (what a program sees either way).
+    /// </remarks>
     /// <returns>The mapping's address, or the errno.</returns>
-    public static (ulong Result, Error? Error) Mmap(IContext ctx, MemoryManager mm, ulong addr, ulong length, int prot, int flags, IMmapSource? file = null, ulong offset = 0)
+    public static (ulong Result, Error? Error) Mmap(IContext ctx, MemoryManager mm, ulong addr, ulong length, ulong prot, ulong flags, IMmapSource? file = null, ulong offset = 0)
     {
         ArgumentNullException.ThrowIfNull(mm);
         if ((offset & Arch.PageMask) != 0)
@@ -39,7 +63,7 @@ public static class MemorySyscalls
         ulong hugePageSize = 0;
         if (hugeTlb)
         {
-            int sizeShift = (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+            ulong sizeShift = (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
             if (!anonymous || sizeShift is not (0 or 21 or 30))
             {
                 return (0, Errno.EINVAL);
@@ -56,23 +80,19 @@ public static class MemorySyscalls
         {
             return (0, Errno.ENOMEM);
         }
-        int type = flags & MAP_TYPE;
+        // The page offset plus the page count cannot wrap on a 64-bit kernel (both are below 2^52),
+        // so Linux's EOVERFLOW check for it is never met; an offset past the largest file is
+        // EOVERFLOW below, after placement.
+        ulong type = flags & MAP_TYPE;
         bool isFixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
-        bool droppable = anonymous && !hugeTlb && type == MAP_DROPPABLE;
-        // Linux checks the mapping type only after choosing the address (and checking the right to
-        // lock): a bad type reports ENOMEM/EEXIST/EPERM/EAGAIN from those first. A huge-page
-        // mapping is of a file, so it takes a file's types.
-        bool badType = anonymous && !hugeTlb
-            ? type is not (MAP_SHARED or MAP_PRIVATE or MAP_DROPPABLE) || (type == MAP_SHARED && (flags & MAP_GROWSDOWN) != 0) ||
-                (droppable && (flags & (MAP_LOCKED | MAP_GROWSDOWN)) != 0)
-            : type is not (MAP_SHARED or MAP_SHARED_VALIDATE or MAP_PRIVATE);
-        if ((!anonymous || hugeTlb) && type == MAP_SHARED_VALIDATE && (flags & ~KnownMapFlags) != 0)
+        if (isFixed && addr >= FirstErrnoValue && rounded <= mm.Layout.MaxAddress)
         {
-            return (0, Errno.EOPNOTSUPP);
+            return Errno.TryFromNumber((int)(0 - addr), out Errno? asErrno) ? (0, asErrno) : (addr, null);
         }
+        bool droppable = anonymous && !hugeTlb && type == MAP_DROPPABLE;
         bool isPrivate = type == MAP_PRIVATE || droppable;
 
-        AccessType perms = AccessType.FromProt(prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
+        AccessType perms = AccessType.FromProt((int)(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)));
         var opts = new MMapOpts
         {
             Length = length,
@@ -99,37 +119,99 @@ public static class MemorySyscalls
             }
             ulong hugeLength = (rounded + hugePageSize - 1) & ~(hugePageSize - 1);
             Error? placement = hugeLength < rounded ? Errno.ENOMEM : mm.ProbeMMap(opts with { Length = hugeLength, GrowsDown = false });
-            return (0, placement ?? (badType ? Errno.EINVAL : Errno.ENOMEM));
+            // Then the huge-page file's checks: its type, MAP_SHARED_VALIDATE's unknown flags, and
+            // its mmap, which finds no huge pages to reserve.
+            Error? hugeError = type is not (MAP_SHARED or MAP_SHARED_VALIDATE or MAP_PRIVATE) ? Errno.EINVAL
+                : type == MAP_SHARED_VALIDATE && (flags & ~LegacyMapFlags) != 0 ? Errno.EOPNOTSUPP : Errno.ENOMEM;
+            return (0, placement ?? hugeError);
         }
-        if (badType)
+
+        // Linux chooses the address and checks the right to lock before it looks at the file or
+        // the mapping type. (The probe and the mapping below each take the mapping lock; a change
+        // made between them by another thread is one Linux could have seen first as well.)
+        Error? early = mm.ProbeMMap(opts with { GrowsDown = false });
+        if (early is not null)
         {
-            return (0, mm.ProbeMMap(opts with { GrowsDown = false }) ?? Errno.EINVAL);
+            return (0, early);
         }
+        Error? lateError = null;
         if (!anonymous)
         {
-            if (!file!.Readable)
+            Error? fileError = CheckFile(ctx, file!, flags, perms, rounded, offset, ref opts);
+            if (fileError is not null)
             {
-                return (0, Errno.EACCES);
+                return (0, fileError);
             }
-            if (!isPrivate && !file.Writable)
+            // VM_SYNC is set for every MAP_SYNC mapping; a file whose mmap cannot keep it (a file
+            // of ext4 or xfs that is not DAX) refuses it there, once the mapping is otherwise admitted.
+            if ((flags & MAP_SYNC) != 0 && file!.RefusesSyncMapping)
             {
-                if (perms.Write)
-                {
-                    return (0, Errno.EACCES);
-                }
-                opts.MaxPerms = opts.MaxPerms with { Write = false };
+                lateError = Errno.EOPNOTSUPP;
             }
-            Error? configureError = file.ConfigureMMap(ctx, ref opts);
-            if (configureError is not null)
-            {
-                return (0, configureError);
-            }
+        }
+        else if (type is not (MAP_SHARED or MAP_PRIVATE or MAP_DROPPABLE) || (type == MAP_SHARED && opts.GrowsDown) ||
+            (droppable && (flags & (MAP_LOCKED | MAP_GROWSDOWN)) != 0))
+        {
+            return (0, Errno.EINVAL);
         }
         VmaHints hints = ((flags & MAP_NORESERVE) != 0 ? VmaHints.NoReserve : VmaHints.None) |
             ((flags & MAP_STACK) != 0 ? VmaHints.NoHugePage : VmaHints.None) |
+            ((flags & MAP_SYNC) != 0 ? VmaHints.Sync : VmaHints.None) |
             (droppable ? VmaHints.Droppable | VmaHints.NoReserve | VmaHints.DontDump : VmaHints.None);
-        (Addr result, Error? error) = mm.MMap(ctx, opts, hints);
+        (Addr result, Error? error) = mm.MMap(ctx, opts, hints, lateError);
         return error is null ? (result.Value, null) : (0, error);
+    }
+
+    // do_mmap's checks of a file, in its order, once the address is chosen: the largest offset
+    // (file_mmap_ok), the type, MAP_SHARED_VALIDATE's unknown flags, the access mode, a noexec
+    // mount (EPERM), the file's mmap (ENODEV) and MAP_GROWSDOWN; sets the mappable.
+    private static Error? CheckFile(IContext ctx, IMmapSource file, ulong flags, AccessType perms, ulong rounded, ulong offset, ref MMapOpts opts)
+    {
+        ulong maxSize = file.MaxMapSize;
+        if (maxSize != 0 && (rounded > maxSize || offset >> Arch.PageShift > (maxSize - rounded) >> Arch.PageShift))
+        {
+            return Errno.EOVERFLOW;
+        }
+        ulong type = flags & MAP_TYPE;
+        if (type is not (MAP_SHARED or MAP_SHARED_VALIDATE or MAP_PRIVATE))
+        {
+            return Errno.EINVAL;
+        }
+        if (type != MAP_PRIVATE)
+        {
+            // MAP_SHARED drops the flags it does not know; MAP_SHARED_VALIDATE refuses them.
+            ulong known = LegacyMapFlags | (file.ValidatesSyncFlag ? MAP_SYNC : 0UL);
+            if (type == MAP_SHARED_VALIDATE && (flags & ~known) != 0)
+            {
+                return Errno.EOPNOTSUPP;
+            }
+            if (perms.Write && !file.Writable)
+            {
+                return Errno.EACCES;
+            }
+            if (!file.Writable)
+            {
+                opts.MaxPerms = opts.MaxPerms with { Write = false };
+            }
+        }
+        if (!file.Readable)
+        {
+            return Errno.EACCES;
+        }
+        if (file.NoExec)
+        {
+            if (perms.Execute)
+            {
+                return Errno.EPERM;
+            }
+            opts.MaxPerms = opts.MaxPerms with { Execute = false };
+        }
+        Error? configureError = file.ConfigureMMap(ctx, ref opts);
+        if (configureError is not null)
+        {
+            return configureError;
+        }
+        return opts.GrowsDown ? Errno.EINVAL : null;
     }
 
     /// <summary>munmap(2).</summary>
@@ -140,21 +222,23 @@ public static class MemorySyscalls
     }
 
     /// <summary>mprotect(2), including PROT_GROWSDOWN (PROT_GROWSUP, and both, are EINVAL on x86-64).</summary>
-    public static Error? Mprotect(IContext ctx, MemoryManager mm, ulong addr, ulong length, int prot)
+    /// <remarks><paramref name="prot"/> is an unsigned long, as in Linux: a bit above 31 is unknown too (EINVAL).</remarks>
+    public static Error? Mprotect(IContext ctx, MemoryManager mm, ulong addr, ulong length, ulong prot)
     {
         ArgumentNullException.ThrowIfNull(mm);
         bool growsDown = (prot & PROT_GROWSDOWN) != 0;
         bool growsUp = (prot & PROT_GROWSUP) != 0;
-        bool unknownBits = (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP)) != 0;
-        return mm.MProtect(ctx, (Addr)addr, length, AccessType.FromProt(prot & (PROT_READ | PROT_WRITE | PROT_EXEC)), growsDown, growsUp, unknownBits);
+        bool unknownBits = (prot & ~(ulong)(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP)) != 0;
+        return mm.MProtect(ctx, (Addr)addr, length, AccessType.FromProt((int)(prot & (PROT_READ | PROT_WRITE | PROT_EXEC))), growsDown, growsUp, unknownBits);
     }
 
     /// <summary>mremap(2) with MREMAP_MAYMOVE, MREMAP_FIXED and MREMAP_DONTUNMAP.</summary>
     /// <returns>The mapping's (possibly new) address, or the errno.</returns>
-    public static (ulong Result, Error? Error) Mremap(IContext ctx, MemoryManager mm, ulong oldAddr, ulong oldSize, ulong newSize, int flags, ulong newAddr)
+    /// <remarks><paramref name="flags"/> is an unsigned long, as in Linux: a bit above 31 is unknown too (EINVAL).</remarks>
+    public static (ulong Result, Error? Error) Mremap(IContext ctx, MemoryManager mm, ulong oldAddr, ulong oldSize, ulong newSize, ulong flags, ulong newAddr)
     {
         ArgumentNullException.ThrowIfNull(mm);
-        if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) != 0)
+        if ((flags & ~(ulong)(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) != 0)
         {
             return (0, Errno.EINVAL);
         }
@@ -184,12 +268,58 @@ public static class MemorySyscalls
         return mm.Brk(ctx, (Addr)addr).Value;
     }
 
-    /// <summary>mincore(2) into <paramref name="vector"/> (one byte per page).</summary>
-    public static Error? Mincore(MemoryManager mm, ulong addr, ulong length, Span<byte> vector)
+    /// <summary>
+    /// mincore(2): writes a byte per page of [<paramref name="addr"/>, <paramref name="addr"/> +
+    /// <paramref name="length"/>) to the vector at <paramref name="vectorAddr"/> in
+    /// <paramref name="mm"/>'s address space, 1 where the page has memory behind it.
+    /// </summary>
+    /// <remarks>
+    /// As Linux: EINVAL for an unaligned start; ENOMEM for a range past the end of the user address
+    /// space; EFAULT for a vector that does not lie in it (even for 0 pages); then a vma at a time
+    /// (and at most a page of vector bytes at a time), each part's bytes copied out before the next
+    /// is looked at, so a hole is ENOMEM, and a vector that cannot be written EFAULT, with the
+    /// bytes for the pages before it written.
+    /// </remarks>
+    public static Error? Mincore(IContext ctx, MemoryManager mm, ulong addr, ulong length, ulong vectorAddr)
     {
         ArgumentNullException.ThrowIfNull(mm);
-        return mm.Mincore((Addr)addr, length, vector);
+        const int Chunk = (int)Arch.PageSize;
+        if ((addr & Arch.PageMask) != 0)
+        {
+            return Errno.EINVAL;
+        }
+        if (!UserRangeOk(addr, length))
+        {
+            return Errno.ENOMEM;
+        }
+        ulong pages = (length >> Arch.PageShift) + ((length & Arch.PageMask) != 0 ? 1UL : 0);
+        if (!UserRangeOk(vectorAddr, pages))
+        {
+            return Errno.EFAULT;
+        }
+        Span<byte> buffer = stackalloc byte[Chunk];
+        while (pages != 0)
+        {
+            (int n, Error? error) = mm.MincoreVma(addr, buffer[..(int)Math.Min(pages, (ulong)Chunk)]);
+            if (error is not null)
+            {
+                return error;
+            }
+            (int copied, _) = mm.CopyOut(ctx, (Addr)vectorAddr, buffer[..n], default);
+            if (copied != n)
+            {
+                return Errno.EFAULT;
+            }
+            pages -= (ulong)n;
+            vectorAddr += (ulong)n;
+            addr += (ulong)n * Arch.PageSize;
+        }
+        return null;
     }
+
+    // Linux's access_ok on x86-64: [start, start + length) ends at or below the top of the user
+    // address space and does not wrap.
+    private static bool UserRangeOk(ulong start, ulong length) => start + length >= start && start + length <= Arch.TaskSize;
 
     /// <summary>mlock(2) and mlock2(2) (flags: MLOCK_ONFAULT).</summary>
     public static Error? Mlock(IContext ctx, MemoryManager mm, ulong addr, ulong length, int flags = 0)

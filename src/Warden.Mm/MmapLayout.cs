@@ -14,8 +14,27 @@ namespace Warden.Mm;
 /// </remarks>
 public sealed record MmapLayout
 {
-    /// <summary>The lowest address a mapping may use (Linux's mmap_min_addr, or the platform's minimum if higher).</summary>
+    /// <summary>
+    /// The lowest address a hint may name and a search may reach (Linux's own mmap_min_addr: the
+    /// higher of vm.mmap_min_addr and CONFIG_LSM_MMAP_MIN_ADDR; or the platform's minimum if higher).
+    /// A lower non-fixed hint is raised to it.
+    /// </summary>
     public required ulong MinAddress { get; init; }
+
+    /// <summary>
+    /// The lowest address a fixed mapping (MAP_FIXED, MAP_FIXED_NOREPLACE, MREMAP_FIXED) may use;
+    /// below it such a mapping is EPERM (Linux's vm.mmap_min_addr, below which only CAP_SYS_RAWIO
+    /// may map). <see langword="null"/> means <see cref="MinAddress"/>.
+    /// </summary>
+    /// <remarks>
+    /// Linux keeps two minimums: vm.mmap_min_addr (4096 on most distributions), checked for every
+    /// address mmap returns, and CONFIG_LSM_MMAP_MIN_ADDR (65536 by default), which only an LSM such
+    /// as SELinux enforces for fixed mappings but which always bounds hints and searches. Without
+    /// such an LSM a fixed mapping in between succeeds for every process. The platform must allow
+    /// addresses from here up (a platform's minimum above it makes such mappings fail there).
+    /// Page-aligned, at most <see cref="MinAddress"/>.
+    /// </remarks>
+    public ulong? FixedMinAddress { get; init; }
 
     /// <summary>The end of the usable range (Linux's TASK_SIZE, or the platform's maximum if lower).</summary>
     public required ulong MaxAddress { get; init; }

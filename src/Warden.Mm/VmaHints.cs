@@ -6,7 +6,7 @@ namespace Warden.Mm;
 /// and reports exactly as Linux does.
 /// </summary>
 [Flags]
-internal enum VmaHints : byte
+internal enum VmaHints : ushort
 {
     None = 0,
 
@@ -37,4 +37,10 @@ internal enum VmaHints : byte
     /// MADV_DODUMP. Warden never drops it, which Linux allows.
     /// </summary>
     Droppable = 128,
+
+    /// <summary>
+    /// MAP_SYNC (VM_SYNC): Linux sets it on every mapping made with the flag, anonymous ones too,
+    /// where it means nothing but keeps the vma apart from neighbours without it (smaps "sf").
+    /// </summary>
+    Sync = 256,
 }

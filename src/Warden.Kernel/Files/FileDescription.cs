@@ -85,8 +85,11 @@ internal abstract class FileDescription
     /// <summary>The target of the link this file is (readlink of an <c>O_PATH|O_NOFOLLOW</c> descriptor), or EINVAL.</summary>
     public virtual (string? Target, Errno? Error) ReadLink() => (null, Errno.EINVAL);
 
-    /// <summary>What mmap(2) maps for this file, or ENODEV when it cannot be mapped.</summary>
-    public virtual (IMmapSource? Source, Errno? Error) MmapSource(KernelTask task) => (null, Errno.ENODEV);
+    /// <summary>
+    /// What mmap(2) maps for this file: by default a source that refuses to be mapped (ENODEV, in
+    /// Linux's order of checks, after the access mode's EACCES).
+    /// </summary>
+    public virtual (IMmapSource? Source, Errno? Error) MmapSource(KernelTask task) => (new UnmappableMmapSource(Readable, Writable), null);
 
     /// <summary>ioctl(2) with the argument as the program passed it (a pointer for most requests).</summary>
     public virtual (long Result, Error? Error) Ioctl(KernelTask task, uint request, ulong argument) => (0, Errno.ENOTTY);

@@ -191,7 +191,7 @@ internal sealed class HostFileDescription : FileDescription
     {
         if (_fileType != S_IFREG)
         {
-            return (null, Errno.ENODEV);
+            return base.MmapSource(task);
         }
         lock (this)
         {

@@ -174,7 +174,7 @@ internal static class ElfMapper
             if (end > start)
             {
                 int anonProt = PROT_READ | PROT_WRITE | (prot & PROT_EXEC);
-                (_, Error? error) = MemorySyscalls.Mmap(ctx, mm, start, end - start, anonProt, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+                (_, Error? error) = MemorySyscalls.Mmap(ctx, mm, start, end - start, (ulong)anonProt, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
                 if (error is not null)
                 {
                     return (0, error);
@@ -207,7 +207,7 @@ internal static class ElfMapper
             }
             length = Math.Max(total, size);
         }
-        (ulong mapped, Error? error) = MemorySyscalls.Mmap(ctx, mm, start, length, prot, flags, file, offset);
+        (ulong mapped, Error? error) = MemorySyscalls.Mmap(ctx, mm, start, length, (ulong)prot, (ulong)flags, file, offset);
         if (error is not null)
         {
             return (0, error);

@@ -13,22 +13,24 @@ internal static partial class Sys
 {
     public static SyscallReturn Mmap(KernelTask t, in SyscallArguments a)
     {
-        int flags = a.Int(3);
+        // Flags and prot are unsigned longs, as in Linux. A descriptor that is not open (or is
+        // O_PATH) goes in as no file, so that the offset's alignment is checked first (EINVAL, then
+        // EBADF); a file without mmap comes as a source that refuses it in Linux's turn (ENODEV).
+        ulong flags = a.ULong(3);
         IMmapSource? source = null;
         if ((flags & MAP_ANONYMOUS) == 0)
         {
             FileDescription? file = t.Fds.Get(a.Int(4));
-            if (file is null || file.IsPath)
+            if (file is not null && !file.IsPath)
             {
-                return Errno.EBADF;
-            }
-            (source, Errno? sourceError) = file.MmapSource(t);
-            if (sourceError is not null)
-            {
-                return sourceError;
+                (source, Errno? sourceError) = file.MmapSource(t);
+                if (sourceError is not null)
+                {
+                    return sourceError;
+                }
             }
         }
-        (ulong addr, Error? error) = MemorySyscalls.Mmap(t, t.MM, a.ULong(0), a.ULong(1), a.Int(2), flags, source, a.ULong(5));
+        (ulong addr, Error? error) = MemorySyscalls.Mmap(t, t.MM, a.ULong(0), a.ULong(1), a.ULong(2), flags, source, a.ULong(5));
         return error is null ? SyscallReturn.Ok(addr) : SyscallReturn.ErrnoOf(error);
     }
 
@@ -36,11 +38,11 @@ internal static partial class Sys
         SyscallReturn.Of(MemorySyscalls.Munmap(t, t.MM, a.ULong(0), a.ULong(1)));
 
     public static SyscallReturn Mprotect(KernelTask t, in SyscallArguments a) =>
-        SyscallReturn.Of(MemorySyscalls.Mprotect(t, t.MM, a.ULong(0), a.ULong(1), a.Int(2)));
+        SyscallReturn.Of(MemorySyscalls.Mprotect(t, t.MM, a.ULong(0), a.ULong(1), a.ULong(2)));
 
     public static SyscallReturn Mremap(KernelTask t, in SyscallArguments a)
     {
-        (ulong addr, Error? error) = MemorySyscalls.Mremap(t, t.MM, a.ULong(0), a.ULong(1), a.ULong(2), a.Int(3), a.ULong(4));
+        (ulong addr, Error? error) = MemorySyscalls.Mremap(t, t.MM, a.ULong(0), a.ULong(1), a.ULong(2), a.ULong(3), a.ULong(4));
         return error is null ? SyscallReturn.Ok(addr) : SyscallReturn.ErrnoOf(error);
     }
 
@@ -67,43 +69,6 @@ internal static partial class Sys
     public static SyscallReturn Msync(KernelTask t, in SyscallArguments a) =>
         SyscallReturn.Of(MemorySyscalls.Msync(t, t.MM, a.ULong(0), a.ULong(1), a.Int(2)));
 
-    public static SyscallReturn Mincore(KernelTask t, in SyscallArguments a)
-    {
-        // Linux works a page of the vector at a time; so does this, so a huge length needs no huge buffer.
-        const ulong Chunk = 4096;
-        ulong addr = a.ULong(0);
-        ulong length = a.ULong(1);
-        Addr vector = a.Pointer(2);
-        if ((addr & Arch.PageMask) != 0)
-        {
-            return Errno.EINVAL;
-        }
-        (ulong rounded, bool ok) = Arch.PageRoundUp(length);
-        if (!ok || addr + rounded < addr || addr + rounded > Arch.TaskSize)
-        {
-            return Errno.ENOMEM;
-        }
-        ulong pages = rounded / Arch.PageSize;
-        (_, Errno? rangeError) = t.SingleIOSequence(vector, (long)pages);
-        if (rangeError is not null)
-        {
-            return rangeError;
-        }
-        Span<byte> buffer = stackalloc byte[(int)Chunk];
-        for (ulong done = 0; done < pages; done += Chunk)
-        {
-            int n = (int)Math.Min(Chunk, pages - done);
-            Error? error = MemorySyscalls.Mincore(t.MM, addr + done * Arch.PageSize, (ulong)n * Arch.PageSize, buffer[..n]);
-            if (error is not null)
-            {
-                return SyscallReturn.ErrnoOf(error);
-            }
-            (_, Error? copyError) = t.CopyOut(vector + done, buffer[..n]);
-            if (copyError is not null)
-            {
-                return Errno.EFAULT;
-            }
-        }
-        return SyscallReturn.Ok(0);
-    }
+    public static SyscallReturn Mincore(KernelTask t, in SyscallArguments a) =>
+        SyscallReturn.Of(MemorySyscalls.Mincore(t, t.MM, a.ULong(0), a.ULong(1), a.ULong(2)));
 }

@@ -134,10 +134,10 @@ public class BadInputTests
         Assert.Same(Errno.ENOMEM, MemorySyscalls.Msync(f.Ctx, f.Mm, a, 8 * Page, MS_ASYNC));
 
         var vector = new byte[8];
-        Assert.Same(Errno.EINVAL, MemorySyscalls.Mincore(f.Mm, a + 1, Page, vector));
-        Assert.Same(Errno.ENOMEM, MemorySyscalls.Mincore(f.Mm, a, 8 * Page, vector));
+        Assert.Same(Errno.EINVAL, f.Mm.Mincore((Addr)(a + 1), Page, vector));
+        Assert.Same(Errno.ENOMEM, f.Mm.Mincore((Addr)a, 8 * Page, vector));
         f.Write(a + 2 * Page, [1]);
-        Assert.Null(MemorySyscalls.Mincore(f.Mm, a, 4 * Page, vector));
+        Assert.Null(f.Mm.Mincore((Addr)a, 4 * Page, vector));
         Assert.Equal(1, vector[2]);
     }
 

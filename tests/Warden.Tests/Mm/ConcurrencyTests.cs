@@ -79,14 +79,14 @@ public class ConcurrencyTests
                 case 0:
                 case 1:
                     int flags = (random.Next(3) == 0 ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED;
-                    (_, Error? mapError) = MemorySyscalls.Mmap(f.Ctx, f.Mm, at, length, PROT_READ | PROT_WRITE, flags);
+                    (_, Error? mapError) = MemorySyscalls.Mmap(f.Ctx, f.Mm, at, length, PROT_READ | PROT_WRITE, (ulong)flags);
                     Assert.Null(mapError);
                     break;
                 case 2:
                     Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, at, length));
                     break;
                 case 3:
-                    _ = MemorySyscalls.Mprotect(f.Ctx, f.Mm, at, length, random.Next(2) == 0 ? PROT_READ : PROT_READ | PROT_WRITE);
+                    _ = MemorySyscalls.Mprotect(f.Ctx, f.Mm, at, length, (ulong)(random.Next(2) == 0 ? PROT_READ : PROT_READ | PROT_WRITE));
                     break;
                 default:
                     _ = MemorySyscalls.Madvise(f.Ctx, f.Mm, at, length, MADV_DONTNEED);

@@ -133,7 +133,7 @@ public sealed unsafe class FileMappingOracleTests : IDisposable
                 int prot = random.Next(10) switch { < 6 => PROT_READ | PROT_WRITE, < 9 => PROT_READ, _ => PROT_NONE };
                 string what = $"mmap(0x{slot:x}, {pages} pages, {Prot(prot)}, {(type == MAP_SHARED ? "MAP_SHARED" : "MAP_PRIVATE")}|MAP_FIXED, file, 0x{offset:x})";
                 (_, Errno? kernel) = Libc.Mmap((void*)slot, (nuint)(pages * Page), prot, type | MAP_FIXED, kernelFile, (long)offset);
-                (_, Error? warden) = MemorySyscalls.Mmap(f.Ctx, f.Mm, slot, pages * Page, prot, type | MAP_FIXED, wardenFile, offset);
+                (_, Error? warden) = MemorySyscalls.Mmap(f.Ctx, f.Mm, slot, pages * Page, (ulong)prot, (ulong)(type | MAP_FIXED), wardenFile, offset);
                 return (what, Errno(kernel), Errno(warden));
             }
             case 2:
@@ -141,7 +141,7 @@ public sealed unsafe class FileMappingOracleTests : IDisposable
                 string what = $"munmap+reserve(0x{slot:x})";
                 int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED;
                 (_, Errno? kernel) = Libc.MmapAnonymous((void*)slot, (nuint)(SlotPages * Page), PROT_NONE, flags, 0);
-                (_, Error? warden) = MemorySyscalls.Mmap(f.Ctx, f.Mm, slot, SlotPages * Page, PROT_NONE, flags);
+                (_, Error? warden) = MemorySyscalls.Mmap(f.Ctx, f.Mm, slot, SlotPages * Page, PROT_NONE, (ulong)flags);
                 return (what, Errno(kernel), Errno(warden));
             }
             case 3:
@@ -229,7 +229,7 @@ public sealed unsafe class FileMappingOracleTests : IDisposable
                     int prot = random.Next(2) == 0 ? PROT_READ : PROT_READ | PROT_WRITE;
                     string what = $"mprotect(0x{slot:x}, {pages} pages, {Prot(prot)})";
                     Errno? kernel = Libc.Mprotect((void*)slot, (nuint)(pages * Page), prot);
-                    Error? warden = MemorySyscalls.Mprotect(f.Ctx, f.Mm, slot, pages * Page, prot);
+                    Error? warden = MemorySyscalls.Mprotect(f.Ctx, f.Mm, slot, pages * Page, (ulong)prot);
                     return (what, Errno(kernel), Errno(warden));
                 }
                 else

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Warden.Errors;
 using Warden.Mm;
+using Warden.HostArch;
 using Warden.Tests.Infrastructure;
 using Xunit;
 using static Warden.HostArch.LinuxMman;
@@ -168,7 +169,7 @@ public sealed class LockAdviseWalkKernelTests : IDisposable
                             (file, Error? openError) = HostFileMappable.Create(handle, _path, f.File, readable: true, writable: true);
                             Assert.Null(openError);
                         }
-                        (_, Error? mapError) = MemorySyscalls.Mmap(f.Ctx, f.Mm, area + ((ulong)m.At * Page), (ulong)m.Count * Page, m.Prot, m.Flags | MAP_FIXED, file);
+                        (_, Error? mapError) = MemorySyscalls.Mmap(f.Ctx, f.Mm, area + ((ulong)m.At * Page), (ulong)m.Count * Page, (ulong)m.Prot, (ulong)(uint)(m.Flags | MAP_FIXED), file);
                         file?.DecRef(f.Ctx);
                         if (mapError is not null)
                         {
@@ -203,7 +204,7 @@ public sealed class LockAdviseWalkKernelTests : IDisposable
                     continue;
                 }
                 var v = new byte[1];
-                Error? error = MemorySyscalls.Mincore(f.Mm, area + ((ulong)i * Page), Page, v);
+                Error? error = f.Mm.Mincore((Addr)(area + ((ulong)i * Page)), Page, v);
                 text.Append(error is not null ? "." : (v[0] & 1).ToString(CultureInfo.InvariantCulture));
             }
             answers[name] = text.ToString();

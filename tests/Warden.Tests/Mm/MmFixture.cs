@@ -35,7 +35,7 @@ internal sealed class MmFixture : IDisposable
     /// <summary>mmap through the syscall entry point; asserts success.</summary>
     public ulong Map(ulong length, int prot = LinuxMman.PROT_READ | LinuxMman.PROT_WRITE, int flags = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS, ulong addr = 0)
     {
-        (ulong result, var error) = MemorySyscalls.Mmap(Ctx, Mm, addr, length, prot, flags);
+        (ulong result, var error) = MemorySyscalls.Mmap(Ctx, Mm, addr, length, (ulong)prot, (ulong)flags);
         Assert.Null(error);
         return result;
     }

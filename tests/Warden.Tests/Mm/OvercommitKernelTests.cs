@@ -61,7 +61,7 @@ public sealed class OvercommitKernelTests
         ulong host = new MemoryManagerOptions().OvercommitLimit;
         ulong under = (host - GiB) & ~(Page - 1), over = (host + GiB) & ~(Page - 1);
         void T(string name, Error? error) => answers[name] = error is null ? 0 : ((Errno)error).Number;
-        Error? M(ulong length, int prot, int flags) => MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, length, prot, flags | MAP_ANONYMOUS).Error;
+        Error? M(ulong length, int prot, int flags) => MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, length, (ulong)prot, (ulong)(flags | MAP_ANONYMOUS)).Error;
 
         ulong brk0 = 0x5555_0000_0000;
         f.Mm.BrkSetup(f.Ctx, new Addr(brk0));

@@ -105,7 +105,7 @@ public sealed class SingleCallKernelTests
         R("no_type_huge", MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 1UL << 47, PROT_READ, MAP_ANONYMOUS).Error);
         R("no_type", MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, Page, PROT_READ, MAP_ANONYMOUS).Error);
         R("both_types_huge", MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 1UL << 47, PROT_READ, MAP_ANONYMOUS | MAP_SHARED | MAP_PRIVATE).Error);
-        Error? M(int flags) => MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 2 * Page, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS).Error;
+        Error? M(int flags) => MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 2 * Page, PROT_READ | PROT_WRITE, (ulong)(flags | MAP_ANONYMOUS)).Error;
         R("droppable", M(MAP_DROPPABLE));
         R("droppable_locked", M(MAP_DROPPABLE | MAP_LOCKED));
         R("droppable_growsdown", M(MAP_DROPPABLE | MAP_GROWSDOWN));

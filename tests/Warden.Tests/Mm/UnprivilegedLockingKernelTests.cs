@@ -73,7 +73,7 @@ public sealed class UnprivilegedLockingKernelTests
         var answers = new Dictionary<string, int>();
         void R(string name, Error? error) => answers[name] = error is null ? 0 : ((Errno)error).Number;
         Error? M(ulong addr, ulong length, int prot, int flags) =>
-            MemorySyscalls.Mmap(f.Ctx, f.Mm, addr, length, prot, MAP_PRIVATE | MAP_ANONYMOUS | flags).Error;
+            MemorySyscalls.Mmap(f.Ctx, f.Mm, addr, length, (ulong)prot, (ulong)(MAP_PRIVATE | MAP_ANONYMOUS | flags)).Error;
         int BrkRefused(ulong to) => MemorySyscalls.Brk(f.Ctx, f.Mm, to) == f.Mm.BrkStart.Value ? 1 : 0;
 
         ulong brk0 = 0x5555_0000_0000;

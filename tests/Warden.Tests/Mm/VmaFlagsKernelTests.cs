@@ -120,7 +120,7 @@ public sealed class VmaFlagsKernelTests : IDisposable
                     Assert.Null(openError);
                 }
                 ulong reserve = f.Map(5 * Page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
-                (ulong p, Error? mapError) = MemorySyscalls.Mmap(f.Ctx, f.Mm, reserve + Page, 3 * Page, PROT_READ | PROT_WRITE, flags | MAP_FIXED, file);
+                (ulong p, Error? mapError) = MemorySyscalls.Mmap(f.Ctx, f.Mm, reserve + Page, 3 * Page, PROT_READ | PROT_WRITE, (ulong)(flags | MAP_FIXED), file);
                 file?.DecRef(f.Ctx);
                 Assert.Null(mapError);
                 f.Write(p, [1]);

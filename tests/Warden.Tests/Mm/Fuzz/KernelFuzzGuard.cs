@@ -32,10 +32,10 @@ public static class KernelFuzzGuard
                 {
                     return "maps over the child";
                 }
-                if (s.Privileged && (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0 && c.A0 < s.MinAddress)
+                if (s.Privileged && (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0 && c.A0 < s.DacMinAddress)
                 {
-                    // Root has CAP_SYS_RAWIO and may map below mmap_min_addr, even at 0; Warden models
-                    // no such capability.
+                    // Root has CAP_SYS_RAWIO and may map below vm.mmap_min_addr, even at 0; Warden
+                    // models no such capability.
                     return "fixed below mmap_min_addr as root";
                 }
                 bool populates = (flags & (MAP_POPULATE | MAP_LOCKED)) != 0 || s.LockedEver;
@@ -71,7 +71,7 @@ public static class KernelFuzzGuard
                 {
                     return "changes the child";
                 }
-                if ((c.A3 & MREMAP_FIXED) != 0 && (Hits(s, c.A4, c.A2) || (s.Privileged && c.A4 < s.MinAddress)))
+                if ((c.A3 & MREMAP_FIXED) != 0 && (Hits(s, c.A4, c.A2) || (s.Privileged && c.A4 < s.DacMinAddress)))
                 {
                     return "moves over the child";
                 }

@@ -48,7 +48,8 @@ public static class KernelFuzzRunner
     /// <summary>
     /// The kernel's own mmap_min_addr: the higher of vm.mmap_min_addr and CONFIG_LSM_MMAP_MIN_ADDR
     /// (65536 by default, and on this machine: a hint below it is raised to it, and no search goes
-    /// below it, though MAP_FIXED may). The lowest address Warden's layout uses.
+    /// below it, though MAP_FIXED may): the mirror layout's MinAddress, with <see cref="DacMmapMinAddr"/> its
+    /// FixedMinAddress.
     /// </summary>
     public static ulong MmapMinAddr { get; } = Math.Max(DacMmapMinAddr, 0x1_0000);
 
@@ -154,7 +155,7 @@ public static class KernelFuzzRunner
             Privileged = privileged,
             Brk = child.InitialBrk,
         };
-        using var warden = new WardenMirror(initial, executable, child.InitialBrk, files, MmapMinAddr, topDown, privileged, memLock);
+        using var warden = new WardenMirror(initial, executable, child.InitialBrk, files, MmapMinAddr, DacMmapMinAddr, topDown, privileged, memLock);
         var generator = new KernelFuzzGenerator(seed, state);
         var history = new Queue<string>();
         string mode = privileged ? "root" : "nobody";
@@ -235,6 +236,12 @@ public static class KernelFuzzRunner
                         if (KernelFuzzKnownDifferences.MincoreOfFilePage(line, kernelVector[vectorFrom + p], wardenVector[p]))
                         {
                             const string Known = "mincore of a file page reports the host's page cache";
+                            result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
+                            continue;
+                        }
+                        if (KernelFuzzKnownDifferences.MincoreOfSharedAnonymousPage(line, kernelVector[vectorFrom + p], wardenVector[p]))
+                        {
+                            const string Known = "mincore of shared anonymous memory answers for the object";
                             result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
                             continue;
                         }

@@ -69,7 +69,7 @@ public sealed class RawArgumentFuzzTests
                         // mmap, half the time with sane flags so that the address space fills up.
                         int flags = call == 0 ? x : (MAP_PRIVATE | MAP_ANONYMOUS) | (x & (MAP_FIXED | MAP_POPULATE | MAP_NORESERVE | MAP_GROWSDOWN | MAP_32BIT | MAP_LOCKED));
                         ulong length = call == 0 ? b : (b % (64 * Page)) + 1;
-                        (ulong result, var error) = MemorySyscalls.Mmap(f.Ctx, f.Mm, a, length, y & 0xf, flags);
+                        (ulong result, var error) = MemorySyscalls.Mmap(f.Ctx, f.Mm, a, length, (ulong)(y & 0xf), (ulong)flags);
                         if (error is null)
                         {
                             mapped.Add(result);
@@ -79,10 +79,10 @@ public sealed class RawArgumentFuzzTests
                         _ = MemorySyscalls.Munmap(f.Ctx, f.Mm, a, b);
                         break;
                     case 3:
-                        _ = MemorySyscalls.Mprotect(f.Ctx, f.Mm, a, b, x);
+                        _ = MemorySyscalls.Mprotect(f.Ctx, f.Mm, a, b, (ulong)x);
                         break;
                     case 4:
-                        _ = MemorySyscalls.Mremap(f.Ctx, f.Mm, a, b, c, x & 0xff, Value(random, mapped));
+                        _ = MemorySyscalls.Mremap(f.Ctx, f.Mm, a, b, c, (ulong)(x & 0xff), Value(random, mapped));
                         break;
                     case 5:
                         _ = MemorySyscalls.Madvise(f.Ctx, f.Mm, a, b, random.Next(2) == 0 ? x : random.Next(0, 30));
@@ -91,7 +91,7 @@ public sealed class RawArgumentFuzzTests
                         _ = MemorySyscalls.Brk(f.Ctx, f.Mm, a);
                         break;
                     case 7:
-                        _ = MemorySyscalls.Mincore(f.Mm, a, b % (64 * Page * 2), vector);
+                        _ = f.Mm.Mincore((Addr)a, b % (64 * Page * 2), vector);
                         break;
                     case 8:
                         _ = MemorySyscalls.Mlock(f.Ctx, f.Mm, a, b, x & 3);

@@ -33,26 +33,28 @@ public sealed class WardenMirror : IDisposable
     private static readonly IOOpts s_force = new() { IgnorePermissions = true };
 
     private readonly MemoryFile _memory;
-    private readonly Dictionary<int, IMmapSource?> _fds = [];
+    private readonly Dictionary<int, IMmapSource> _fds = [];
     private readonly List<HostFileMappable> _mappables = [];
 
     /// <param name="childMaps">The child's maps when it started serving (without the vsyscall page).</param>
     /// <param name="executable">The child's executable (for the placeholders of its file and special mappings).</param>
     /// <param name="initialBrk">The child's program break.</param>
     /// <param name="files">The child's files; descriptors 0 to 2 are its pipes.</param>
-    /// <param name="minAddress">vm.mmap_min_addr.</param>
+    /// <param name="minAddress">The kernel's mmap_min_addr (hints and searches stay above it).</param>
+    /// <param name="dacMinAddress">vm.mmap_min_addr (fixed mappings stay above it).</param>
     /// <param name="topDownBase">The child's mmap_base.</param>
     /// <param name="privileged">Whether the child has CAP_IPC_LOCK.</param>
     /// <param name="memLock">The child's RLIMIT_MEMLOCK.</param>
     public WardenMirror(IReadOnlyList<FuzzMapsLine> childMaps, string executable, ulong initialBrk, IReadOnlyList<FuzzFile> files,
-        ulong minAddress, ulong topDownBase, bool privileged, ulong memLock)
+        ulong minAddress, ulong dacMinAddress, ulong topDownBase, bool privileged, ulong memLock)
     {
         (MemoryFile? memory, Error? error) = MemoryFile.Create();
         _memory = memory ?? throw new InvalidOperationException($"MemoryFile.Create failed: {error}");
-        var platform = new SoftMmuPlatform(_memory, new SoftMmuOptions { MinUserAddress = new Addr(minAddress), MaxUserAddress = new Addr(Arch.TaskSize) });
+        var platform = new SoftMmuPlatform(_memory, new SoftMmuOptions { MinUserAddress = new Addr(dacMinAddress), MaxUserAddress = new Addr(Arch.TaskSize) });
         var layout = new MmapLayout
         {
             MinAddress = minAddress,
+            FixedMinAddress = dacMinAddress,
             MaxAddress = Arch.TaskSize,
             TopDownBase = topDownBase,
             // Linux's TASK_UNMAPPED_BASE without randomisation, where a failed top-down search retries.
@@ -87,7 +89,7 @@ public sealed class WardenMirror : IDisposable
             int flags = MAP_PRIVATE | MAP_FIXED | (isExecutable || special ? 0 : MAP_ANONYMOUS) |
                 (line.Name == "[stack]" ? MAP_GROWSDOWN : 0) | (data ? MAP_NORESERVE : 0);
             ulong offset = isExecutable ? line.Offset : 0;
-            (ulong at, Error? e) = MemorySyscalls.Mmap(s_ctx, Mm, line.Start, line.End - line.Start, line.Prot, flags, isExecutable || special ? exe : null, offset);
+            (ulong at, Error? e) = MemorySyscalls.Mmap(s_ctx, Mm, line.Start, line.End - line.Start, (ulong)line.Prot, (ulong)flags, isExecutable || special ? exe : null, offset);
             if (e is not null || at != line.Start)
             {
                 throw new InvalidOperationException($"warden: could not mirror {line}: {e}");
@@ -103,10 +105,11 @@ public sealed class WardenMirror : IDisposable
             Mm.BrkSetup(s_ctx, new Addr(initialBrk));
         }
 
-        // Descriptors 0 to 2 are pipes: mmap says ENODEV, as Warden's host-file descriptions do.
+        // Descriptors 0 to 2 are pipes (0 the read end, 1 and 2 write ends): sources that refuse to
+        // be mapped, as Warden's descriptions of files without mmap give.
         for (int fd = 0; fd < 3; fd++)
         {
-            _fds[fd] = null;
+            _fds[fd] = new UnmappableMmapSource(readable: fd == 0, writable: fd != 0);
         }
         foreach (FuzzFile file in files)
         {
@@ -125,11 +128,11 @@ public sealed class WardenMirror : IDisposable
     {
         Sysno.Mmap => Mmap(call),
         Sysno.Munmap => Result(MemorySyscalls.Munmap(s_ctx, Mm, call.A0, call.A1)),
-        Sysno.Mprotect => Result(MemorySyscalls.Mprotect(s_ctx, Mm, call.A0, call.A1, (int)call.A2)),
-        Sysno.Mremap => Result(MemorySyscalls.Mremap(s_ctx, Mm, call.A0, call.A1, call.A2, (int)call.A3, call.A4)),
+        Sysno.Mprotect => Result(MemorySyscalls.Mprotect(s_ctx, Mm, call.A0, call.A1, call.A2)),
+        Sysno.Mremap => Result(MemorySyscalls.Mremap(s_ctx, Mm, call.A0, call.A1, call.A2, call.A3, call.A4)),
         Sysno.Madvise => Result(MemorySyscalls.Madvise(s_ctx, Mm, call.A0, call.A1, (int)call.A2)),
         Sysno.Brk => (long)MemorySyscalls.Brk(s_ctx, Mm, call.A0),
-        Sysno.Mincore => Mincore(call.A0, call.A1, call.A2),
+        Sysno.Mincore => Result(MemorySyscalls.Mincore(s_ctx, Mm, call.A0, call.A1, call.A2)),
         Sysno.Mlock => Result(MemorySyscalls.Mlock(s_ctx, Mm, call.A0, call.A1)),
         Sysno.Mlock2 => Result(MemorySyscalls.Mlock(s_ctx, Mm, call.A0, call.A1, (int)call.A2)),
         Sysno.Munlock => Result(MemorySyscalls.Munlock(s_ctx, Mm, call.A0, call.A1)),
@@ -161,59 +164,11 @@ public sealed class WardenMirror : IDisposable
 
     private long Mmap(FuzzCall c)
     {
-        // As Sys.Mmap: the arguments are ints where Warden's table declares them so; a descriptor
-        // that is not open (or not a regular file) is EBADF (ENODEV) before anything else is checked.
-        int flags = (int)c.A3;
-        IMmapSource? source = null;
-        if ((flags & MAP_ANONYMOUS) == 0)
-        {
-            if (!_fds.TryGetValue((int)c.A4, out source))
-            {
-                return -Errno.EBADF.Number;
-            }
-            if (source is null)
-            {
-                return -Errno.ENODEV.Number;
-            }
-        }
-        (ulong addr, Error? error) = MemorySyscalls.Mmap(s_ctx, Mm, c.A0, c.A1, (int)c.A2, flags, source, c.A5);
+        // As Sys.Mmap: the arguments as Linux declares them (unsigned longs, the descriptor an int);
+        // a descriptor that is not open goes in as no file.
+        IMmapSource? source = (c.A3 & MAP_ANONYMOUS) == 0 ? _fds.GetValueOrDefault((int)c.A4) : null;
+        (ulong addr, Error? error) = MemorySyscalls.Mmap(s_ctx, Mm, c.A0, c.A1, c.A2, c.A3, source, c.A5);
         return error is null ? (long)addr : ErrnoOf(error);
-    }
-
-    private long Mincore(ulong addr, ulong length, ulong vector)
-    {
-        // As Sys.Mincore: the vector lies in the mirror's address space; a chunk of the vector at a time.
-        const ulong Chunk = 4096;
-        if ((addr & Arch.PageMask) != 0)
-        {
-            return -Errno.EINVAL.Number;
-        }
-        (ulong rounded, bool ok) = Arch.PageRoundUp(length);
-        if (!ok || addr + rounded < addr || addr + rounded > Arch.TaskSize)
-        {
-            return -Errno.ENOMEM.Number;
-        }
-        ulong pages = rounded / Arch.PageSize;
-        if (pages != 0 && (vector + pages < vector || vector + pages > Arch.TaskSize))
-        {
-            return -Errno.EFAULT.Number;
-        }
-        Span<byte> buffer = stackalloc byte[(int)Chunk];
-        for (ulong done = 0; done < pages; done += Chunk)
-        {
-            int n = (int)Math.Min(Chunk, pages - done);
-            Error? error = MemorySyscalls.Mincore(Mm, addr + (done * Arch.PageSize), (ulong)n * Arch.PageSize, buffer[..n]);
-            if (error is not null)
-            {
-                return ErrnoOf(error);
-            }
-            (_, Error? copyError) = Mm.CopyOut(s_ctx, new Addr(vector + done), buffer[..n], default);
-            if (copyError is not null)
-            {
-                return -Errno.EFAULT.Number;
-            }
-        }
-        return 0;
     }
 
     private HostFileMappable OpenMappable(string path, FileAccess access)

@@ -40,7 +40,8 @@ public class RegressionCases
     [Fact]
     public void Seed75_BadTypeWithAHugeLength() => AssertAgrees(75);
 
-    // MAP_SHARED|MAP_GROWSDOWN placed by policy in a full window: Linux EINVAL, Warden ENOMEM.
+    // MAP_SHARED|MAP_GROWSDOWN placed by policy in a full window: Linux EINVAL (it found room
+    // elsewhere, then refused the type), Warden ENOMEM (its window is full, and placement comes first).
     [Fact]
     public void Seed383_SharedGrowsDownIsInvalidWhateverTheRoom() => AssertAgrees(383);
 

@@ -57,7 +57,7 @@ public sealed class WardenTarget : IOracleTarget
         int guard = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_NORESERVE | LinuxMman.MAP_FIXED;
         foreach (ulong at in (ulong[])[window.Start, window.OpEnd])
         {
-            (ulong result, Error? e) = MemorySyscalls.Mmap(s_ctx, _mm, at, window.Guard, LinuxMman.PROT_NONE, guard);
+            (ulong result, Error? e) = MemorySyscalls.Mmap(s_ctx, _mm, at, window.Guard, LinuxMman.PROT_NONE, (ulong)guard);
             if (e is not null || result != at)
             {
                 throw new InvalidOperationException($"warden: could not map the guard at 0x{at:x}: {e}");
@@ -69,7 +69,7 @@ public sealed class WardenTarget : IOracleTarget
             if (heapStart != 0 && heapStart < heapEnd)
             {
                 int flags = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_FIXED;
-                (ulong result, Error? e) = MemorySyscalls.Mmap(s_ctx, _mm, heapStart, heapEnd - heapStart, LinuxMman.PROT_READ | LinuxMman.PROT_WRITE, flags);
+                (ulong result, Error? e) = MemorySyscalls.Mmap(s_ctx, _mm, heapStart, heapEnd - heapStart, LinuxMman.PROT_READ | LinuxMman.PROT_WRITE, (ulong)flags);
                 if (e is not null || result != heapStart)
                 {
                     throw new InvalidOperationException($"warden: could not map the C library's heap at 0x{heapStart:x}: {e}");
@@ -90,7 +90,7 @@ public sealed class WardenTarget : IOracleTarget
             {
                 if (from < to)
                 {
-                    MemorySyscalls.Mmap(s_ctx, _mm, from, to - from, LinuxMman.PROT_NONE, reserve);
+                    MemorySyscalls.Mmap(s_ctx, _mm, from, to - from, LinuxMman.PROT_NONE, (ulong)reserve);
                 }
             }
         }
@@ -103,20 +103,20 @@ public sealed class WardenTarget : IOracleTarget
     public bool PlacesInWindow => true;
 
     public (long Result, int Errno) Mmap(ulong addr, ulong len, int prot, int flags) =>
-        Result(MemorySyscalls.Mmap(s_ctx, _mm, addr, len, prot, flags));
+        Result(MemorySyscalls.Mmap(s_ctx, _mm, addr, len, (ulong)prot, (ulong)flags));
 
     public (long Result, int Errno) Munmap(ulong addr, ulong len) => Result(MemorySyscalls.Munmap(s_ctx, _mm, addr, len));
 
-    public (long Result, int Errno) Mprotect(ulong addr, ulong len, int prot) => Result(MemorySyscalls.Mprotect(s_ctx, _mm, addr, len, prot));
+    public (long Result, int Errno) Mprotect(ulong addr, ulong len, int prot) => Result(MemorySyscalls.Mprotect(s_ctx, _mm, addr, len, (ulong)prot));
 
     public (long Result, int Errno) Mremap(ulong oldAddr, ulong oldLen, ulong newLen, int flags, ulong newAddr) =>
-        Result(MemorySyscalls.Mremap(s_ctx, _mm, oldAddr, oldLen, newLen, flags, newAddr));
+        Result(MemorySyscalls.Mremap(s_ctx, _mm, oldAddr, oldLen, newLen, (ulong)flags, newAddr));
 
     public (long Result, int Errno) Madvise(ulong addr, ulong len, int advice) => Result(MemorySyscalls.Madvise(s_ctx, _mm, addr, len, advice));
 
     public ulong Brk(ulong addr) => MemorySyscalls.Brk(s_ctx, _mm, addr);
 
-    public (long Result, int Errno) Mincore(ulong addr, ulong len, Span<byte> vector) => Result(MemorySyscalls.Mincore(_mm, addr, len, vector));
+    public (long Result, int Errno) Mincore(ulong addr, ulong len, Span<byte> vector) => Result(_mm.Mincore((Addr)addr, len, vector));
 
     public (long Result, int Errno) Mlock(ulong addr, ulong len, int flags) => Result(MemorySyscalls.Mlock(s_ctx, _mm, addr, len, flags));
 
@@ -178,7 +178,7 @@ public sealed class WardenTarget : IOracleTarget
         MemorySyscalls.Munmap(s_ctx, _mm, Low32Start, Low32End - Low32Start);
         try
         {
-            (long result, int errno) = Result(MemorySyscalls.Mmap(s_ctx, _mm, addr, len, prot, flags));
+            (long result, int errno) = Result(MemorySyscalls.Mmap(s_ctx, _mm, addr, len, (ulong)prot, (ulong)flags));
             if (errno == 0)
             {
                 MemorySyscalls.Munmap(s_ctx, _mm, (ulong)result, KernelTargetBase.AlignedLength(len)!.Value);
@@ -187,7 +187,7 @@ public sealed class WardenTarget : IOracleTarget
         }
         finally
         {
-            MemorySyscalls.Mmap(s_ctx, _mm, Low32Start, Low32End - Low32Start, LinuxMman.PROT_NONE, reserve);
+            MemorySyscalls.Mmap(s_ctx, _mm, Low32Start, Low32End - Low32Start, LinuxMman.PROT_NONE, (ulong)reserve);
         }
     }
 
