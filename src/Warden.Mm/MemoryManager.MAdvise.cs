@@ -251,11 +251,20 @@ public sealed partial class MemoryManager
         {
             return Errno.EINVAL;
         }
+        // Linux counts the aligned huge pages between the rounded-up start and the rounded-down
+        // end; a range within one huge page that touches neither of its bounds has "fewer than
+        // none" (the rounded start passes the rounded end) and is EINVAL, one that starts on a
+        // bound has none and succeeds.
+        ulong firstHuge = (start + HugePageSize - 1) & ~(HugePageSize - 1);
+        if (firstHuge < start || firstHuge > (end & ~(HugePageSize - 1)))
+        {
+            return Errno.EINVAL;
+        }
         Error? result = null;
         _activeLock.EnterReadLock();
         try
         {
-            for (ulong huge = (start + HugePageSize - 1) & ~(HugePageSize - 1); huge >= start && huge + HugePageSize <= end; huge += HugePageSize)
+            for (ulong huge = firstHuge; huge + HugePageSize <= end; huge += HugePageSize)
             {
                 if (_pmas.IsEmptyRange(Range(huge, huge + HugePageSize)))
                 {

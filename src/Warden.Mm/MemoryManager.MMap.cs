@@ -326,7 +326,7 @@ public sealed partial class MemoryManager
         _activeLock.EnterWriteLock();
         try
         {
-            (ulong doneEnd, Error? error) = FaultInLocked(start, end, at, ignorePermissions: false);
+            (ulong doneEnd, Error? error) = FaultInLocked(start, end, at, ignorePermissions: false, exact: true);
             if (_addressSpace is not null)
             {
                 var segment = _pmas.LowerBoundSegment(start);

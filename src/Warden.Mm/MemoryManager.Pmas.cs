@@ -54,10 +54,11 @@ public sealed partial class MemoryManager
     /// <summary>
     /// Makes pmas cover [start, end) for access <paramref name="at"/>, creating them and breaking
     /// copy-on-write as needed. Returns how far pmas are now usable and the error that stopped it
-    /// (EFAULT where no vma allows the access).
+    /// (EFAULT where no vma allows the access). Unless <paramref name="exact"/> (populate, whose
+    /// range is what Linux makes resident), a gap is filled generously, up to its enclosing huge page.
     /// </summary>
     /// <remarks>Mapping lock held (either mode); active lock held for writing.</remarks>
-    private (ulong End, Error? Error) FaultInLocked(ulong start, ulong end, AccessType at, bool ignorePermissions)
+    private (ulong End, Error? Error) FaultInLocked(ulong start, ulong end, AccessType at, bool ignorePermissions, bool exact = false)
     {
         Debug.Assert(_activeLock.IsWriteLockHeld, "The active lock must be held for writing.");
         ulong addr = start;
@@ -79,7 +80,7 @@ public sealed partial class MemoryManager
                 vma.AnonVma = EnsureAnonVmaLocked(vseg);
             }
             ulong vmaEnd = Math.Min(vseg.End, end);
-            (ulong done, Error? error) = FaultInVmaLocked(vseg.Range, vma, addr, vmaEnd, at);
+            (ulong done, Error? error) = FaultInVmaLocked(vseg.Range, vma, addr, vmaEnd, at, exact);
             if (error is not null)
             {
                 return (done, error);
@@ -124,7 +125,7 @@ public sealed partial class MemoryManager
         first.Accounted == second.Accounted && first.MaxPerms == second.MaxPerms;
 
     // FaultInLocked's work within one vma, over [start, end) which lies inside vmaRange.
-    private (ulong End, Error? Error) FaultInVmaLocked(AddrRange vmaRange, in Vma vma, ulong start, ulong end, AccessType at)
+    private (ulong End, Error? Error) FaultInVmaLocked(AddrRange vmaRange, in Vma vma, ulong start, ulong end, AccessType at, bool exact)
     {
         ulong addr = start;
         while (addr < end)
@@ -150,6 +151,11 @@ public sealed partial class MemoryManager
             ulong optStart = Math.Max(Math.Max(vmaRange.Start.Value, gap.Start), Arch.HugePageRoundDown(addr));
             (ulong hugeEnd, bool ok) = Arch.HugePageRoundUp(gapEnd);
             ulong optEnd = Math.Min(Math.Min(vmaRange.End.Value, gap.End), ok ? hugeEnd : ulong.MaxValue);
+            if (exact)
+            {
+                optStart = Math.Max(optStart, start);
+                optEnd = Math.Min(optEnd, end);
+            }
             (ulong done, Error? err) = vma.IsPrivateAnonymous
                 ? AllocateAnonymousLocked(vma, optStart, optEnd, at)
                 : TranslateLocked(vmaRange, vma, addr, gapEnd, optStart, optEnd, at);

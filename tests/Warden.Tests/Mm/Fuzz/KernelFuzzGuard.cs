@@ -136,6 +136,10 @@ public static class KernelFuzzGuard
     /// <summary>Records what a call the kernel accepted means for later calls.</summary>
     public static void Note(FuzzCall c, long kernel, KernelFuzzState s)
     {
+        if (c.Number == Sysno.Madvise && (int)c.A2 == MADV_PAGEOUT && kernel is 0 or -12 /* ENOMEM: a hole, the rest done */)
+        {
+            s.PagedOut.Add((c.A0, c.A0 + c.A1));
+        }
         if (kernel < 0 && kernel >= -4095)
         {
             return;

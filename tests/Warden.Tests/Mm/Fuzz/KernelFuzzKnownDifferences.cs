@@ -112,17 +112,47 @@ public static class KernelFuzzKnownDifferences
     /// unit if larger: 2 MiB on SoftMmu), within the vma; Linux's anonymous faults give memory to one
     /// page. So mincore says 1 in Warden and 0 in the kernel for untouched neighbours of a touched
     /// page. The run matches a mincore byte of 0 in the kernel and 1 in Warden when the kernel has
-    /// a resident page in this window.
+    /// a resident page in this window. The vma of the fault may since have been split (by mlock or
+    /// mprotect, say), so the window spans the run of adjacent lines that could have been one vma.
     ///   mmap(0x1ffffffd000, 0x15000, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE, -1, 0);
     ///   madvise(0x20000002000, 2, MADV_POPULATE_WRITE); mincore(0x20000000000, 0x9000, v): kernel v[0] = 0, Warden 1.
+    ///   mmap(0, 0x18000, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0) = p; mincore(q, 0x2000, p + 0xa000);
+    ///   mlock(p + 0xb000, 1); mincore(p + 0x14000, 0x1000, v): kernel v[0] = 0, Warden 1 (p + 0xc000 is a vma of its own now).
     /// </summary>
-    public static (ulong Start, ulong End) FaultAroundWindow(FuzzMapsLine line, ulong page)
+    public static (ulong Start, ulong End) FaultAroundWindow(List<FuzzMapsLine> maps, FuzzMapsLine line, ulong page)
     {
         const ulong Window = 2UL << 20;
-        ulong start = Math.Max(line.Start, page & ~(Window - 1));
-        ulong end = Math.Min(line.End, (page & ~(Window - 1)) + Window);
+        int at = maps.IndexOf(line);
+        int first = at, last = at;
+        while (first > 0 && CouldBeOneVma(maps[first - 1], maps[first]))
+        {
+            first--;
+        }
+        while (last + 1 < maps.Count && CouldBeOneVma(maps[last], maps[last + 1]))
+        {
+            last++;
+        }
+        ulong start = Math.Max(maps[first].Start, page & ~(Window - 1));
+        ulong end = Math.Min(maps[last].End, (page & ~(Window - 1)) + Window);
         return (start, end);
     }
+
+    // Whether two maps lines, the first below the second, could be pieces of one earlier vma.
+    private static bool CouldBeOneVma(FuzzMapsLine below, FuzzMapsLine above) =>
+        below.End == above.Start && below.Device == above.Device && below.Inode == above.Inode && below.Name == above.Name &&
+        (below.Inode == 0 || below.Offset + (below.End - below.Start) == above.Offset);
+
+    /// <summary>
+    /// Found by this fuzzer: MADV_PAGEOUT reclaims the clean pages of shared anonymous memory (read
+    /// but never written: the kernel can drop them, as they are zeros), so they are no longer
+    /// resident; written ones stay (this machine has no swap). Warden keeps no per-page dirty state
+    /// for shared memory and leaves them all resident. This matches a mincore byte of 0 in the
+    /// kernel and 1 in Warden for a shared anonymous page that a MADV_PAGEOUT has covered.
+    ///   mmap(0, 0x10000, PROT_READ, MAP_SHARED|MAP_ANONYMOUS|MAP_LOCKED, -1, 0) = p; munlockall();
+    ///   madvise(p, 0x10000, MADV_PAGEOUT); mincore(p, 0x1000, v): kernel v[0] = 0, Warden 1.
+    /// </summary>
+    public static bool MincoreOfPagedOutSharedPage(FuzzMapsLine? line, ulong page, byte kernel, byte warden, KernelFuzzState s) =>
+        line is { Name: "/dev/zero (deleted)" } && kernel == 0 && warden == 1 && s.PagedOut.Exists(r => r.Start <= page && page < r.End);
 
     /// <summary>
     /// Found by this fuzzer: MADV_POPULATE_WRITE on part of a MAP_GROWSDOWN mapping makes, in Warden,

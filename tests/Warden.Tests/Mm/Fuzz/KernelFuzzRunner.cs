@@ -245,8 +245,14 @@ public static class KernelFuzzRunner
                             result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
                             continue;
                         }
+                        if (KernelFuzzKnownDifferences.MincoreOfPagedOutSharedPage(line, page, kernelVector[vectorFrom + p], wardenVector[p], state))
+                        {
+                            const string Known = "MADV_PAGEOUT drops clean shared anonymous pages";
+                            result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
+                            continue;
+                        }
                         if (line is not null && kernelVector[vectorFrom + p] == 0 && wardenVector[p] == 1 &&
-                            KernelHasResidentPageNear(child, line, page, state))
+                            KernelHasResidentPageNear(child, kernelMaps, line, page, state))
                         {
                             const string Known = "fault-around: Warden gives memory to a page's neighbours";
                             result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
@@ -288,9 +294,9 @@ public static class KernelFuzzRunner
     /// Whether the kernel has a resident page in the fault-around window of <paramref name="page"/>
     /// (<see cref="KernelFuzzKnownDifferences.FaultAroundWindow"/>), asked with one more mincore.
     /// </summary>
-    private static bool KernelHasResidentPageNear(FuzzChild child, FuzzMapsLine line, ulong page, KernelFuzzState s)
+    private static bool KernelHasResidentPageNear(FuzzChild child, List<FuzzMapsLine> maps, FuzzMapsLine line, ulong page, KernelFuzzState s)
     {
-        (ulong start, ulong end) = KernelFuzzKnownDifferences.FaultAroundWindow(line, page);
+        (ulong start, ulong end) = KernelFuzzKnownDifferences.FaultAroundWindow(maps, line, page);
         int pages = (int)((end - start) / Page);
         if (pages > s.VectorSize)
         {

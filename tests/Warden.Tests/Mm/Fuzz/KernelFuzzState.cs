@@ -57,6 +57,9 @@ public sealed class KernelFuzzState
     /// <summary>Whether any call has locked memory (or MCL_FUTURE) so far: later growth may populate.</summary>
     public bool LockedEver { get; set; }
 
+    /// <summary>The ranges of MADV_PAGEOUT calls the kernel carried out (wholly, or up to a hole).</summary>
+    public List<(ulong Start, ulong End)> PagedOut { get; } = [];
+
     /// <summary>Whether [<paramref name="start"/>, <paramref name="end"/>) shares a byte with a protected mapping.</summary>
     public bool HitsProtected(ulong start, ulong end)
     {
