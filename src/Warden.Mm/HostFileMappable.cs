@@ -387,6 +387,47 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         return null;
     }
 
+    /// <summary>
+    /// Deallocates [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) of the
+    /// file (fallocate's FALLOC_FL_PUNCH_HOLE, size kept), as MADV_REMOVE asks: the range reads as
+    /// zero from then on, through every shared mapping too; private copies already made are kept.
+    /// </summary>
+    /// <param name="offset">Page-aligned.</param>
+    /// <param name="length">Page-aligned.</param>
+    /// <returns><see langword="null"/>, or fallocate's errno (EFBIG past the largest file, for one); nothing changes then.</returns>
+    internal Error? PunchHole(ulong offset, ulong length)
+    {
+        if (((offset | length) & Arch.PageMask) != 0)
+        {
+            throw new ArgumentException("The range must be page-aligned.", nameof(offset));
+        }
+        lock (_mappingsLock)
+        {
+            lock (_lock)
+            {
+                Error? error = Libc.Fallocate(_fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, unchecked((long)offset), unchecked((long)length));
+                if (error is not null)
+                {
+                    return error;
+                }
+            }
+            ulong end = offset + length;
+            _mappings.Invalidate(new MappableRange(offset, end), new InvalidateOpts { InvalidatePrivate = false });
+            lock (_lock)
+            {
+                // Dirty pages of the range are dropped unwritten: the hole is what the file holds now.
+                for (ulong index = offset / Arch.PageSize; index < end / Arch.PageSize; index++)
+                {
+                    if (_cache.Remove(index, out CachedPage page))
+                    {
+                        _memory.DecRef(new FileRange(page.FileOffset, page.FileOffset + Arch.PageSize));
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     // Before the file grows to newSize: what mappings wrote past the old end in the cached last
     // page is not the file's, and must read as zero once the end moves past it, as on Linux.
     private Error? ZeroPastEndIfGrowingLocked(ulong newSize)

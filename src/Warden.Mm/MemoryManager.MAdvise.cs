@@ -279,14 +279,23 @@ public sealed partial class MemoryManager
         return result;
     }
 
-    // MADV_REMOVE: frees the backing of the shared memory mapped at [start, end), which lies in one vma.
+    // MADV_REMOVE: frees the backing of the shared memory mapped at [start, end), which lies in one
+    // vma: shared anonymous memory's pages, or a hole punched in a host file (whose errno, EFBIG
+    // past the largest file for one, leaves everything as it was).
     private Error? RemoveSharedLocked(ulong start, ulong end)
     {
         var segment = _vmas.FindSegment(start);
+        ulong offset = segment.Value.MappableOffsetAt(segment.Start, start);
+        if (segment.Value.Mappable is HostFileMappable file)
+        {
+            Error? error = file.PunchHole(offset, end - start);
+            if (error is not null)
+            {
+                return error;
+            }
+        }
         ForgetPagesLocked(start, end);
-        return segment.Value.Mappable is SharedAnonMappable shared
-            ? shared.Decommit(segment.Value.MappableOffsetAt(segment.Start, start), end - start)
-            : null;
+        return segment.Value.Mappable is SharedAnonMappable shared ? shared.Decommit(offset, end - start) : null;
     }
 
     // Applies `change` to the vmas of [start, end) that do not have it yet, splitting them at the

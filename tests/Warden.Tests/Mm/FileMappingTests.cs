@@ -112,4 +112,32 @@ public sealed class FileMappingTests : IDisposable
         Assert.Equal(37, b[0x75ac]);
         file.DecRef(f.Ctx);
     }
+
+    // What this machine's kernel does for the same calls (checked with a C program): the hole reads
+    // as zero through the shared mapping, in the file, and through a private mapping's pages not yet
+    // copied; a private copy already made is kept; the size is unchanged.
+    [Fact]
+    public void MadviseRemoveOfAFileMappingPunchesAHole()
+    {
+        File.WriteAllBytes(_path, Enumerable.Repeat((byte)0x55, (int)(3 * Page)).ToArray());
+        using var f = new MmFixture();
+        HostFileMappable file = Open(f, writable: true);
+        (ulong shared, Error? error) = MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 3 * Page, PROT_READ | PROT_WRITE, MAP_SHARED, file);
+        Assert.Null(error);
+        (ulong copy, Error? privateError) = MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 3 * Page, PROT_READ | PROT_WRITE, MAP_PRIVATE, file);
+        Assert.Null(privateError);
+        f.Write(copy, [0x11]);
+        Assert.Equal(0x55, f.Read(copy + Page, 1)[0]);
+        f.Write(shared + Page, [0x22]);
+
+        Assert.Null(MemorySyscalls.Madvise(f.Ctx, f.Mm, shared, 2 * Page, MADV_REMOVE));
+
+        Assert.Equal(new byte[] { 0, 0, 0x55 }, new[] { f.Read(shared, 1)[0], f.Read(shared + Page, 1)[0], f.Read(shared + (2 * Page), 1)[0] });
+        Assert.Equal(new byte[] { 0x11, 0, 0x55 }, new[] { f.Read(copy, 1)[0], f.Read(copy + Page, 1)[0], f.Read(copy + (2 * Page), 1)[0] });
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, shared, 3 * Page));
+        file.DecRef(f.Ctx);
+        byte[] onDisk = File.ReadAllBytes(_path);
+        Assert.Equal((int)(3 * Page), onDisk.Length);
+        Assert.Equal(new byte[] { 0, 0, 0x55 }, new[] { onDisk[0], onDisk[Page], onDisk[2 * Page] });
+    }
 }
