@@ -223,41 +223,62 @@ public sealed partial class MemoryManager
 
     // Transfer once the fast path stopped at start + done for want of a pma: faults the rest in with
     // the active lock held for writing, then copies with it held only for reading, so other copies
-    // (and the fast path) run meanwhile.
+    // (and the fast path) run meanwhile. A copy that reaches an unmapped page below a grows-down
+    // vma grows it there and goes on, as the kernel's own faults in copy_to_user/copy_from_user do
+    // (not a copy that ignores permissions: Linux's get_user_pages does not grow stacks).
     [MethodImpl(MethodImplOptions.NoInlining)]
     private (ulong Count, Error? Error) TransferSlow<T>(ulong start, ulong length, ulong done, AccessType at, IOOpts opts, ref T copier)
         where T : IBlockCopier, allows ref struct
     {
         ulong end = start + length;
-        _mappingLock.EnterReadLock();
-        try
+        while (true)
         {
-            ulong from = start + done;
-            ulong reachable = PreparePmas(from, end, at, opts.IgnorePermissions);
+            ulong stoppedAt;
+            _mappingLock.EnterReadLock();
             try
             {
-                if (reachable > from)
+                ulong from = start + done;
+                ulong reachable = PreparePmas(from, end, at, opts.IgnorePermissions);
+                try
                 {
-                    (ulong n, _, Error? copyError) = CopyThroughPmasLocked(from, reachable, done, at, opts.IgnorePermissions, ref copier);
-                    done += n;
-                    if (copyError is not null || from + n < reachable)
+                    if (reachable > from)
                     {
-                        return (done, copyError);
+                        (ulong n, _, Error? copyError) = CopyThroughPmasLocked(from, reachable, done, at, opts.IgnorePermissions, ref copier);
+                        done += n;
+                        if (copyError is not null || from + n < reachable)
+                        {
+                            return (done, copyError);
+                        }
+                    }
+                    stoppedAt = start + done;
+                    // As in Linux's copy_to_user/copy_from_user, any failure to reach memory (no
+                    // mapping, no permission, a bus error, no memory) is EFAULT to the caller.
+                    if (done == length || opts.IgnorePermissions || !BelowGrowsDownLocked(stoppedAt))
+                    {
+                        return (done, done < length ? Errno.EFAULT : null);
                     }
                 }
-                // As in Linux's copy_to_user/copy_from_user, any failure to reach memory (no
-                // mapping, no permission, a bus error, no memory) is EFAULT to the caller.
-                return (done, done < length ? Errno.EFAULT : null);
+                finally
+                {
+                    _activeLock.ExitReadLock();
+                }
             }
             finally
             {
-                _activeLock.ExitReadLock();
+                _mappingLock.ExitReadLock();
+            }
+            if (GrowStackTo(Arch.PageRoundDown(stoppedAt)) is not null)
+            {
+                return (done, Errno.EFAULT);
             }
         }
-        finally
-        {
-            _mappingLock.ExitReadLock();
-        }
+    }
+
+    // Whether `addr` lies in no vma and the vma above it grows down. Mapping lock held.
+    private bool BelowGrowsDownLocked(ulong addr)
+    {
+        var segment = _vmas.LowerBoundSegment(addr);
+        return segment.IsValid && segment.Start > addr && segment.Value.GrowsDown;
     }
 
     /// <summary>

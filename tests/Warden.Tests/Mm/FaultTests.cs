@@ -80,6 +80,28 @@ public class FaultTests
         Assert.Same(Errno.EFAULT, f.Mm.HandleUserFault(f.Ctx, (Addr)guardProbe, AccessType.WriteOnly, default));
     }
 
+    // As on Linux, where copy_to_user and copy_from_user fault like the program (and grow stacks),
+    // but get_user_pages (ptrace, /proc/[pid]/mem) does not since 6.5.
+    [Fact]
+    public void ACopyBelowAGrowsDownMappingGrowsIt_ButNotOneThatIgnoresPermissions()
+    {
+        using var f = new MmFixture();
+        ulong top = f.Map(4 * Page, addr: 0x4000_0000, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN);
+        ulong below = top - 3 * Page;
+        var force = new Warden.UserMem.IOOpts { IgnorePermissions = true };
+        Assert.Same(Errno.EFAULT, f.Mm.CopyOut(f.Ctx, (Addr)below, new byte[] { 7 }, force).Error);
+        Assert.Contains($"{top:x8}-", f.Mm.MapsText(f.Ctx));
+
+        // The copy starts in the hole and runs into the mapping: all of it lands.
+        (int n, Error? error) = f.Mm.CopyOut(f.Ctx, (Addr)below, new byte[4 * Page], default);
+        Assert.Null(error);
+        Assert.Equal((int)(4 * Page), n);
+        Assert.Contains($"{below:x8}-{top + 4 * Page:x8} ", f.Mm.MapsText(f.Ctx));
+        var buffer = new byte[1];
+        Assert.Null(f.Mm.CopyIn(f.Ctx, (Addr)(below - Page), buffer, default).Error);
+        Assert.Contains($"{below - Page:x8}-", f.Mm.MapsText(f.Ctx));
+    }
+
     [Fact]
     public void SmallCopiesUseTheAddressSpaceWhenActiveAndFallBackWhenItHasNoMapping()
     {
