@@ -225,7 +225,7 @@ public sealed partial class MemoryManager
     // the active lock held for writing, then copies with it held only for reading, so other copies
     // (and the fast path) run meanwhile. A copy that reaches an unmapped page below a grows-down
     // vma grows it there and goes on, as the kernel's own faults in copy_to_user/copy_from_user do
-    // (not a copy that ignores permissions: Linux's get_user_pages does not grow stacks).
+    // (not a remote copy or one that ignores permissions: Linux's get_user_pages does not grow stacks).
     [MethodImpl(MethodImplOptions.NoInlining)]
     private (ulong Count, Error? Error) TransferSlow<T>(ulong start, ulong length, ulong done, AccessType at, IOOpts opts, ref T copier)
         where T : IBlockCopier, allows ref struct
@@ -253,7 +253,7 @@ public sealed partial class MemoryManager
                     stoppedAt = start + done;
                     // As in Linux's copy_to_user/copy_from_user, any failure to reach memory (no
                     // mapping, no permission, a bus error, no memory) is EFAULT to the caller.
-                    if (done == length || opts.IgnorePermissions || !BelowGrowsDownLocked(stoppedAt))
+                    if (done == length || opts.IgnorePermissions || opts.Remote || !BelowGrowsDownLocked(stoppedAt))
                     {
                         return (done, done < length ? Errno.EFAULT : null);
                     }
@@ -272,6 +272,56 @@ public sealed partial class MemoryManager
                 return (done, Errno.EFAULT);
             }
         }
+    }
+
+    // Grows the grows-down vmas that the first hole of `ars` lies below, one at a time, as the
+    // kernel's faults would on the way through the ranges; stops at a hole that is not below one,
+    // or when growing fails (the copy then stops there with EFAULT). Takes the mapping lock.
+    private void GrowStacksUnder(AddrRangeSeq ars)
+    {
+        while (true)
+        {
+            ulong hole = ulong.MaxValue;
+            _mappingLock.EnterReadLock();
+            try
+            {
+                foreach (AddrRange ar in ars)
+                {
+                    hole = FirstHoleLocked(ar.Start.Value, ar.End.Value);
+                    if (hole != ulong.MaxValue)
+                    {
+                        break;
+                    }
+                }
+                if (hole == ulong.MaxValue || !BelowGrowsDownLocked(hole))
+                {
+                    return;
+                }
+            }
+            finally
+            {
+                _mappingLock.ExitReadLock();
+            }
+            if (GrowStackTo(Arch.PageRoundDown(hole)) is not null)
+            {
+                return;
+            }
+        }
+    }
+
+    // The first address of [start, end) in no vma, or ulong.MaxValue. Mapping lock held.
+    private ulong FirstHoleLocked(ulong start, ulong end)
+    {
+        ulong at = start;
+        for (var segment = _vmas.LowerBoundSegment(start); at < end; segment = segment.NextSegment())
+        {
+            if (!segment.IsValid || segment.Start > at)
+            {
+                return at;
+            }
+            at = segment.End;
+        }
+        return ulong.MaxValue;
     }
 
     // Whether `addr` lies in no vma and the vma above it grows down. Mapping lock held.
@@ -315,6 +365,10 @@ public sealed partial class MemoryManager
             }
 
             // Slow path: make pmas for every range up to the first byte that cannot have one.
+            if (!opts.IgnorePermissions && !opts.Remote)
+            {
+                GrowStacksUnder(ars);
+            }
             gathered.Clear();
             _mappingLock.EnterReadLock();
             try
@@ -395,7 +449,7 @@ public sealed partial class MemoryManager
     // PreparePmas's work, with the active lock held for writing.
     private ulong PreparePmasLocked(ulong start, ulong end, AccessType at, bool ignorePermissions)
     {
-        (ulong faultEnd, _) = FaultInLocked(Arch.PageRoundDown(start), PageRoundUpSaturating(end), at, ignorePermissions);
+        (ulong faultEnd, _) = FaultInLocked(Arch.PageRoundDown(start), PageRoundUpSaturating(end), at, ignorePermissions, exact: true);
         ulong reached = Math.Clamp(faultEnd, start, end);
         FillInternalMappingsLocked(start, reached);
         return reached;

@@ -129,9 +129,13 @@ public sealed partial class MemoryManager
 
             // Linux's populate passes over a lock-on-fault vma (mlockall(MCL_FUTURE|MCL_ONFAULT)),
             // MAP_POPULATE or not: its pages come at the first touch. (A commit, or an effect
-            // required by the caller, is Warden's own and still done.)
-            bool populate = (opts.PlatformEffect != MMapPlatformEffect.Default || vma.MLockMode == MLockMode.Eager) &&
-                (vma.MLockMode != MLockMode.Lazy || opts.PlatformEffect == MMapPlatformEffect.Commit || opts.RequirePlatformEffect);
+            // required by the caller, is Warden's own and still done.) MAP_DROPPABLE memory that
+            // mlockall(MCL_FUTURE) would have locked is populated though left unlocked, even
+            // lock-on-fault: Linux decides to populate before it drops the lock flags.
+            bool droppableLock = (vma.Hints & VmaHints.Droppable) != 0 && _defaultMLockMode != MLockMode.None;
+            bool populate = droppableLock ||
+                ((opts.PlatformEffect != MMapPlatformEffect.Default || vma.MLockMode == MLockMode.Eager) &&
+                (vma.MLockMode != MLockMode.Lazy || opts.PlatformEffect == MMapPlatformEffect.Commit || opts.RequirePlatformEffect));
             if (populate)
             {
                 Error? populateError = PopulateLocked(ctx, addr, addr + length, vma, opts.PlatformEffect == MMapPlatformEffect.Commit);

@@ -35,7 +35,7 @@ public sealed partial class MemoryManager
             _activeLock.EnterWriteLock();
             try
             {
-                (ulong reached, Error? error) = FaultInLocked(start, end, at, ignorePermissions);
+                (ulong reached, Error? error) = FaultInLocked(start, end, at, ignorePermissions, exact: true);
                 var pinned = new List<PinnedRange>();
                 var segment = _pmas.LowerBoundSegment(start);
                 while (segment.IsValid && segment.Start < reached)

@@ -54,8 +54,10 @@ public sealed partial class MemoryManager
     /// <summary>
     /// Makes pmas cover [start, end) for access <paramref name="at"/>, creating them and breaking
     /// copy-on-write as needed. Returns how far pmas are now usable and the error that stopped it
-    /// (EFAULT where no vma allows the access). Unless <paramref name="exact"/> (populate, whose
-    /// range is what Linux makes resident), a gap is filled generously, up to its enclosing huge page.
+    /// (EFAULT where no vma allows the access). Unless <paramref name="exact"/>, a gap is filled
+    /// generously, up to its enclosing huge page: only a program's own fault (HandleUserFault) does
+    /// that; populate, copies and pins make exactly their range resident, as Linux's faults in
+    /// get_user_pages and copy_to_user do for anonymous memory.
     /// </summary>
     /// <remarks>Mapping lock held (either mode); active lock held for writing.</remarks>
     private (ulong End, Error? Error) FaultInLocked(ulong start, ulong end, AccessType at, bool ignorePermissions, bool exact = false)

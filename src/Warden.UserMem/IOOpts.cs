@@ -14,4 +14,12 @@ public readonly record struct IOOpts
     /// the platform's address space without activating it first.
     /// </summary>
     public bool AddressSpaceActive { get; init; }
+
+    /// <summary>
+    /// The access is made for another process (<c>process_vm_readv</c>/<c>process_vm_writev</c>),
+    /// as Linux's <c>get_user_pages</c> makes it: pages are faulted in, but a grows-down mapping is
+    /// not grown, where the program's own copies (<c>copy_to_user</c>) grow it. Implied by
+    /// <see cref="IgnorePermissions"/>.
+    /// </summary>
+    public bool Remote { get; init; }
 }

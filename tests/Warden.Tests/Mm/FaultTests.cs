@@ -83,13 +83,15 @@ public class FaultTests
     // As on Linux, where copy_to_user and copy_from_user fault like the program (and grow stacks),
     // but get_user_pages (ptrace, /proc/[pid]/mem) does not since 6.5.
     [Fact]
-    public void ACopyBelowAGrowsDownMappingGrowsIt_ButNotOneThatIgnoresPermissions()
+    public void ACopyBelowAGrowsDownMappingGrowsIt_ButNotARemoteOneOrOneThatIgnoresPermissions()
     {
         using var f = new MmFixture();
         ulong top = f.Map(4 * Page, addr: 0x4000_0000, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN);
         ulong below = top - 3 * Page;
         var force = new Warden.UserMem.IOOpts { IgnorePermissions = true };
         Assert.Same(Errno.EFAULT, f.Mm.CopyOut(f.Ctx, (Addr)below, new byte[] { 7 }, force).Error);
+        var remote = new Warden.UserMem.IOOpts { Remote = true };
+        Assert.Same(Errno.EFAULT, f.Mm.CopyIn(f.Ctx, (Addr)below, new byte[1], remote).Error);
         Assert.Contains($"{top:x8}-", f.Mm.MapsText(f.Ctx));
 
         // The copy starts in the hole and runs into the mapping: all of it lands.

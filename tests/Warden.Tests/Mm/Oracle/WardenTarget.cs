@@ -27,6 +27,8 @@ public sealed class WardenTarget : IOracleTarget
 
     private static readonly IContext s_ctx = Context.Background;
     private static readonly IOOpts s_force = new() { IgnorePermissions = true };
+    // The kernel child's reads and writes come from its parent, through process_vm_readv/writev.
+    private static readonly IOOpts s_remote = new() { Remote = true };
 
     private readonly MemoryFile _memory;
     private readonly MemoryManager _mm;
@@ -140,7 +142,7 @@ public sealed class WardenTarget : IOracleTarget
             throw new InvalidOperationException($"warden: fork failed: {error}");
         }
         _forked = child;
-        (int count, Error? writeError) = child.CopyOut(s_ctx, new Addr(addr), data, default);
+        (int count, Error? writeError) = child.CopyOut(s_ctx, new Addr(addr), data, s_remote);
         return (count, ErrnoOf(writeError));
     }
 
@@ -199,13 +201,13 @@ public sealed class WardenTarget : IOracleTarget
 
     public (long Count, int Errno) Write(ulong addr, ReadOnlySpan<byte> data)
     {
-        (int count, Error? error) = _mm.CopyOut(s_ctx, new Addr(addr), data, default);
+        (int count, Error? error) = _mm.CopyOut(s_ctx, new Addr(addr), data, s_remote);
         return (count, ErrnoOf(error));
     }
 
     public (long Count, int Errno) Read(ulong addr, Span<byte> buffer)
     {
-        (int count, Error? error) = _mm.CopyIn(s_ctx, new Addr(addr), buffer, default);
+        (int count, Error? error) = _mm.CopyIn(s_ctx, new Addr(addr), buffer, s_remote);
         return (count, ErrnoOf(error));
     }
 
