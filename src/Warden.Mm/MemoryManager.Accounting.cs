@@ -8,8 +8,8 @@ public sealed partial class MemoryManager
     /// <summary>The bytes of private writable non-stack mappings (VmData).</summary>
     public ulong VirtualDataSize => ReadUnderMappingLock(static mm => mm._dataAS);
 
-    /// <summary>The bytes locked by mlock and friends (VmLck).</summary>
-    public ulong LockedSize => ReadUnderMappingLock(static mm => mm._lockedAS);
+    /// <summary>The bytes locked by mlock and friends (VmLck), with what Linux leaves counted after MREMAP_DONTUNMAP.</summary>
+    public ulong LockedSize => ReadUnderMappingLock(static mm => mm._lockedAS + mm._lockedLeftCharged);
 
     /// <summary>The bytes with memory behind them (VmRSS).</summary>
     public ulong ResidentSetSize => ReadUnderActiveLock(static mm => mm._curRSS);

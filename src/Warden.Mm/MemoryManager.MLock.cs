@@ -124,7 +124,7 @@ public sealed partial class MemoryManager
     // true with the right to lock without limit). Mapping lock held.
     private bool LockFitsLimitLocked(ulong bytesMore) =>
         _options.CanLockMemory || _limits.MemLock == ResourceLimits.Unlimited ||
-        (bytesMore <= _limits.MemLock && _lockedAS + bytesMore <= _limits.MemLock);
+        (bytesMore <= _limits.MemLock && _lockedAS + _lockedLeftCharged + bytesMore <= _limits.MemLock);
 
     // Bytes of [start, end) in locked vmas. Mapping lock held.
     private ulong LockedBytesLocked(ulong start, ulong end)

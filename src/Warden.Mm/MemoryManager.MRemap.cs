@@ -348,8 +348,7 @@ public sealed partial class MemoryManager
             {
                 if (vma.MLockMode != MLockMode.None)
                 {
-                    // Linux leaves the old range unlocked after MREMAP_DONTUNMAP.
-                    SetMLockModeLocked(start, start + oldLen, MLockMode.None);
+                    UnlockAfterDontUnmapLocked(start);
                 }
                 if (oldIsWholeVma)
                 {
@@ -363,6 +362,19 @@ public sealed partial class MemoryManager
             PopulateLocked(ctx, newAddr + oldLen, newAddr + newLen, moved, precommit: false);
         }
         return ((Addr)newAddr, null);
+    }
+
+    // After MREMAP_DONTUNMAP, Linux (6.18, dontunmap_complete) clears the lock flags of the whole
+    // vma the old range lies in, unsplit, and leaves locked_vm alone ("we won't unmap"), so what
+    // that vma had locked stays counted against RLIMIT_MEMLOCK for good. Warden does the same
+    // (checked against this machine's kernel). Mapping lock held for writing.
+    private void UnlockAfterDontUnmapLocked(ulong oldStart)
+    {
+        VmaSegment segment = _vmas.FindSegment(oldStart);
+        segment.Value.MLockMode = MLockMode.None;
+        _lockedAS -= segment.Length;
+        _lockedLeftCharged += segment.Length;
+        _vmas.MergeRange(Range(segment.Start == 0 ? 0 : segment.Start - 1, segment.End == ulong.MaxValue ? segment.End : segment.End + 1));
     }
 
     // Re-keys the pmas of [start, end) to start at `newStart`, keeping their references. Active lock

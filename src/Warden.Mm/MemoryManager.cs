@@ -62,6 +62,9 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
     private ulong _usageAS;
     private ulong _dataAS;
     private ulong _lockedAS;
+    // Bytes Linux's locked_vm still counts for vmas MREMAP_DONTUNMAP unlocked without uncharging
+    // them: they count against RLIMIT_MEMLOCK (and in VmLck) for the manager's life.
+    private ulong _lockedLeftCharged;
     private ulong _brkStart;
     private ulong _brk;
     private MLockMode _defaultMLockMode;

@@ -120,6 +120,26 @@ public class MemoryManagerBasicTests
         Assert.Equal(new byte[] { 0, 0, 0 }, f.Read(a, 3));
     }
 
+    // As this machine's kernel (6.18) does it, checked with a C program reading smaps: the whole
+    // vma the old range lies in loses its lock, unsplit, and locked_vm (VmLck) keeps counting it.
+    [Fact]
+    public void MremapDontUnmapOfALockedPageUnlocksItsWholeVmaAndLeavesItCounted()
+    {
+        using var f = new MmFixture();
+        ulong a = f.Map(16 * Page, addr: 0x4000_0000, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+        Assert.Null(MemorySyscalls.Mlockall(f.Ctx, f.Mm, MCL_CURRENT | MCL_ONFAULT));
+        ulong lockedBefore = f.Mm.LockedSize;
+        (ulong b, Error? error) = MemorySyscalls.Mremap(f.Ctx, f.Mm, a + (5 * Page), Page, Page, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+        Assert.Null(error);
+        string smaps = f.Mm.SmapsText(f.Ctx);
+        int oldVma = smaps.IndexOf($"{a:x8}-{a + (16 * Page):x8} ", StringComparison.Ordinal);
+        Assert.True(oldVma >= 0, smaps);
+        int flags = smaps.IndexOf("VmFlags:", oldVma, StringComparison.Ordinal);
+        Assert.DoesNotContain(" lo", smaps[flags..smaps.IndexOf('\n', flags)], StringComparison.Ordinal);
+        Assert.Equal(lockedBefore + Page, f.Mm.LockedSize);
+        Assert.NotEqual(a + (5 * Page), b);
+    }
+
     [Fact]
     public void BrkGrowsAndShrinksTheHeap()
     {

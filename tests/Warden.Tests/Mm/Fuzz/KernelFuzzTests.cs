@@ -62,6 +62,11 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     // resident, so after a fixed mmap replaced the touched page its untouched neighbours stayed
     // resident (copies now fault in exactly their range). Seed 1276: MAP_DROPPABLE memory mapped
     // under mlockall(MCL_FUTURE) is populated, though not locked.
+    // Seed 1122: MREMAP_DONTUNMAP of a locked page unlocks its whole vma, unsplit. Seed 1021: the
+    // mirror's data segment had no anonymous identity, so pieces split off by mlock did not merge
+    // again after munlockall (a harness fault).
+    [InlineData(1122, true)]
+    [InlineData(1021, false)]
     [InlineData(1069, true)]
     [InlineData(1276, true)]
     public void RegressionSeed(int seed, bool root) => Check(seed, root, CiCalls);

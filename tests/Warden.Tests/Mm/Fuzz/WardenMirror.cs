@@ -20,8 +20,8 @@ namespace Warden.Tests.Mm.Fuzz;
 /// <remarks>
 /// The child's own mappings become placeholders that merge (or not) with neighbours as the child's
 /// do: its executable's mappings and the special mappings (vvar, vdso) map the executable itself
-/// (so no anonymous neighbour merges with them, and no two of them with each other); its data,
-/// and stack are anonymous, written once so each has its own anonymous memory as the child's has; its
+/// (so no anonymous neighbour merges with them, and no two of them with each other); its data
+/// and stack are anonymous; each writable one is written once so each has its own anonymous memory as the child's has; its
 /// heap is made by brk, as the child's was.
 /// </remarks>
 public sealed class WardenMirror : IDisposable
@@ -94,7 +94,9 @@ public sealed class WardenMirror : IDisposable
             {
                 throw new InvalidOperationException($"warden: could not mirror {line}: {e}");
             }
-            if (!isExecutable && !special && line.Perms[1] == 'w')
+            // Written as the child's were (its executable's data by the C library's start-up too),
+            // so that pieces split from them later share one anonymous identity and merge again.
+            if (!special && line.Perms[1] == 'w')
             {
                 Mm.CopyOut(s_ctx, new Addr(line.End - Arch.PageSize), [0], s_force);
             }
