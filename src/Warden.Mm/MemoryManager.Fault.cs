@@ -237,6 +237,12 @@ public sealed partial class MemoryManager
         {
             return Errno.EFAULT;
         }
+        // Linux's expand_downwards prepares the vma's anon_vma before it grows, page or no page:
+        // from then on a move keeps the vma's offset, and the moved piece no longer merges back.
+        if (vma.Private && vma.AnonVma is null)
+        {
+            vma.AnonVma = EnsureAnonVmaLocked(segment);
+        }
         _vmas.Remove(segment);
         vma.Offset -= growth;
         AccountVmaLocked(growth, vma, add: true);

@@ -104,6 +104,29 @@ public class FaultTests
         Assert.Contains($"{below - Page:x8}-", f.Mm.MapsText(f.Ctx));
     }
 
+    // What this machine's kernel does (a C program: a 32-page MAP_GROWSDOWN mapping, grown or not
+    // by a read(2) into the hole below it, then page 2 moved and grown to 8 pages at page 16): the
+    // moved piece merges back only into a stack that never grew, since growing gave it an anon_vma
+    // and a moved vma with one keeps its old offset.
+    [Theory]
+    [InlineData(false, 2)]
+    [InlineData(true, 4)]
+    public void AMovedPieceOfAGrownStackDoesNotMergeBack(bool grow, int vmasAfter)
+    {
+        using var f = new MmFixture();
+        ulong g = f.Map(0x20 * Page, prot: PROT_NONE, addr: 0x4080_0000, flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN);
+        ulong lowest = g;
+        if (grow)
+        {
+            lowest = g - (0x30 * Page);
+            Assert.Same(Errno.EFAULT, f.Mm.CopyOut(f.Ctx, (Addr)lowest, new byte[1], default).Error);
+        }
+        (ulong moved, Error? error) = MemorySyscalls.Mremap(f.Ctx, f.Mm, lowest + (2 * Page), Page, 8 * Page, MREMAP_MAYMOVE | MREMAP_FIXED, lowest + (0x10 * Page));
+        Assert.Null(error);
+        Assert.Equal(lowest + (0x10 * Page), moved);
+        Assert.Equal(vmasAfter, f.Mm.MapsText(f.Ctx).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
     [Fact]
     public void SmallCopiesUseTheAddressSpaceWhenActiveAndFallBackWhenItHasNoMapping()
     {

@@ -65,6 +65,9 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     // Seed 1122: MREMAP_DONTUNMAP of a locked page unlocks its whole vma, unsplit. Seed 1021: the
     // mirror's data segment had no anonymous identity, so pieces split off by mlock did not merge
     // again after munlockall (a harness fault).
+    // Seed 1181: a stack grown by a copy has an anonymous identity, so a piece moved off it does
+    // not merge back.
+    [InlineData(1181, false)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]
