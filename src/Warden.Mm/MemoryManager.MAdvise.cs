@@ -3,6 +3,7 @@ using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.MemMap;
+using VmaMapSegment = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Vma, Warden.Mm.VmaOps>.Segment;
 
 namespace Warden.Mm;
 
@@ -299,7 +300,7 @@ public sealed partial class MemoryManager
     }
 
     // Applies `change` to the vmas of [start, end) that do not have it yet, splitting them at the
-    // range's bounds and merging afterwards. Mapping lock held for writing.
+    // range's bounds and merging each changed one with its neighbours. Mapping lock held for writing.
     private void SetVmasLocked<TChange>(ulong start, ulong end, TChange change)
         where TChange : struct, IVmaChange
     {
@@ -315,8 +316,17 @@ public sealed partial class MemoryManager
             }
             segment = _vmas.Isolate(segment, ar);
             change.ApplyTo(ref segment.Value);
-            segment = segment.NextSegment();
+            segment = MergeChangedVmaLocked(segment);
         }
-        _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end == ulong.MaxValue ? end : end + 1));
+    }
+
+    // Merges a vma whose flags just changed with its neighbours, as Linux's vma_modify does (a vma
+    // left as it was is merged with nothing); returns the segment after it. Mapping lock held for writing.
+    private VmaMapSegment MergeChangedVmaLocked(VmaMapSegment changed)
+    {
+        ulong end = changed.End;
+        _vmas.MergeAdjacent(changed.Range);
+        var after = _vmas.LowerBoundSegment(end);
+        return after.IsValid && after.Start < end ? after.NextSegment() : after;
     }
 }

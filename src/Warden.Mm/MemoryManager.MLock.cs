@@ -167,9 +167,8 @@ public sealed partial class MemoryManager
                 _lockedAS -= segment.Length;
             }
             vma.MLockMode = mode;
-            segment = segment.NextSegment();
+            segment = MergeChangedVmaLocked(segment);
         }
-        _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end == ulong.MaxValue ? end : end + 1));
     }
 
     // Populates the vmas of [start, end) that are not lock-on-fault, as Linux's __mm_populate does. For mlock(2) (stopAtError)

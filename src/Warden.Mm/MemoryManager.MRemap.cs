@@ -352,8 +352,9 @@ public sealed partial class MemoryManager
                 }
                 if (oldIsWholeVma)
                 {
-                    // ... and, when the whole vma moved, forgets its anonymous memory's identity.
-                    SetVmasLocked(start, start + oldLen, default(ForgetAnonVmaChange));
+                    // When the whole vma moved, Linux also forgets its anonymous memory's identity
+                    // (unlink_anon_vmas), merging nothing.
+                    _vmas.FindSegment(start).Value.AnonVma = null;
                 }
             }
         }
@@ -365,7 +366,7 @@ public sealed partial class MemoryManager
     }
 
     // After MREMAP_DONTUNMAP, Linux (6.18, dontunmap_complete) clears the lock flags of the whole
-    // vma the old range lies in, unsplit, and leaves locked_vm alone ("we won't unmap"), so what
+    // vma the old range lies in, unsplit and unmerged with its neighbours, and leaves locked_vm alone ("we won't unmap"), so what
     // that vma had locked stays counted against RLIMIT_MEMLOCK for good. Warden does the same
     // (checked against this machine's kernel). Mapping lock held for writing.
     private void UnlockAfterDontUnmapLocked(ulong oldStart)
@@ -374,7 +375,6 @@ public sealed partial class MemoryManager
         segment.Value.MLockMode = MLockMode.None;
         _lockedAS -= segment.Length;
         _lockedLeftCharged += segment.Length;
-        _vmas.MergeRange(Range(segment.Start == 0 ? 0 : segment.Start - 1, segment.End == ulong.MaxValue ? segment.End : segment.End + 1));
     }
 
     // Re-keys the pmas of [start, end) to start at `newStart`, keeping their references. Active lock

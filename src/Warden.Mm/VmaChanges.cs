@@ -34,14 +34,6 @@ internal readonly record struct HintsChange(VmaHints Set, VmaHints Clear) : IVma
     public void ApplyTo(ref Vma vma) => vma.Hints = (vma.Hints & ~Clear) | Set;
 }
 
-/// <summary>Forgets the anonymous memory's identity (a whole vma moved by MREMAP_DONTUNMAP).</summary>
-internal readonly record struct ForgetAnonVmaChange : IVmaChange
-{
-    public bool IsAppliedTo(in Vma vma) => vma.AnonVma is null;
-
-    public void ApplyTo(ref Vma vma) => vma.AnonVma = null;
-}
-
 /// <summary>PR_SET_VMA_ANON_NAME: sets the name.</summary>
 internal readonly record struct NameChange(string? Name) : IVmaChange
 {

@@ -68,6 +68,9 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     // Seed 1181: a stack grown by a copy has an anonymous identity, so a piece moved off it does
     // not merge back.
     [InlineData(1181, false)]
+    // Seed 1280: MREMAP_DONTUNMAP leaves the old vmas unmerged, and a later munlockall, changing
+    // none of them, merges nothing (mlock and madvise merge only the vmas they change).
+    [InlineData(1280, false)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]
