@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
 using Warden.Contexts;
 using Warden.Errors;
@@ -72,8 +73,20 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         {
             return (null, error);
         }
-        return (new HostFileMappable(fd, path, memory, readable, writable, device, inode), null);
+        Span<byte> statfs = stackalloc byte[Libc.StatfsSize];
+        bool hugeAligned = Libc.Fstatfs(fd, statfs) is null &&
+            BinaryPrimitives.ReadInt64LittleEndian(statfs) is Ext2Ext3Ext4Magic or XfsMagic;
+        return (new HostFileMappable(fd, path, memory, readable, writable, device, inode) { PlacesHugeAligned = hugeAligned }, null);
     }
+
+    private const long Ext2Ext3Ext4Magic = 0xEF53, XfsMagic = 0x58465342;
+
+    /// <summary>
+    /// Whether Linux places mappings of this file as its filesystem's get_unmapped_area does for ext2
+    /// to ext4 and XFS (thp_get_unmapped_area): file offset and address agree modulo the huge page
+    /// size when the mapping can hold an aligned huge page of the file.
+    /// </summary>
+    internal bool PlacesHugeAligned { get; private init; }
 
     /// <inheritdoc/>
     public bool Readable { get; }

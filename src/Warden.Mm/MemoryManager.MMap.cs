@@ -252,11 +252,10 @@ public sealed partial class MemoryManager
                 return (0, Errno.ENOMEM);
             }
         }
-        else if (!TryFindHugeAlignedLocked(opts, length, out addr))
+        else if (!TryFindHugeAlignedLocked(opts, length, out addr) &&
+            !TryFindFileHugeAlignedLocked(opts.Mappable, RaisedHint(opts.Addr.Value), length, opts.Offset, opts.Map32Bit, out addr))
         {
-            // A hint below the minimum is raised to it before it is tried (Linux's round_hint_to_min).
-            ulong hint = Arch.PageRoundDown(opts.Addr.Value);
-            (addr, Error? error) = FindAvailableLocked(hint != 0 && hint < _layout.MinAddress ? _layout.MinAddress : hint, length, opts.Map32Bit);
+            (addr, Error? error) = FindAvailableLocked(RaisedHint(opts.Addr.Value), length, opts.Map32Bit);
             if (error is not null)
             {
                 return (0, error);
@@ -266,12 +265,12 @@ public sealed partial class MemoryManager
     }
 
     // Linux (6.7 and later) places a private anonymous mapping whose length is a multiple of the
-    // huge page size, when no hint is given, at a huge-page boundary so that transparent huge pages
+    // huge page size, when no hint is given (or one inside the first page, which rounds to none), at a huge-page boundary so that transparent huge pages
     // can back it: it searches for the length plus one huge page and aligns inside what it found;
     // when the start found is aligned already, a top-down address space moves it up a huge page.
     // False when that search fails (the ordinary search follows). Mapping lock held.
     private bool TryFindHugeAlignedLocked(in MMapOpts opts, ulong length, out ulong addr) =>
-        TryFindHugeAlignedLocked(opts.Mappable is null && opts.Private && opts.Addr.Value == 0, length, opts.Map32Bit, out addr);
+        TryFindHugeAlignedLocked(opts.Mappable is null && opts.Private && RaisedHint(opts.Addr.Value) == 0, length, opts.Map32Bit, out addr);
 
     // The same for any search of `length` bytes for private anonymous memory without a hint
     // (mmap's, and mremap's moves). Mapping lock held.
@@ -288,6 +287,49 @@ public sealed partial class MemoryManager
             return false;
         }
         ulong misalignment = (0 - found) & (HugePageSize - 1);
+        addr = misalignment == 0 && _layout.DefaultDirection == MmapDirection.TopDown ? found + HugePageSize : found + misalignment;
+        return true;
+    }
+
+    // A hint below the minimum is raised to it before it is tried (Linux's round_hint_to_min).
+    private ulong RaisedHint(ulong hint)
+    {
+        hint = Arch.PageRoundDown(hint);
+        return hint != 0 && hint < _layout.MinAddress ? _layout.MinAddress : hint;
+    }
+
+    // Linux's thp_get_unmapped_area, the placement of every mapping (private or shared, by mmap or
+    // by mremap's moves) of a file whose filesystem uses it (HostFileMappable.PlacesHugeAligned):
+    // when [offset, offset + length) holds an aligned huge page of the file, it searches for the
+    // length plus a huge page (trying the hint first) and, unless it got the hint, moves the start
+    // so that address and offset agree modulo the huge page size (up a huge page, top-down, when
+    // they agree already). False when that does not apply or the search fails (the ordinary
+    // search follows). Mapping lock held.
+    private bool TryFindFileHugeAlignedLocked(IMappable? mappable, ulong hint, ulong length, ulong offset, bool map32Bit, out ulong addr)
+    {
+        addr = 0;
+        if (mappable is not HostFileMappable { PlacesHugeAligned: true })
+        {
+            return false;
+        }
+        ulong offsetEnd = offset + length;
+        ulong alignedOffset = (offset + HugePageSize - 1) & ~(HugePageSize - 1);
+        if (offsetEnd < offset || alignedOffset < offset || offsetEnd <= alignedOffset || offsetEnd - alignedOffset < HugePageSize ||
+            length + HugePageSize < length)
+        {
+            return false;
+        }
+        (ulong found, Error? error) = FindAvailableLocked(hint, length + HugePageSize, map32Bit);
+        if (error is not null)
+        {
+            return false;
+        }
+        if (found == hint)
+        {
+            addr = found;
+            return true;
+        }
+        ulong misalignment = (offset - found) & (HugePageSize - 1);
         addr = misalignment == 0 && _layout.DefaultDirection == MmapDirection.TopDown ? found + HugePageSize : found + misalignment;
         return true;
     }

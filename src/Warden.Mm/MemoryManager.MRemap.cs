@@ -164,7 +164,8 @@ public sealed partial class MemoryManager
         }
         // Linux places the move as a new mapping without a hint: private anonymous memory of a
         // multiple of the huge page size at a huge-page boundary.
-        if (!TryFindHugeAlignedLocked(segment.Value.IsPrivateAnonymous, request.NewLen, map32Bit: false, out ulong newAddr))
+        if (!TryFindHugeAlignedLocked(segment.Value.IsPrivateAnonymous, request.NewLen, map32Bit: false, out ulong newAddr) &&
+            !TryFindFileHugeAlignedLocked(segment.Value.Mappable, 0, request.NewLen, segment.Value.MappableOffsetAt(segment.Start, start), map32Bit: false, out newAddr))
         {
             (newAddr, Error? findError) = FindAvailableLocked(0, request.NewLen, map32Bit: false);
             if (findError is not null)
@@ -209,11 +210,16 @@ public sealed partial class MemoryManager
         ulong newAddr = request.NewAddr;
         if (!isFixed)
         {
-            (newAddr, Error? findError) = FindAvailableLocked(newAddr, request.NewLen, map32Bit: false);
-            if (findError is not null)
+            VmaSegment old = _vmas.FindSegment(start);
+            if (!TryFindFileHugeAlignedLocked(old.Value.Mappable, newAddr, request.NewLen, old.Value.MappableOffsetAt(old.Start, start), map32Bit: false, out ulong aligned))
             {
-                return (default, findError);
+                (aligned, Error? findError) = FindAvailableLocked(newAddr, request.NewLen, map32Bit: false);
+                if (findError is not null)
+                {
+                    return (default, findError);
+                }
             }
+            newAddr = aligned;
         }
         else if (newAddr < FixedMinAddress)
         {

@@ -120,6 +120,17 @@ public sealed class MmapOrderKernelTests
         char *small = (char *)MM(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         char *moved = (char *)syscall(SYS_mremap, small, 4096, 4 << 20, MREMAP_MAYMOVE, 0);
         printf("mremap_move_huge_aligned\t%d\n", ((unsigned long)moved & ((2 << 20) - 1)) == 0 ? 0 : 1);
+        /* 10b: a hint in the first page is none; a file (on ext4 or xfs) places its mappings so that
+           address and offset agree modulo 2 MiB when an aligned 2 MiB of the file fits, mremap's moves too. */
+        unsigned long lowHint = MM(0xfff, 4 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        printf("first_page_hint_huge_aligned\t%d\n", (lowHint & ((2 << 20) - 1)) == 0 ? 0 : 1);
+        unsigned long fileMap = MM(0, 4 << 20, PROT_READ, MAP_PRIVATE, rw, 0x1000);
+        printf("file_mmap_huge_aligned\t%d\n", ((fileMap - 0x1000) & ((2 << 20) - 1)) == 0 ? 0 : 1);
+        unsigned long fileSmall = MM(0, 4096, PROT_READ, MAP_SHARED, rw, 0x1000);
+        unsigned long fileMoved = syscall(SYS_mremap, fileSmall, 4096, 4 << 20, MREMAP_MAYMOVE, 0);
+        printf("file_mremap_huge_aligned\t%d\n", ((fileMoved - 0x1000) & ((2 << 20) - 1)) == 0 ? 0 : 1);
+        unsigned long fileShort = MM(0, (2 << 20) + 4096, PROT_READ, MAP_PRIVATE, rw, 0x1000);
+        printf("file_mmap_without_an_aligned_huge_page\t%d\n", ((fileShort - 0x1000) & ((2 << 20) - 1)) == 0 ? 0 : 1);
         /* 11: mincore. */
         R("mincore_zero_pages_bad_vector", syscall(SYS_mincore, p, 0, 0x3b60306589e1d680UL));
         R("mincore_zero_pages_vector_at_the_top", syscall(SYS_mincore, p, 0, TASK_SIZE));
@@ -253,6 +264,16 @@ public sealed class MmapOrderKernelTests
         ulong small = f.Map(Page, PROT_READ);
         (ulong moved, _) = MemorySyscalls.Mremap(f.Ctx, f.Mm, small, Page, 4 << 20, MREMAP_MAYMOVE, 0);
         answers["mremap_move_huge_aligned"] = (moved & ((2 << 20) - 1)) == 0 ? 0 : 1;
+        const ulong HugeMask = (2 << 20) - 1;
+        ulong lowHint = MM(0xfff, 4 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, null, 0).Result;
+        answers["first_page_hint_huge_aligned"] = (lowHint & HugeMask) == 0 ? 0 : 1;
+        ulong fileMap = MM(0, 4 << 20, PROT_READ, MAP_PRIVATE, rw, 0x1000).Result;
+        answers["file_mmap_huge_aligned"] = ((fileMap - 0x1000) & HugeMask) == 0 ? 0 : 1;
+        ulong fileSmall = MM(0, Page, PROT_READ, MAP_SHARED, rw, 0x1000).Result;
+        (ulong fileMoved, _) = MemorySyscalls.Mremap(f.Ctx, f.Mm, fileSmall, Page, 4 << 20, MREMAP_MAYMOVE, 0);
+        answers["file_mremap_huge_aligned"] = ((fileMoved - 0x1000) & HugeMask) == 0 ? 0 : 1;
+        ulong fileShort = MM(0, (2 << 20) + Page, PROT_READ, MAP_PRIVATE, rw, 0x1000).Result;
+        answers["file_mmap_without_an_aligned_huge_page"] = ((fileShort - 0x1000) & HugeMask) == 0 ? 0 : 1;
         R("mincore_zero_pages_bad_vector", MemorySyscalls.Mincore(f.Ctx, f.Mm, p, 0, 0x3b60306589e1d680));
         R("mincore_zero_pages_vector_at_the_top", MemorySyscalls.Mincore(f.Ctx, f.Mm, p, 0, TaskSize));
         R("mincore_zero_pages_vector_past_the_top", MemorySyscalls.Mincore(f.Ctx, f.Mm, p, 0, TaskSize + 1));

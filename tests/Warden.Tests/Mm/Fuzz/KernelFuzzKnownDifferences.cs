@@ -88,16 +88,6 @@ public static class KernelFuzzKnownDifferences
         new("EAGAIN before a bad type's EINVAL", (c, kernel, warden, _) =>
             c.Number == Sysno.Mmap && kernel == EAGAIN && warden == EINVAL, SidesStayEqual: true),
 
-        // Found by this fuzzer: the kernel places a mapping of 2 MiB or more (a file's, here) at a
-        // 2 MiB boundary (a file's so that address and offset agree modulo 2 MiB), so that
-        // transparent huge pages can back it; Warden places it at the top of the highest gap.
-        //   mmap(0, 0x7ff000, PROT_READ, MAP_SHARED_VALIDATE, 3, 0x1000): kernel 0x7ffff7601000, Warden 0x7ffff77f8000.
-        //   mmap(0, 0x4000000, PROT_READ, MAP_SHARED, 5, 0): kernel 0x7ffff3e00000, Warden 0x7ffff3ff7000.
-        new("2 MiB-aligned placement of large mappings", (c, kernel, warden, _) =>
-            c.Number == Sysno.Mmap && (c.A3 & (MAP_FIXED | MAP_FIXED_NOREPLACE)) == 0 && c.A1 >= 2UL << 20 &&
-            kernel >= 0 && warden >= 0 && kernel != warden &&
-            ((kernel - ((c.A3 & MAP_ANONYMOUS) != 0 ? 0 : (long)c.A5)) & ((2L << 20) - 1)) == 0),
-
         // Issue 12 lists it: a bad mapping type is EINVAL only after placement, so with no room the
         // kernel says ENOMEM; Warden says EINVAL.
         //   brk(0xdb380000); mmap(0x7fffffffe000, 0x1b000, PROT_READ|PROT_EXEC, MAP_SHARED_VALIDATE|MAP_ANONYMOUS|MAP_32BIT, -1, 0)

@@ -71,6 +71,12 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     // Seed 1280: MREMAP_DONTUNMAP leaves the old vmas unmerged, and a later munlockall, changing
     // none of them, merges nothing (mlock and madvise merge only the vmas they change).
     [InlineData(1280, false)]
+    // Seeds 1109 and 1177: a mremap move of an ext4 file's mapping is placed so that address and
+    // offset agree modulo 2 MiB. Seed 1054: an anonymous mapping's hint inside the first page
+    // rounds to none, so the mapping is 2 MiB-aligned.
+    [InlineData(1109, true)]
+    [InlineData(1177, false)]
+    [InlineData(1054, true)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]
