@@ -30,7 +30,9 @@ public sealed partial class MemoryManager
         // With MAP_32BIT the hint must also end below the 32-bit window's top, as on x86-64 Linux,
         // where the window bounds the hint check too.
         ulong hintLimit = map32Bit ? Math.Min(Map32BitEnd, _layout.MaxAddress) : _layout.MaxAddress;
-        if (hint != 0 && hint >= _layout.MinAddress && length <= hintLimit && hint <= hintLimit - length && IsFreeForNewMapping(hint, hint + length))
+        // A hint is tried down to vm.mmap_min_addr (FixedMinAddress): mmap has raised one below the
+        // search's minimum already (round_hint_to_min), mremap's MREMAP_DONTUNMAP hint is taken as it is.
+        if (hint != 0 && hint >= FixedMinAddress && length <= hintLimit && hint <= hintLimit - length && IsFreeForNewMapping(hint, hint + length))
         {
             return (hint, null);
         }

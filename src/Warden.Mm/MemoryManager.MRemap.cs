@@ -194,6 +194,12 @@ public sealed partial class MemoryManager
                 return (default, Errno.EFAULT);
             }
         }
+        // Linux 6.18 charges the move of an accounted vma its size change (vrm_charge's delta; the
+        // new length with MREMAP_DONTUNMAP), computed before any shrink: so a shrinking move from
+        // a huge old length is refused by the overcommit heuristic, its shrink already done
+        // (checked against this machine's kernel).
+        ulong charge = request.Opts.DontUnmap ? request.NewLen
+            : request.OldLen > request.NewLen ? request.OldLen - request.NewLen : request.NewLen - request.OldLen;
         if (request.Type == RemapType.Shrink)
         {
             Error? unmapError = UnmapForRemapLocked(ctx, start + request.NewLen, request.OldLen - request.NewLen);
@@ -202,6 +208,10 @@ public sealed partial class MemoryManager
                 return (default, unmapError);
             }
             request.OldLen = request.NewLen;
+        }
+        if (_vmas.FindSegment(start) is { IsValid: true } moving && moving.Value.Accounted && charge > _options.OvercommitLimit)
+        {
+            return (default, Errno.ENOMEM);
         }
         if (request.Opts.DontUnmap && _usageAS + request.OldLen > _limits.AddressSpace)
         {

@@ -49,6 +49,16 @@ public sealed class OvercommitKernelTests
         char *none = M(over, PROT_NONE, MAP_PRIVATE);
         T("mprotect_writable_over", mprotect(none, over, PROT_READ | PROT_WRITE) == 0 ? (void *)0 : MAP_FAILED);
         T("mprotect_writable_under", mprotect(none, under, PROT_READ | PROT_WRITE) == 0 ? (void *)0 : MAP_FAILED);
+        /* A move that shrinks an accounted mapping is charged the shrink (inside a reserved area, so
+           that the shrink's unmap takes nothing else). */
+        for (int i = 0; i < 2; i++) {
+            unsigned long from = i == 0 ? over : under;
+            char *area = M(from + G, PROT_NONE, MAP_PRIVATE | MAP_NORESERVE);
+            mmap(area, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+            char *target = M(2 * 4096, PROT_NONE, MAP_PRIVATE);
+            T(i == 0 ? "mremap_fixed_shrink_from_over" : "mremap_fixed_shrink_from_under",
+              syscall(SYS_mremap, area, from, 2 * 4096UL, MREMAP_MAYMOVE | MREMAP_FIXED, target));
+        }
         unsigned long brk0 = syscall(SYS_brk, 0UL);
         printf("brk_over\t%d\n", syscall(SYS_brk, brk0 + over) == (long)brk0);
         printf("brk_under\t%d\n", syscall(SYS_brk, brk0 + under) == (long)brk0);
@@ -82,6 +92,13 @@ public sealed class OvercommitKernelTests
         ulong none = f.Map(over, PROT_NONE);
         T("mprotect_writable_over", MemorySyscalls.Mprotect(f.Ctx, f.Mm, none, over, PROT_READ | PROT_WRITE));
         T("mprotect_writable_under", MemorySyscalls.Mprotect(f.Ctx, f.Mm, none, under, PROT_READ | PROT_WRITE));
+        foreach ((string name, ulong from) in new[] { ("mremap_fixed_shrink_from_over", over), ("mremap_fixed_shrink_from_under", under) })
+        {
+            ulong area = f.Map(from + GiB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+            f.Map(4 * Page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, area);
+            ulong target = f.Map(2 * Page, PROT_NONE);
+            T(name, MemorySyscalls.Mremap(f.Ctx, f.Mm, area, from, 2 * Page, MREMAP_MAYMOVE | MREMAP_FIXED, target).Error);
+        }
         answers["brk_over"] = MemorySyscalls.Brk(f.Ctx, f.Mm, brk0 + over) == brk0 ? 1 : 0;
         answers["brk_under"] = MemorySyscalls.Brk(f.Ctx, f.Mm, brk0 + under) == brk0 ? 1 : 0;
         return answers;

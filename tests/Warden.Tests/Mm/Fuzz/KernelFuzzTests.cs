@@ -77,6 +77,11 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     [InlineData(1109, true)]
     [InlineData(1177, false)]
     [InlineData(1054, true)]
+    // Seed 2105: a MREMAP_FIXED move that shrinks from a huge old length is charged the shrink
+    // (ENOMEM from the overcommit heuristic, the shrink done). Seed 2225: MREMAP_DONTUNMAP's hint
+    // is tried down to vm.mmap_min_addr.
+    [InlineData(2105, true)]
+    [InlineData(2225, false)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]
