@@ -85,10 +85,9 @@ public sealed partial class MemoryManager
 
             Error? error = null;
             ulong reached = segment.Start;
-            ulong populateStart = ulong.MaxValue, populateEnd = 0;
             while (segment.IsValid && segment.Start < end)
             {
-                if (segment.Start != reached)
+                if (segment.Start > reached)
                 {
                     error = Errno.ENOMEM;
                     break;
@@ -150,41 +149,27 @@ public sealed partial class MemoryManager
                     _dataAS = wasData ? _dataAS - len : _dataAS + len;
                 }
                 UpdatePmaPermsLocked(pieceStart, pieceEnd, vma, !vma.EffectivePerms.SupersetOf(oldEffective));
-                if (perms.Write && !wasWritable && vma.Private && vma.MLockMode == MLockMode.Eager)
+                bool populate = perms.Write && !wasWritable && vma.Private && vma.MLockMode == MLockMode.Eager;
+                // As Linux's mprotect_fixup, vma by vma: the changed vma is merged with its
+                // neighbours, then, if it is a locked private vma become writable, its copy-on-write
+                // is broken (populated; a failure is ignored, as Linux's populate's is), which may
+                // give it an anonymous identity that keeps the next vma from merging with it.
+                MergeChangedVmaLocked(segment);
+                if (populate)
                 {
-                    populateStart = Math.Min(populateStart, segment.Start);
-                    populateEnd = segment.End;
+                    PopulateLocked(ctx, pieceStart, pieceEnd, _vmas.FindSegment(pieceStart).Value, precommit: false);
                 }
-                segment = segment.NextSegment();
+                segment = _vmas.LowerBoundSegment(pieceEnd);
             }
             if (error is null && reached < end)
             {
                 error = Errno.ENOMEM;
             }
-            _vmas.MergeRange(Range(start == 0 ? 0 : start - 1, end < ulong.MaxValue ? end + 1 : end));
-            PopulateLockedWritableLocked(ctx, populateStart, populateEnd);
             return error;
         }
         finally
         {
             _mappingLock.ExitWriteLock();
-        }
-    }
-
-    // Linux breaks copy-on-write in a locked private vma that becomes writable (mprotect_fixup,
-    // after the vma is merged), so its pages stay resident; a lock-on-fault vma is left to fault.
-    // [start, end) spans the pieces that became so; the vmas in it that are private, writable and
-    // eagerly locked are populated (one already so is resident: its lock populated it). A failure is
-    // ignored, as Linux's populate's is. Mapping lock held for writing.
-    private void PopulateLockedWritableLocked(IContext ctx, ulong start, ulong end)
-    {
-        for (var segment = _vmas.LowerBoundSegment(start); start < end && segment.IsValid && segment.Start < end; segment = segment.NextSegment())
-        {
-            Vma vma = segment.Value;
-            if (vma.Private && vma.RealPerms.Write && vma.MLockMode == MLockMode.Eager)
-            {
-                PopulateLocked(ctx, Math.Max(segment.Start, start), Math.Min(segment.End, end), vma, precommit: false);
-            }
         }
     }
 
