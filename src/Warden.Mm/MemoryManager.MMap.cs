@@ -67,7 +67,18 @@ public sealed partial class MemoryManager
         {
             ThrowIfDisposed();
             (addr, Error? error) = PlaceMappingLocked(opts, length);
-            error ??= LockAdmissionErrorLocked(opts, length) ?? LimitsErrorLocked(opts, addr, length) ?? OvercommitError(opts, hints, length);
+            error ??= LockAdmissionErrorLocked(opts, length);
+            if (error is null)
+            {
+                error = LimitsErrorLocked(opts, addr, length) ?? OvercommitError(opts, hints, length);
+                if (error is not null && opts.Fixed && opts.Unmap)
+                {
+                    // Linux (6.12 and later) has split the mappings a fixed mapping replaces at its
+                    // ends before these checks, and leaves them split when one fails.
+                    SplitVmaAtLocked(addr);
+                    SplitVmaAtLocked(addr + length);
+                }
+            }
             if (error is not null)
             {
                 return (default, error);
@@ -123,7 +134,10 @@ public sealed partial class MemoryManager
                     return (default, addError);
                 }
             }
-            InsertVmaLocked(addr, addr + length, vma);
+            // MAP_DROPPABLE memory mapped under mlockall(MCL_FUTURE) merges with nothing: Linux
+            // tries the merge while the vma still has the lock flags it then drops.
+            bool droppableUnderFuture = (vma.Hints & VmaHints.Droppable) != 0 && _defaultMLockMode != MLockMode.None;
+            InsertVmaLocked(addr, addr + length, vma, merge: !droppableUnderFuture);
             // The vma now holds the new shared memory's reference (see AccountIdentity).
             created?.DecRef(ctx);
 
@@ -132,8 +146,7 @@ public sealed partial class MemoryManager
             // required by the caller, is Warden's own and still done.) MAP_DROPPABLE memory that
             // mlockall(MCL_FUTURE) would have locked is populated though left unlocked, even
             // lock-on-fault: Linux decides to populate before it drops the lock flags.
-            bool droppableLock = (vma.Hints & VmaHints.Droppable) != 0 && _defaultMLockMode != MLockMode.None;
-            bool populate = droppableLock ||
+            bool populate = droppableUnderFuture ||
                 ((opts.PlatformEffect != MMapPlatformEffect.Default || vma.MLockMode == MLockMode.Eager) &&
                 (vma.MLockMode != MLockMode.Lazy || opts.PlatformEffect == MMapPlatformEffect.Commit || opts.RequirePlatformEffect));
             if (populate)
@@ -212,6 +225,16 @@ public sealed partial class MemoryManager
     {
         bool charged = (hints & VmaHints.NoReserve) == 0 && (opts.Private ? opts.Perms.Write : opts.Mappable is null);
         return charged && length > _options.OvercommitLimit ? Errno.ENOMEM : null;
+    }
+
+    // Splits the vma that holds `at` inside it (not at its start) in two there. Mapping lock held for writing.
+    private void SplitVmaAtLocked(ulong at)
+    {
+        var segment = _vmas.FindSegment(at);
+        if (segment.IsValid && segment.Start < at)
+        {
+            _vmas.Isolate(segment, Range(at, segment.End));
+        }
     }
 
     // Chooses the address (checking the map count first).

@@ -69,11 +69,18 @@ public sealed partial class MemoryManager
 
     // Inserts a vma over [start, end), which must be free of vmas.
     // Mapping lock held for writing.
-    private void InsertVmaLocked(ulong start, ulong end, Vma vma)
+    private void InsertVmaLocked(ulong start, ulong end, Vma vma, bool merge = true)
     {
         Debug.Assert(_mappingLock.IsWriteLockHeld, "The mapping lock must be held for writing.");
         AccountVmaLocked(end - start, vma, add: true);
-        _vmas.Add(Range(start, end), vma);
+        if (merge)
+        {
+            _vmas.Add(Range(start, end), vma);
+        }
+        else
+        {
+            _vmas.AddWithoutMerging(Range(start, end), vma);
+        }
     }
 
     /// <summary>

@@ -86,6 +86,11 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     // writable gets its own anonymous identity before the next piece is merged with it.
     [InlineData(2195, true)]
     [InlineData(2060, true)]
+    // Seed 3003: a MAP_FIXED mmap refused by the overcommit heuristic leaves the mappings it would
+    // have replaced split at its ends. Seed 3164: MAP_DROPPABLE memory mapped under
+    // mlockall(MCL_FUTURE) merges with no neighbour.
+    [InlineData(3003, true)]
+    [InlineData(3164, false)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]
