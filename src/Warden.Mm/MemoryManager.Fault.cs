@@ -246,7 +246,9 @@ public sealed partial class MemoryManager
         _vmas.Remove(segment);
         vma.Offset -= growth;
         AccountVmaLocked(growth, vma, add: true);
-        _vmas.Add(Range(newStart, vmaEnd), vma);
+        // The grown vma is not merged with the one below, even one it now touches (Linux's
+        // expand_downwards only moves the start).
+        _vmas.AddWithoutMerging(Range(newStart, vmaEnd), vma);
         return null;
     }
 }

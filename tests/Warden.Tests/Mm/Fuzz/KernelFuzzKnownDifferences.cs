@@ -31,12 +31,6 @@ public static class KernelFuzzKnownDifferences
     /// <summary>The known differences, in the order they are tried.</summary>
     public static IReadOnlyList<Difference> All { get; } =
     [
-        // Known before this fuzzer (issue 12): MAP_DROPPABLE (Linux 6.11+) is a mapping type the
-        // kernel accepts for private anonymous memory; Warden answers EINVAL.
-        //   mmap(0, 0x1000, PROT_READ|PROT_WRITE, MAP_DROPPABLE|MAP_ANONYMOUS, -1, 0): kernel an address, Warden -EINVAL.
-        new("MAP_DROPPABLE", (c, kernel, warden, _) => Type(c) == MAP_DROPPABLE && warden == EINVAL,
-            Avoid: (c, _, _) => Type(c) == MAP_DROPPABLE && (c.A3 & MAP_FIXED) != 0 && (c.A3 & MAP_FIXED_NOREPLACE) == 0),
-
         // Found by this fuzzer: anonymous MAP_HUGETLB takes huge pages from the hugetlb pool, which is
         // empty on this machine (vm.nr_hugepages 0), so the kernel says ENOMEM (EINVAL for a MAP_HUGE_
         // size it does not have); Warden ignores MAP_HUGETLB and maps small pages.
@@ -60,40 +54,6 @@ public static class KernelFuzzKnownDifferences
         //   madvise(p, 0x1000, MADV_GUARD_INSTALL) for a mapped private anonymous p: kernel 0, Warden -EINVAL.
         new("MADV_GUARD_INSTALL", (c, kernel, warden, _) => false,
             Avoid: (c, maps, _) => c.Number == Sysno.Madvise && (int)c.A2 == 102 && maps().Exists(l => l.Intersects(c.A0, c.A0 + c.A1))),
-
-        // Found by this fuzzer: MADV_MERGEABLE, UNMERGEABLE, HUGEPAGE, NOHUGEPAGE, DONTDUMP and DODUMP
-        // set or clear a vma flag in the kernel, splitting a vma the range covers only in part (and
-        // merging again when undone); Warden accepts them and changes no vma. Not sent where they
-        // meet a mapping.
-        //   mmap(p, 0xe000, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
-        //   madvise(p + 0x3000, 0x8000, MADV_MERGEABLE): both 0; the kernel's maps split p at p + 0x3000 and p + 0xb000.
-        new("madvise flags Warden does not keep", (c, kernel, warden, _) => false,
-            Avoid: (c, maps, _) => c.Number == Sysno.Madvise && (int)c.A2 is >= 12 and <= 17 &&
-                AlignedRange(c.A0, c.A1) is (ulong start, ulong end) && end > start && maps().Exists(l => l.Intersects(start, end))),
-
-        // Known before this fuzzer (issue 12): after mlockall(MCL_FUTURE) without CAP_IPC_LOCK, the
-        // kernel holds later mmaps to RLIMIT_MEMLOCK (EAGAIN) and refuses to grow brk past it; Warden
-        // maps and grows.
-        //   mlockall(MCL_FUTURE|MCL_ONFAULT); mmap(0, 0x1d000, PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
-        //   as nobody under a 64 KiB limit: kernel -EAGAIN, Warden an address.
-        new("MCL_FUTURE ignores RLIMIT_MEMLOCK", (c, kernel, warden, _) =>
-            (c.Number == Sysno.Mmap && kernel == EAGAIN && warden >= 0) ||
-            (c.Number == Sysno.Brk && kernel != warden && (ulong)warden == c.A0)),
-
-        // Issue 12 lists it: EAGAIN (MAP_LOCKED or MCL_FUTURE over RLIMIT_MEMLOCK) comes before a bad
-        // mapping type's EINVAL in the kernel; Warden answers EINVAL. (Anonymous MAP_SHARED_VALIDATE is
-        // a bad type for both.)
-        //   mlockall(MCL_FUTURE); mmap(0, 0x10000, PROT_WRITE, MAP_NORESERVE|0x7, 4, 0x1000) as nobody
-        //   under a 64 KiB limit: kernel -EAGAIN, Warden -EINVAL.
-        new("EAGAIN before a bad type's EINVAL", (c, kernel, warden, _) =>
-            c.Number == Sysno.Mmap && kernel == EAGAIN && warden == EINVAL, SidesStayEqual: true),
-
-        // Issue 12 lists it: a bad mapping type is EINVAL only after placement, so with no room the
-        // kernel says ENOMEM; Warden says EINVAL.
-        //   brk(0xdb380000); mmap(0x7fffffffe000, 0x1b000, PROT_READ|PROT_EXEC, MAP_SHARED_VALIDATE|MAP_ANONYMOUS|MAP_32BIT, -1, 0)
-        //   (the 32-bit window full): kernel -ENOMEM, Warden -EINVAL.
-        new("a bad type's EINVAL after placement's ENOMEM", (c, kernel, warden, _) =>
-            c.Number == Sysno.Mmap && kernel == ENOMEM && warden == EINVAL, SidesStayEqual: true),
     ];
 
     /// <summary>
@@ -134,15 +94,18 @@ public static class KernelFuzzKnownDifferences
 
     /// <summary>
     /// Found by this fuzzer: MADV_PAGEOUT reclaims the clean pages of shared anonymous memory (read
-    /// but never written: the kernel can drop them, as they are zeros), so they are no longer
-    /// resident; written ones stay (this machine has no swap). Warden keeps no per-page dirty state
-    /// for shared memory and leaves them all resident. This matches a mincore byte of 0 in the
-    /// kernel and 1 in Warden for a shared anonymous page that a MADV_PAGEOUT has covered.
+    /// but never written: the kernel can drop them, as they are zeros) and of files (the page cache's
+    /// clean pages), so they are no longer resident; written anonymous ones stay (this machine has
+    /// no swap). Warden keeps no per-page dirty state for shared memory and leaves them all resident.
+    /// This matches a mincore byte of 0 in the kernel and 1 in Warden for a shared anonymous or file
+    /// page that a MADV_PAGEOUT has covered.
     ///   mmap(0, 0x10000, PROT_READ, MAP_SHARED|MAP_ANONYMOUS|MAP_LOCKED, -1, 0) = p; munlockall();
     ///   madvise(p, 0x10000, MADV_PAGEOUT); mincore(p, 0x1000, v): kernel v[0] = 0, Warden 1.
+    ///   mmap(0x40000000, 0x3000, PROT_WRITE, MAP_SHARED, 5, 0); mlockall(MCL_CURRENT); munlockall();
+    ///   madvise(0x40000000, 0x3000, MADV_PAGEOUT); mincore(0x40000000, 0x1000, v): kernel v[0] = 0, Warden 1.
     /// </summary>
     public static bool MincoreOfPagedOutSharedPage(FuzzMapsLine? line, ulong page, byte kernel, byte warden, KernelFuzzState s) =>
-        line is { Name: "/dev/zero (deleted)" } && kernel == 0 && warden == 1 && s.PagedOut.Exists(r => r.Start <= page && page < r.End);
+        line is { Inode: not 0 } && kernel == 0 && warden == 1 && s.PagedOut.Exists(r => r.Start <= page && page < r.End);
 
     /// <summary>
     /// Found by this fuzzer: MADV_POPULATE_WRITE on part of a MAP_GROWSDOWN mapping makes, in Warden,

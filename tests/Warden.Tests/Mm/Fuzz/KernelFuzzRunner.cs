@@ -247,7 +247,7 @@ public static class KernelFuzzRunner
                         }
                         if (KernelFuzzKnownDifferences.MincoreOfPagedOutSharedPage(line, page, kernelVector[vectorFrom + p], wardenVector[p], state))
                         {
-                            const string Known = "MADV_PAGEOUT drops clean shared anonymous pages";
+                            const string Known = "MADV_PAGEOUT drops clean shared anonymous and file pages";
                             result.Known[Known] = result.Known.GetValueOrDefault(Known) + 1;
                             continue;
                         }
