@@ -171,9 +171,9 @@ public sealed partial class MemoryManager
         }
     }
 
-    // Populates the vmas of [start, end) that are not lock-on-fault, as Linux's __mm_populate does. For mlock(2) (stopAtError)
-    // the first page that cannot be made ends it (the rest of the range is left as it is) and is
-    // the answer the way mlock reports it: a vma that allows no access or a page that cannot be
+    // Populates the vmas of [start, end) that are not lock-on-fault, as Linux's __mm_populate
+    // does. For mlock(2) (stopAtError) the first page that cannot be made ends it (the rest of the
+    // range is left as it is) and is the answer the way mlock reports it: a vma that allows no access or a page that cannot be
     // had (past the end of a file) is ENOMEM, no memory EAGAIN. mlockall ignores such a failure
     // and goes on with the next vma, as Linux does. An interruption (EINTR) stops both. Mapping lock held.
     private Error? PopulateRangeLocked(IContext ctx, ulong start, ulong end, bool stopAtError)

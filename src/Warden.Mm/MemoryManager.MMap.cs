@@ -275,28 +275,33 @@ public sealed partial class MemoryManager
                 return (0, Errno.ENOMEM);
             }
         }
-        else if (!TryFindHugeAlignedLocked(opts, length, out addr) &&
-            !TryFindFileHugeAlignedLocked(opts.Mappable, RaisedHint(opts.Addr.Value), length, opts.Offset, opts.Map32Bit, out addr))
+        else
         {
-            (addr, Error? error) = FindAvailableLocked(RaisedHint(opts.Addr.Value), length, opts.Map32Bit);
-            if (error is not null)
-            {
-                return (0, error);
-            }
+            ulong hint = RaisedHint(opts.Addr.Value);
+            return FindUnmappedAreaLocked(opts.Mappable is null && opts.Private, opts.Mappable, opts.Offset, hint, length, opts.Map32Bit);
         }
         return (addr, null);
     }
 
-    // Linux (6.7 and later) places a private anonymous mapping whose length is a multiple of the
-    // huge page size, when no hint is given (or one inside the first page, which rounds to none), at a huge-page boundary so that transparent huge pages
-    // can back it: it searches for the length plus one huge page and aligns inside what it found;
-    // when the start found is aligned already, a top-down address space moves it up a huge page.
-    // False when that search fails (the ordinary search follows). Mapping lock held.
-    private bool TryFindHugeAlignedLocked(in MMapOpts opts, ulong length, out ulong addr) =>
-        TryFindHugeAlignedLocked(opts.Mappable is null && opts.Private && RaisedHint(opts.Addr.Value) == 0, length, opts.Map32Bit, out addr);
+    // Linux's get_unmapped_area for a new (non-fixed) mapping, by mmap or by mremap's moves: huge-page
+    // aligned placement for large private anonymous memory without a hint and for the files whose
+    // filesystem aligns (thp_get_unmapped_area), else the ordinary search. Mapping lock held.
+    private (ulong Addr, Error? Error) FindUnmappedAreaLocked(bool privateAnonymous, IMappable? mappable, ulong offset, ulong hint, ulong length, bool map32Bit)
+    {
+        if (TryFindHugeAlignedLocked(privateAnonymous && hint == 0, length, map32Bit, out ulong addr) ||
+            TryFindFileHugeAlignedLocked(mappable, hint, length, offset, map32Bit, out addr))
+        {
+            return (addr, null);
+        }
+        return FindAvailableLocked(hint, length, map32Bit);
+    }
 
-    // The same for any search of `length` bytes for private anonymous memory without a hint
-    // (mmap's, and mremap's moves). Mapping lock held.
+    // Linux (6.7 and later) places a private anonymous mapping whose length is a multiple of the
+    // huge page size, when no hint is given (or one inside the first page, which rounds to none),
+    // at a huge-page boundary so that transparent huge pages can back it: it searches for the
+    // length plus one huge page and aligns inside what it found; when the start found is aligned
+    // already, a top-down address space moves it up a huge page. False when that search fails (the
+    // ordinary search follows). Mapping lock held.
     private bool TryFindHugeAlignedLocked(bool privateAnonymousWithoutHint, ulong length, bool map32Bit, out ulong addr)
     {
         addr = 0;

@@ -162,16 +162,12 @@ public sealed partial class MemoryManager
         {
             return (default, Errno.ENOMEM);
         }
-        // Linux places the move as a new mapping without a hint: private anonymous memory of a
-        // multiple of the huge page size at a huge-page boundary.
-        if (!TryFindHugeAlignedLocked(segment.Value.IsPrivateAnonymous, request.NewLen, map32Bit: false, out ulong newAddr) &&
-            !TryFindFileHugeAlignedLocked(segment.Value.Mappable, 0, request.NewLen, segment.Value.MappableOffsetAt(segment.Start, start), map32Bit: false, out newAddr))
+        // Linux places the move as a new mapping without a hint.
+        (ulong newAddr, Error? findError) = FindUnmappedAreaLocked(segment.Value.IsPrivateAnonymous, segment.Value.Mappable,
+            segment.Value.MappableOffsetAt(segment.Start, start), 0, request.NewLen, map32Bit: false);
+        if (findError is not null)
         {
-            (newAddr, Error? findError) = FindAvailableLocked(0, request.NewLen, map32Bit: false);
-            if (findError is not null)
-            {
-                return (default, findError);
-            }
+            return (default, findError);
         }
         return MoveLocked(ctx, start, request.OldLen, newAddr, request.NewLen, dontUnmap: false);
     }
@@ -221,15 +217,12 @@ public sealed partial class MemoryManager
         if (!isFixed)
         {
             VmaSegment old = _vmas.FindSegment(start);
-            if (!TryFindFileHugeAlignedLocked(old.Value.Mappable, newAddr, request.NewLen, old.Value.MappableOffsetAt(old.Start, start), map32Bit: false, out ulong aligned))
+            (newAddr, Error? findError) = FindUnmappedAreaLocked(old.Value.IsPrivateAnonymous, old.Value.Mappable,
+                old.Value.MappableOffsetAt(old.Start, start), newAddr, request.NewLen, map32Bit: false);
+            if (findError is not null)
             {
-                (aligned, Error? findError) = FindAvailableLocked(newAddr, request.NewLen, map32Bit: false);
-                if (findError is not null)
-                {
-                    return (default, findError);
-                }
+                return (default, findError);
             }
-            newAddr = aligned;
         }
         else if (newAddr < FixedMinAddress)
         {
@@ -382,9 +375,10 @@ public sealed partial class MemoryManager
     }
 
     // After MREMAP_DONTUNMAP, Linux (6.18, dontunmap_complete) clears the lock flags of the whole
-    // vma the old range lies in, unsplit and unmerged with its neighbours, and leaves locked_vm alone ("we won't unmap"), so what
-    // that vma had locked stays counted against RLIMIT_MEMLOCK for good. Warden does the same
-    // (checked against this machine's kernel). Mapping lock held for writing.
+    // vma the old range lies in, unsplit and unmerged with its neighbours, and leaves locked_vm
+    // alone ("we won't unmap"), so what that vma had locked stays counted against RLIMIT_MEMLOCK
+    // for good. Warden does the same (checked against this machine's kernel). Mapping lock held
+    // for writing.
     private void UnlockAfterDontUnmapLocked(ulong oldStart)
     {
         VmaSegment segment = _vmas.FindSegment(oldStart);
