@@ -118,7 +118,10 @@ public sealed partial class MemoryManager
                 Private = true,
                 MLockMode = _defaultMLockMode,
             };
-            InsertVmaLocked(oldEnd, newEnd, vma);
+            // As Linux's brk expands only a vma reaching past the heap's start, the first growth never
+            // merges with the program's data ending at the start.
+            var below = oldEnd == 0 ? default : _vmas.FindSegment(oldEnd - 1);
+            InsertVmaLocked(oldEnd, newEnd, vma, merge: below.IsValid && below.End > _brkStart);
             if (vma.MLockMode == MemMap.MLockMode.Eager)
             {
                 PopulateLocked(ctx, oldEnd, newEnd, vma, precommit: false);

@@ -27,12 +27,7 @@ public sealed partial class MemoryManager
             return (0, Errno.ENOMEM);
         }
         hint = Arch.PageRoundDown(hint);
-        // With MAP_32BIT the hint must also end below the 32-bit window's top, as on x86-64 Linux,
-        // where the window bounds the hint check too.
-        ulong hintLimit = map32Bit ? Math.Min(Map32BitEnd, _layout.MaxAddress) : _layout.MaxAddress;
-        // A hint is tried down to vm.mmap_min_addr (FixedMinAddress): mmap has raised one below the
-        // search's minimum already (round_hint_to_min), mremap's MREMAP_DONTUNMAP hint is taken as it is.
-        if (hint != 0 && hint >= FixedMinAddress && length <= hintLimit && hint <= hintLimit - length && IsFreeForNewMapping(hint, hint + length))
+        if (HintFitsLocked(hint, length, map32Bit))
         {
             return (hint, null);
         }
@@ -49,6 +44,17 @@ public sealed partial class MemoryManager
             }
         }
         return SearchBottomUp(_layout.BottomUpBase, _layout.MaxAddress, length);
+    }
+
+    // Whether a new mapping can take the page-aligned hint. With MAP_32BIT the hint must also end
+    // below the 32-bit window's top, as on x86-64 Linux, where the window bounds the hint check too.
+    // A hint is tried down to vm.mmap_min_addr (FixedMinAddress): mmap has raised one below the
+    // search's minimum already (round_hint_to_min), mremap's MREMAP_DONTUNMAP hint is taken as it
+    // is. Mapping lock held.
+    private bool HintFitsLocked(ulong hint, ulong length, bool map32Bit)
+    {
+        ulong hintLimit = map32Bit ? Math.Min(Map32BitEnd, _layout.MaxAddress) : _layout.MaxAddress;
+        return hint != 0 && hint >= FixedMinAddress && length <= hintLimit && hint <= hintLimit - length && IsFreeForNewMapping(hint, hint + length);
     }
 
     // Whether [start, end) overlaps no vma and no guard gap below a grows-down vma.

@@ -193,6 +193,38 @@ public sealed partial class MemoryManager
         }
     }
 
+    /// <summary>
+    /// <see cref="ProbeMMap"/> for a MAP_HUGETLB mapping of <paramref name="hugePageSize"/> pages
+    /// (<paramref name="opts"/>' length a multiple of it): as Linux's hugetlb_get_unmapped_area, a
+    /// hint is first rounded up to a huge page, and the search that follows a refused hint leaves
+    /// room to align the start to one.
+    /// </summary>
+    internal Error? ProbeHugeTlbMMap(in MMapOpts opts, ulong hugePageSize)
+    {
+        ulong length = opts.Length;
+        if (opts.Fixed || length + hugePageSize < length)
+        {
+            return ProbeMMap(opts);
+        }
+        _mappingLock.EnterReadLock();
+        try
+        {
+            if (_vmas.Count > _options.MaxMapCount)
+            {
+                return Errno.ENOMEM;
+            }
+            // The hint rounds up with the C arithmetic's wrap-around, to none near the top.
+            ulong hint = (RaisedHint(opts.Addr.Value) + hugePageSize - 1) & ~(hugePageSize - 1);
+            Error? error = HintFitsLocked(hint, length, opts.Map32Bit) ? null
+                : FindAvailableLocked(0, length + hugePageSize - Arch.PageSize, opts.Map32Bit).Error;
+            return error ?? LockAdmissionErrorLocked(opts, length);
+        }
+        finally
+        {
+            _mappingLock.ExitReadLock();
+        }
+    }
+
     // MAP_LOCKED needs the right to lock at all (EPERM); then the new mapping, locked by MAP_LOCKED
     // or by an earlier mlockall(MCL_FUTURE), must fit RLIMIT_MEMLOCK beside what is locked now
     // (EAGAIN). Like Linux, a fixed mapping's length counts in full even where it replaces locked

@@ -172,8 +172,9 @@ public sealed partial class MemoryManager
         {
             return "[stack]";
         }
-        // Linux names every vma overlapping [start_brk, brk] the heap.
-        bool heap = _brk > _brkStart && start <= PageRoundUpSaturating(_brk) && end >= _brkStart && vma.IsPrivateAnonymous;
+        // Linux names the heap every anonymous vma starting below the break and ending above the
+        // heap's start (vma_is_initial_heap).
+        bool heap = start < _brk && end > _brkStart && vma.IsPrivateAnonymous;
         return heap ? "[heap]" : null;
     }
 }

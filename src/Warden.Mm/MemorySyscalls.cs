@@ -118,7 +118,7 @@ public static class MemorySyscalls
                 return (0, Errno.EINVAL);
             }
             ulong hugeLength = (rounded + hugePageSize - 1) & ~(hugePageSize - 1);
-            Error? placement = hugeLength < rounded ? Errno.ENOMEM : mm.ProbeMMap(opts with { Length = hugeLength, GrowsDown = false });
+            Error? placement = hugeLength < rounded ? Errno.ENOMEM : mm.ProbeHugeTlbMMap(opts with { Length = hugeLength, GrowsDown = false }, hugePageSize);
             // Then the huge-page file's checks: its type, MAP_SHARED_VALIDATE's unknown flags, and
             // its mmap, which finds no huge pages to reserve.
             Error? hugeError = type is not (MAP_SHARED or MAP_SHARED_VALIDATE or MAP_PRIVATE) ? Errno.EINVAL

@@ -129,17 +129,6 @@ public static class KernelFuzzKnownDifferences
     public static bool MincoreOfSharedAnonymousPage(FuzzMapsLine? line, byte kernel, byte warden) =>
         line is { Name: "/dev/zero (deleted)" } && kernel == 1 && warden == 0;
 
-    /// <summary>
-    /// Found by this fuzzer: a mapping that starts exactly at the program break (above the heap) is
-    /// named [heap] in Warden's maps, not in the kernel's. This says whether two maps lines differ in
-    /// that name only.
-    ///   mmap(brk, 0x4000, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0) with brk
-    ///   page-aligned: kernel "... 00:00 0", Warden "... 00:00 0  [heap]".
-    /// </summary>
-    public static bool HeapNameAtTheBreak(FuzzMapsLine kernel, FuzzMapsLine warden, KernelFuzzState s) =>
-        warden.Name == "[heap]" && kernel.Name.Length == 0 && warden.Start >= s.Brk &&
-        kernel.Start == warden.Start && kernel.End == warden.End && kernel.Perms == warden.Perms && kernel.Inode == 0 && warden.Inode == 0;
-
     /// <summary>The known difference that keeps <paramref name="c"/> from being sent, or <see langword="null"/>.</summary>
     /// <param name="c">The call.</param>
     /// <param name="kernelMaps">The child's maps now (read only if needed).</param>

@@ -348,24 +348,6 @@ public static class KernelFuzzRunner
         return kernelUndone && wardenUndone;
     }
 
-    /// <summary>
-    /// Joins the line ending at the heap's start with the heap's line when their permissions agree.
-    /// The child's heap starts unmerged with its C library's data (Linux's brk never merges below
-    /// the heap's start) but the kernel merges the two as soon as a call (mlock, munlock, mlockall)
-    /// touches both; the mirror keeps them apart, as it cannot have two mergeable vmas side by side
-    /// (see <see cref="WardenMirror"/>). Only the boundary at the heap's start is joined.
-    /// </summary>
-    private static List<FuzzMapsLine> JoinAtHeapStart(List<FuzzMapsLine> lines, ulong heapStart)
-    {
-        int at = lines.FindIndex(l => l.End == heapStart);
-        if (at >= 0 && at + 1 < lines.Count && lines[at + 1].Start == heapStart && lines[at].Perms == lines[at + 1].Perms)
-        {
-            lines[at] = lines[at] with { End = lines[at + 1].End, Text = "(joined at the heap's start) " + lines[at].Text };
-            lines.RemoveAt(at + 1);
-        }
-        return lines;
-    }
-
     /// <summary>A maps line to compare: shared anonymous memory's inode is the kernel's own numbering, so it is left out.</summary>
     private static string Normal(FuzzMapsLine line) => line.Name == "/dev/zero (deleted)"
         ? $"{line.Start:x}-{line.End:x} {line.Perms} {line.Offset:x} {line.Device} {line.Name}"
@@ -379,15 +361,15 @@ public static class KernelFuzzRunner
     /// </summary>
     private static string? CompareMaps(string kernelText, WardenMirror warden, KernelFuzzState s)
     {
-        List<FuzzMapsLine> kernel = JoinAtHeapStart(FuzzMapsLine.Parse(kernelText, Arch.TaskSize), s.HeapStart);
-        List<FuzzMapsLine> mirror = JoinAtHeapStart(FuzzMapsLine.Parse(warden.Mm.MapsText(Warden.Contexts.Context.Background), Arch.TaskSize), s.HeapStart);
+        List<FuzzMapsLine> kernel = FuzzMapsLine.Parse(kernelText, Arch.TaskSize);
+        List<FuzzMapsLine> mirror = FuzzMapsLine.Parse(warden.Mm.MapsText(Warden.Contexts.Context.Background), Arch.TaskSize);
         for (int i = 0; i < Math.Max(kernel.Count, mirror.Count); i++)
         {
             FuzzMapsLine? k = i < kernel.Count ? kernel[i] : null;
             FuzzMapsLine? w = i < mirror.Count ? mirror[i] : null;
             bool same = k is not null && w is not null && (s.HitsProtected(k.Start, k.End)
                 ? k.Start == w.Start && k.End == w.End && k.Perms == w.Perms
-                : Normal(k) == Normal(w) || KernelFuzzKnownDifferences.HeapNameAtTheBreak(k, w, s));
+                : Normal(k) == Normal(w));
             if (!same)
             {
                 var text = new StringBuilder();

@@ -95,6 +95,13 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     // drops clean file pages (a known difference, matched).
     [InlineData(5002, false)]
     [InlineData(5189, true)]
+    // Seed 6009: brk's first growth does not merge with the data below the heap's start, but
+    // mlockall merges the two, so a later mremap's vma check sees one vma (the mirror's data was
+    // NORESERVE to keep brk from merging it, and so never merged at all).
+    [InlineData(6009, true)]
+    // Seed 6268: a MAP_HUGETLB hint is rounded up to a huge page before it is tried, so the lock
+    // limit's EAGAIN comes before the empty hugetlb pool's ENOMEM.
+    [InlineData(6268, false)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]

@@ -64,7 +64,6 @@ public sealed class WardenMirror : IDisposable
         Mm = new MemoryManager(platform, new MemoryManagerOptions { Layout = layout, Limits = limits, CanLockMemory = privileged });
 
         HostFileMappable exe = OpenMappable(executable, FileAccess.Read);
-        ulong heapStart = childMaps.FirstOrDefault(l => l.Name == "[heap]")?.Start ?? initialBrk;
         foreach (FuzzMapsLine line in childMaps)
         {
             bool isExecutable = line.Name == executable;
@@ -82,12 +81,8 @@ public sealed class WardenMirror : IDisposable
                 Mm.CopyOut(s_ctx, new Addr(line.End - Arch.PageSize), [0], s_force);
                 continue;
             }
-            // The C library's data below the heap is NORESERVE only so that Warden's brk does not
-            // merge the heap into it: Linux's brk never merges with a vma below the heap's start
-            // (and Warden's does, a known difference); nothing else can be adjacent to the data.
-            bool data = line.Name.Length == 0 && line.Inode == 0 && line.End == heapStart;
             int flags = MAP_PRIVATE | MAP_FIXED | (isExecutable || special ? 0 : MAP_ANONYMOUS) |
-                (line.Name == "[stack]" ? MAP_GROWSDOWN : 0) | (data ? MAP_NORESERVE : 0);
+                (line.Name == "[stack]" ? MAP_GROWSDOWN : 0);
             ulong offset = isExecutable ? line.Offset : 0;
             (ulong at, Error? e) = MemorySyscalls.Mmap(s_ctx, Mm, line.Start, line.End - line.Start, (ulong)line.Prot, (ulong)flags, isExecutable || special ? exe : null, offset);
             if (e is not null || at != line.Start)

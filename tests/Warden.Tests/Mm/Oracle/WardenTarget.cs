@@ -37,8 +37,8 @@ public sealed class WardenTarget : IOracleTarget
     /// <param name="window">The window (the kernel target's, for a brk run).</param>
     /// <param name="initialBrk">The kernel's initial break for a brk run; 0 otherwise.</param>
     /// <param name="heapStart">
-    /// Where the kernel child's heap vma starts: Warden maps and writes [heapStart, initialBrk) as the
-    /// child's C library did, so that brk's vma merges with it as the child's does. 0 for none.
+    /// Where the kernel child's heap vma starts: Warden's brk makes and writes [heapStart, initialBrk)
+    /// as the child's C library did, so that later growth expands it as the child's does. 0 for none.
     /// </param>
     public WardenTarget(OracleWindow window, ulong initialBrk = 0, ulong heapStart = 0)
     {
@@ -68,17 +68,17 @@ public sealed class WardenTarget : IOracleTarget
         if (initialBrk != 0)
         {
             ulong heapEnd = Arch.PageRoundUp(initialBrk).Rounded;
+            // The C library's heap is brk's own, made by brk as the child's was, so that later
+            // growth expands it as the child's grows.
+            _mm.BrkSetup(s_ctx, new Addr(heapStart != 0 && heapStart < heapEnd ? heapStart : initialBrk));
+            if (MemorySyscalls.Brk(s_ctx, _mm, initialBrk) != initialBrk)
+            {
+                throw new InvalidOperationException($"warden: could not make the C library's heap at 0x{heapStart:x}");
+            }
             if (heapStart != 0 && heapStart < heapEnd)
             {
-                int flags = LinuxMman.MAP_PRIVATE | LinuxMman.MAP_ANONYMOUS | LinuxMman.MAP_FIXED;
-                (ulong result, Error? e) = MemorySyscalls.Mmap(s_ctx, _mm, heapStart, heapEnd - heapStart, LinuxMman.PROT_READ | LinuxMman.PROT_WRITE, (ulong)flags);
-                if (e is not null || result != heapStart)
-                {
-                    throw new InvalidOperationException($"warden: could not map the C library's heap at 0x{heapStart:x}: {e}");
-                }
                 _mm.CopyOut(s_ctx, new Addr(heapStart), [1], default);
             }
-            _mm.BrkSetup(s_ctx, new Addr(initialBrk));
 
             // The kernel child places mappings in its whole address space and the harness moves
             // them into the window; Warden must choose inside the window or the brk region too, so
