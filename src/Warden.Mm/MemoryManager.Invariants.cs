@@ -74,6 +74,10 @@ public sealed partial class MemoryManager
             {
                 Fail("a pinned private pma is copy-on-write", segment.Range);
             }
+            if ((pma.ZeroPage || pma.LazyFree) && !(pma.Private && pma.NeedCOW))
+            {
+                Fail("a zero-page or lazily freed pma can be written without a fault", segment.Range);
+            }
         }
         Expect(rss == _curRSS, "the resident set is the pmas' total length", rss, _curRSS);
         Expect(_curRSS <= _maxRSS, "the resident set is at most its high-water mark", _curRSS, _maxRSS);

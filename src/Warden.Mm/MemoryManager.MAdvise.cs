@@ -14,7 +14,8 @@ public sealed partial class MemoryManager
     /// MADV_*). DONTNEED drops pages (private ones read back from their source: zero for anonymous
     /// memory, the file for file mappings; shared ones keep their contents); REMOVE frees the
     /// backing of shared memory; DONTFORK/DOFORK and WIPEONFORK/KEEPONFORK set how Fork treats the
-    /// range; FREE is accepted (pages may keep their contents, which Linux allows); RANDOM,
+    /// range; FREE leaves the pages this address space alone holds clean until written, and
+    /// PAGEOUT then discards them (they read back as zeros); RANDOM,
     /// SEQUENTIAL, HUGEPAGE, NOHUGEPAGE, DONTDUMP, DODUMP and MERGEABLE set vma flags that change
     /// nothing else (they split vmas and show in smaps, as on Linux); the other advisory values are
     /// accepted and ignored.
@@ -125,9 +126,13 @@ public sealed partial class MemoryManager
                 ForgetPagesLocked(start, end);
                 return null;
             case LinuxMman.MADV_FREE:
-                // Pages may keep their contents until reclaimed; keeping them is allowed. Like
-                // DONTNEED, FREE refuses locked memory.
-                return vma.IsPrivateAnonymous && vma.MLockMode == MLockMode.None ? null : Errno.EINVAL;
+                // Like DONTNEED, FREE refuses locked memory.
+                if (!vma.IsPrivateAnonymous || vma.MLockMode != MLockMode.None)
+                {
+                    return Errno.EINVAL;
+                }
+                MarkLazyFreeLocked(start, end);
+                return null;
             case LinuxMman.MADV_REMOVE:
                 if (vma.MLockMode != MLockMode.None || vma.Id is null)
                 {
@@ -199,12 +204,100 @@ public sealed partial class MemoryManager
                 return null;
             case LinuxMman.MADV_COLD:
             case LinuxMman.MADV_PAGEOUT:
-                // Linux does not reclaim locked pages on request; otherwise a hint.
-                return vma.MLockMode != MLockMode.None ? Errno.EINVAL : null;
+                // Linux does not reclaim locked pages on request. Otherwise a hint, except that
+                // reclaim discards the clean pages MADV_FREE left (others it would swap; this
+                // machine, like Warden, has no swap).
+                if (vma.MLockMode != MLockMode.None)
+                {
+                    return Errno.EINVAL;
+                }
+                if (advice == LinuxMman.MADV_PAGEOUT)
+                {
+                    DiscardLazyFreeLocked(start, end);
+                }
+                return null;
             default:
                 // The rest are hints (WILLNEED, populating, huge pages, merging, dumping...):
                 // pages are made on first access anyway.
                 return null;
+        }
+    }
+
+    // MADV_FREE over [start, end) of a private anonymous vma, as Linux's madvise_free_pte_range:
+    // each page of the memory manager's own (not the zero page, not pinned) is made clean, to be
+    // discarded unless written again, even one a fork shares (Linux clears this address space's
+    // dirty bit; the other keeps its own). It is write-protected, so that the next write faults
+    // and re-dirties it. Mapping lock held; takes the active lock.
+    private void MarkLazyFreeLocked(ulong start, ulong end)
+    {
+        if (_memoryFile is null)
+        {
+            // Pages that cannot be told apart from others keep their contents, as Linux allows.
+            return;
+        }
+        _activeLock.EnterWriteLock();
+        try
+        {
+            for (var segment = _pmas.LowerBoundSegment(start); segment.IsValid && segment.Start < end;)
+            {
+                ulong pieceEnd = Math.Min(segment.End, end);
+                Pma pma = segment.Value;
+                if (pma.Private && ReferenceEquals(pma.File, _memoryFile) && pma.PinCount == 0 && !pma.ZeroPage && !pma.LazyFree)
+                {
+                    segment = _pmas.Isolate(segment, Range(Math.Max(segment.Start, start), pieceEnd));
+                    segment.Value.NeedCOW = true;
+                    segment.Value.LazyFree = true;
+                    UnmapPlatformLocked(segment.Start, segment.End);
+                }
+                segment = segment.NextSegment();
+            }
+            _pmas.MergeAdjacent(Range(start, end));
+        }
+        finally
+        {
+            _activeLock.ExitWriteLock();
+        }
+    }
+
+    // MADV_PAGEOUT's reclaim of [start, end): the pages MADV_FREE left clean are dropped, to read
+    // back as zeros, except those a fork shares (Linux's madvise_cold_or_pageout_pte_range leaves
+    // pages mapped more than once alone). Mapping lock held; takes the active lock.
+    private void DiscardLazyFreeLocked(ulong start, ulong end)
+    {
+        if (_memoryFile is null)
+        {
+            return;
+        }
+        _activeLock.EnterWriteLock();
+        try
+        {
+            for (var segment = _pmas.LowerBoundSegment(start); segment.IsValid && segment.Start < end;)
+            {
+                ulong pieceStart = Math.Max(segment.Start, start);
+                ulong pieceEnd = Math.Min(segment.End, end);
+                if (!segment.Value.LazyFree)
+                {
+                    segment = segment.NextSegment();
+                    continue;
+                }
+                // Page by page where a fork shares part of the pma.
+                bool whole = _memoryFile.HasUniqueRef(segment.Value.FileRangeOf(segment.Start, Range(pieceStart, pieceEnd)));
+                for (ulong at = pieceStart; at < pieceEnd; at += whole ? pieceEnd - pieceStart : Arch.PageSize)
+                {
+                    ulong next = whole ? pieceEnd : at + Arch.PageSize;
+                    var page = _pmas.FindSegment(at);
+                    if (whole || _memoryFile.HasUniqueRef(page.Value.FileRangeOf(page.Start, Range(at, next))))
+                    {
+                        UnmapPlatformLocked(at, next);
+                        RemovePmasLocked(at, next);
+                    }
+                }
+                segment = _pmas.LowerBoundSegment(pieceEnd);
+            }
+        }
+        finally
+        {
+            _activeLock.ExitWriteLock();
         }
     }
 

@@ -70,7 +70,7 @@ public sealed partial class MemoryManager
             error ??= LockAdmissionErrorLocked(opts, length);
             if (error is null)
             {
-                error = LimitsErrorLocked(opts, addr, length) ?? OvercommitError(opts, hints, length);
+                error = LimitsErrorLocked(opts, addr, length) ?? OvercommitError(opts, hints, addr, length);
                 if (error is not null && opts.Fixed && opts.Unmap)
                 {
                     // Linux (6.12 and later) has split the mappings a fixed mapping replaces at its
@@ -251,12 +251,33 @@ public sealed partial class MemoryManager
         return isData && _dataAS + length > _limits.Data ? Errno.ENOMEM : null;
     }
 
-    // Linux's overcommit heuristic for a new mapping: a private writable one is charged (unless
-    // MAP_NORESERVE), and so is new shared anonymous memory, however it is protected.
-    private Error? OvercommitError(in MMapOpts opts, VmaHints hints, ulong length)
+    // Linux's overcommit heuristic for a new mapping at [addr, addr + length): a private writable
+    // one is charged (unless MAP_NORESERVE), and so is new shared anonymous memory, however it is
+    // protected; a fixed mapping is charged less what the mappings it replaces were charged.
+    // Mapping lock held.
+    private Error? OvercommitError(in MMapOpts opts, VmaHints hints, ulong addr, ulong length)
     {
         bool charged = (hints & VmaHints.NoReserve) == 0 && (opts.Private ? opts.Perms.Write : opts.Mappable is null);
-        return charged && length > _options.OvercommitLimit ? Errno.ENOMEM : null;
+        if (!charged || length <= _options.OvercommitLimit)
+        {
+            return null;
+        }
+        ulong replaced = opts.Fixed && opts.Unmap ? AccountedBytesLocked(addr, addr + length) : 0;
+        return length - replaced > _options.OvercommitLimit ? Errno.ENOMEM : null;
+    }
+
+    // The bytes of [start, end) in vmas charged against overcommit. Mapping lock held.
+    private ulong AccountedBytesLocked(ulong start, ulong end)
+    {
+        ulong bytes = 0;
+        for (var segment = _vmas.LowerBoundSegment(start); segment.IsValid && segment.Start < end; segment = segment.NextSegment())
+        {
+            if (segment.Value.Accounted)
+            {
+                bytes += Math.Min(segment.End, end) - Math.Max(segment.Start, start);
+            }
+        }
+        return bytes;
     }
 
     // Splits the vma that holds `at` inside it (not at its start) in two there. Mapping lock held for writing.

@@ -193,6 +193,7 @@ public sealed partial class MemoryManager
             EffectivePerms = vma.EffectivePerms,
             MaxPerms = vma.MaxPerms.Effective(),
             NeedCOW = !at.Write,
+            ZeroPage = !at.Write,
             Private = true,
         });
         AddRSSLocked(end - start);
@@ -307,7 +308,10 @@ public sealed partial class MemoryManager
         UnmapPlatformLocked(start, end);
         if (pma.Private && _memoryFile is not null && ReferenceEquals(pma.File, _memoryFile) && _memoryFile.HasUniqueRef(fr))
         {
+            // Written now: no longer the zero page, nor clean after MADV_FREE.
             segment.Value.NeedCOW = false;
+            segment.Value.ZeroPage = false;
+            segment.Value.LazyFree = false;
             _pmas.MergeAdjacent(Range(start, end));
             return null;
         }

@@ -29,6 +29,20 @@ internal struct Pma
     public bool Private;
 
     /// <summary>
+    /// Whether the memory was made by a read of never-written anonymous memory, where Linux maps its
+    /// shared zero page: MADV_FREE leaves it alone. <see cref="NeedCOW"/> is set, so the first write
+    /// takes it over (and clears this).
+    /// </summary>
+    public bool ZeroPage;
+
+    /// <summary>
+    /// Whether MADV_FREE has left the memory clean, to be discarded rather than kept: MADV_PAGEOUT
+    /// drops it while no fork shares it. <see cref="NeedCOW"/> is set, so the first write makes it
+    /// dirty again (and clears this).
+    /// </summary>
+    public bool LazyFree;
+
+    /// <summary>
     /// How many <see cref="MemoryManager.Pin"/>s of this address space hold the pma's pages. A pinned
     /// private pma is never copy-on-write: pinning broke it, and fork copies it for the child.
     /// </summary>

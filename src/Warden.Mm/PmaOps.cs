@@ -15,6 +15,8 @@ internal readonly struct PmaOps : IRangeMapOps<AddrRange, Pma>
             firstValue.MaxPerms == secondValue.MaxPerms &&
             firstValue.NeedCOW == secondValue.NeedCOW &&
             firstValue.Private == secondValue.Private &&
+            firstValue.ZeroPage == secondValue.ZeroPage &&
+            firstValue.LazyFree == secondValue.LazyFree &&
             firstValue.PinCount == secondValue.PinCount))
         {
             return false;

@@ -59,6 +59,11 @@ public sealed class OvercommitKernelTests
             T(i == 0 ? "mremap_fixed_shrink_from_over" : "mremap_fixed_shrink_from_under",
               syscall(SYS_mremap, area, from, 2 * 4096UL, MREMAP_MAYMOVE | MREMAP_FIXED, target));
         }
+        /* A fixed mapping is charged less what the mappings it replaces were charged. */
+        char *reserve = M(3 * over, PROT_NONE, MAP_PRIVATE | MAP_NORESERVE);
+        mmap(reserve, under, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        T("fixed_over_replacing_charged", mmap(reserve, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+        T("fixed_over_replacing_uncharged", mmap(reserve + over + G, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
         unsigned long brk0 = syscall(SYS_brk, 0UL);
         printf("brk_over\t%d\n", syscall(SYS_brk, brk0 + over) == (long)brk0);
         printf("brk_under\t%d\n", syscall(SYS_brk, brk0 + under) == (long)brk0);
@@ -99,6 +104,11 @@ public sealed class OvercommitKernelTests
             ulong target = f.Map(2 * Page, PROT_NONE);
             T(name, MemorySyscalls.Mremap(f.Ctx, f.Mm, area, from, 2 * Page, MREMAP_MAYMOVE | MREMAP_FIXED, target).Error);
         }
+        ulong reserve = f.Map(3 * over, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+        f.Map(under, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, reserve);
+        Error? Fixed(ulong at) => MemorySyscalls.Mmap(f.Ctx, f.Mm, at, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED).Error;
+        T("fixed_over_replacing_charged", Fixed(reserve));
+        T("fixed_over_replacing_uncharged", Fixed(reserve + over + GiB));
         answers["brk_over"] = MemorySyscalls.Brk(f.Ctx, f.Mm, brk0 + over) == brk0 ? 1 : 0;
         answers["brk_under"] = MemorySyscalls.Brk(f.Ctx, f.Mm, brk0 + under) == brk0 ? 1 : 0;
         return answers;

@@ -31,9 +31,6 @@ public sealed class OracleOpGenerator
     private readonly List<ulong> _growsDown = [];
     private List<(ulong Start, ulong End, PageState State)>? _runs;
     private ulong _brk;
-    private bool _futureLocked;
-    private bool _lockedAny;
-    private bool _futureOnFault;
     private bool _forkLive;
 
     /// <param name="seed">The seed of the sequence.</param>
@@ -133,18 +130,6 @@ public sealed class OracleOpGenerator
         }
         switch (op)
         {
-            case OracleOp.Mlockall l:
-                _futureLocked = (l.Flags & LinuxMman.MCL_FUTURE) != 0;
-                _futureOnFault = _futureLocked && (l.Flags & LinuxMman.MCL_ONFAULT) != 0;
-                _lockedAny = true;
-                return;
-            case OracleOp.Mlock:
-                _lockedAny = true;
-                return;
-            case OracleOp.Munlockall:
-                _futureLocked = false;
-                _futureOnFault = false;
-                return;
             case OracleOp.Mmap m:
                 ulong len = Aligned(m.Len);
                 var state = new PageState(0, true, (m.Prot & LinuxMman.PROT_READ) != 0, (m.Prot & LinuxMman.PROT_WRITE) != 0,
@@ -231,11 +216,6 @@ public sealed class OracleOpGenerator
         if (_random.Next(100) < 3)
         {
             prot |= Pick(0x10, LinuxMman.PROT_GROWSDOWN, LinuxMman.PROT_SEM);
-        }
-        if (_futureOnFault)
-        {
-            // Known divergence (KnownDivergences): MAP_POPULATE under mlockall(MCL_FUTURE|MCL_ONFAULT).
-            flags &= ~LinuxMman.MAP_POPULATE;
         }
         bool fixedRange = (flags & (LinuxMman.MAP_FIXED | LinuxMman.MAP_FIXED_NOREPLACE)) != 0;
         switch (_random.Next(100))
@@ -454,12 +434,6 @@ public sealed class OracleOpGenerator
                 newLen = Math.Max(1, newLen - (ulong)_random.Next(1, (int)Page));
                 break;
         }
-        if (_lockedAny && (flags & LinuxMman.MREMAP_DONTUNMAP) != 0)
-        {
-            // Known divergence (KnownDivergences): Linux unlocks the whole source vma of a
-            // DONTUNMAP move, Warden keeps it locked; once anything may be locked, move plainly.
-            flags &= ~LinuxMman.MREMAP_DONTUNMAP;
-        }
         if (oldLen < (1UL << 63))
         {
             (old, oldLen) = Clamp(old, oldLen);
@@ -575,12 +549,6 @@ public sealed class OracleOpGenerator
                 (_random.Next(2) == 0 ? LinuxMman.MCL_ONFAULT : 0),
             _ => Pick(0, LinuxMman.MCL_ONFAULT, 8, LinuxMman.MCL_CURRENT | 8),
         };
-        if (_futureLocked && (flags & ~(LinuxMman.MCL_CURRENT | LinuxMman.MCL_FUTURE | LinuxMman.MCL_ONFAULT)) == 0 && (flags & ~LinuxMman.MCL_ONFAULT) != 0)
-        {
-            // Known divergence (KnownDivergences): Warden keeps future locking through an mlockall
-            // without MCL_FUTURE, Linux ends it; a valid mlockall keeps MCL_FUTURE while it is on.
-            flags |= LinuxMman.MCL_FUTURE;
-        }
         return new OracleOp.Mlockall(flags);
     }
 
@@ -603,21 +571,6 @@ public sealed class OracleOpGenerator
                 break;
         }
         (addr, len) = Clamp(addr, len);
-        // Known divergence (KnownDivergences): from a mapping into a hole, Linux locks or unlocks up
-        // to the hole before its ENOMEM and Warden changes nothing; such a range stops at the hole.
-        ulong first = Arch.PageRoundDown(addr);
-        if (Get(first).Mapped)
-        {
-            ulong end = first + Aligned(len + (addr - first));
-            for (ulong page = first + Page; page < end; page += Page)
-            {
-                if (!Get(page).Mapped)
-                {
-                    len = page - addr;
-                    break;
-                }
-            }
-        }
         return (addr, len);
     }
 

@@ -162,7 +162,7 @@ public sealed class OracleRunner
             case OracleOp.Mprotect p:
                 return Same(_reference.Mprotect(To(_reference, p.Addr), p.Len, p.Prot), _subject.Mprotect(To(_subject, p.Addr), p.Len, p.Prot));
             case OracleOp.Madvise d:
-                return SameOrKnown(op, _reference.Madvise(To(_reference, d.Addr), d.Len, d.Advice), _subject.Madvise(To(_subject, d.Addr), d.Len, d.Advice));
+                return Same(_reference.Madvise(To(_reference, d.Addr), d.Len, d.Advice), _subject.Madvise(To(_subject, d.Addr), d.Len, d.Advice));
             case OracleOp.Mremap r when r.PlacedByPolicy && _subject.PlacesInWindow && !_reference.PlacesInWindow:
                 return MremapWhereTheSubjectPlaced(r);
             case OracleOp.Mremap r:
@@ -182,9 +182,9 @@ public sealed class OracleRunner
             case OracleOp.Mincore c:
                 return CompareMincore(c);
             case OracleOp.Mlock l:
-                return SameOrKnown(op, _reference.Mlock(To(_reference, l.Addr), l.Len, l.Flags), _subject.Mlock(To(_subject, l.Addr), l.Len, l.Flags));
+                return Same(_reference.Mlock(To(_reference, l.Addr), l.Len, l.Flags), _subject.Mlock(To(_subject, l.Addr), l.Len, l.Flags));
             case OracleOp.Munlock l:
-                return SameOrKnown(op, _reference.Munlock(To(_reference, l.Addr), l.Len), _subject.Munlock(To(_subject, l.Addr), l.Len));
+                return Same(_reference.Munlock(To(_reference, l.Addr), l.Len), _subject.Munlock(To(_subject, l.Addr), l.Len));
             case OracleOp.Mlockall l:
                 return Same(_reference.Mlockall(l.Flags), _subject.Mlockall(l.Flags));
             case OracleOp.Munlockall:
@@ -271,7 +271,7 @@ public sealed class OracleRunner
         bool kernelAgainstWarden = !_reference.PlacesInWindow && _subject.PlacesInWindow;
         for (int i = 0; i < size && diff < 0; i++)
         {
-            if (vectorA[i] != vectorB[i] && !(kernelAgainstWarden && KnownDivergences.AcceptedMincoreByte(vectorA[i], vectorB[i], IsShared(c.Addr + ((ulong)i * Arch.PageSize)), IsLocked(c.Addr + ((ulong)i * Arch.PageSize)))))
+            if (vectorA[i] != vectorB[i] && !(kernelAgainstWarden && KnownDivergences.AcceptedMincoreByte(vectorA[i], vectorB[i], IsShared(c.Addr + ((ulong)i * Arch.PageSize)))))
             {
                 diff = i;
             }
@@ -289,19 +289,6 @@ public sealed class OracleRunner
             if (From(_reference, p.Page) == page)
             {
                 return p.Mapped && p.Shared;
-            }
-        }
-        return false;
-    }
-
-    /// <summary>Whether the reference's page at canonical <paramref name="page"/> is in a locked vma.</summary>
-    private bool IsLocked(ulong page)
-    {
-        foreach (VmaState vma in _reference.Vmas())
-        {
-            if (page >= From(_reference, vma.Start) && page < From(_reference, vma.End))
-            {
-                return vma.Flags.Split(' ').Contains("lo");
             }
         }
         return false;
@@ -388,16 +375,6 @@ public sealed class OracleRunner
     }
 
     private const ulong Low32Limit = 0x8000_0000;
-
-    /// <summary><see cref="Same"/>, but a difference <see cref="KnownDivergences"/> accepts (kernel against Warden) is none.</summary>
-    private (string?, long, int) SameOrKnown(OracleOp op, (long Result, int Errno) a, (long Result, int Errno) b)
-    {
-        (string? problem, long result, int errno) = Same(a, b);
-        bool kernelAgainstWarden = !_reference.PlacesInWindow && _subject.PlacesInWindow;
-        return problem is not null && kernelAgainstWarden && KnownDivergences.AcceptedResult(op, a, b) is not null
-            ? (null, result, errno)
-            : (problem, result, errno);
-    }
 
     /// <summary>Fixed-address results: the same errno, and on success the same (canonical) value.</summary>
     private (string?, long, int) Same((long Result, int Errno) a, (long Result, int Errno) b)
