@@ -331,16 +331,18 @@ public sealed partial class MemoryManager
     }
 
     // MADV_COLLAPSE over [start, end), which lies in one vma, as Linux answers it with transparent
-    // huge pages in "madvise" or "always" mode for private anonymous memory (never for shared
-    // memory): the vma must be private anonymous, written once (Linux wants its anon_vma), not
-    // NOHUGEPAGE, and large enough for an aligned huge page; then every aligned huge page inside
-    // the range must have a resident page to collapse around (EINVAL for the walk otherwise).
-    // Collapsing changes nothing Warden can show, so nothing is done. Mapping lock held.
+    // huge pages in "madvise" or "always" mode: the vma must be private anonymous memory written
+    // once (Linux wants its anon_vma) or shared anonymous memory (which MADV_COLLAPSE takes whatever
+    // shmem_enabled says), not NOHUGEPAGE, and large enough for an aligned huge page. Then for
+    // private memory every aligned huge page inside the range must have a resident page to
+    // collapse around; shared memory's huge pages never collapse here (EINVAL whenever the range
+    // holds one). Collapsing changes nothing Warden can show, so nothing is done. Mapping lock held.
     private Error? CollapseLocked(ulong start, ulong end, in Vma vma)
     {
         var whole = _vmas.FindSegment(start);
         ulong firstInVma = (whole.Start + HugePageSize - 1) & ~(HugePageSize - 1);
-        if (!vma.IsPrivateAnonymous || vma.AnonVma is null || (vma.Hints & VmaHints.NoHugePage) != 0 ||
+        bool shared = vma.Mappable is SharedAnonMappable;
+        if (!(shared || (vma.IsPrivateAnonymous && vma.AnonVma is not null)) || (vma.Hints & VmaHints.NoHugePage) != 0 ||
             firstInVma < whole.Start || firstInVma + HugePageSize > whole.End)
         {
             return Errno.EINVAL;
@@ -353,6 +355,10 @@ public sealed partial class MemoryManager
         if (firstHuge < start || firstHuge > (end & ~(HugePageSize - 1)))
         {
             return Errno.EINVAL;
+        }
+        if (shared)
+        {
+            return firstHuge + HugePageSize <= end ? Errno.EINVAL : null;
         }
         Error? result = null;
         _activeLock.EnterReadLock();

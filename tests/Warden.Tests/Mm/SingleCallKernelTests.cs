@@ -64,6 +64,12 @@ public sealed class SingleCallKernelTests
         char *shared = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         shared[0] = 1;
         R("collapse_shared", madvise(shared, 8 << 20, 25));
+        char *reserved = mmap(NULL, 6 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        char *aligned = (char *)(((unsigned long)reserved + (2 << 20) - 1) & ~((2UL << 20) - 1));
+        mmap(aligned, 4 << 20, PROT_EXEC, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+        R("collapse_shared_within_one_from_a_bound", madvise(aligned, 0x1e000, 25));
+        R("collapse_shared_within_one_off_a_bound", madvise(aligned + 4096, 0x1e000, 25));
+        R("collapse_shared_whole_huge_page", madvise(aligned, 2 << 20, 25));
         /* Placement of huge-page-sized private anonymous mappings, as relations between addresses. */
         #define MAPLEN(len) (char *)mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
         char *t1 = MAPLEN(4 << 20), *t2 = MAPLEN(4 << 20), *t3 = MAPLEN((4 << 20) + 4096), *t4 = MAPLEN(4 << 20);
@@ -129,6 +135,12 @@ public sealed class SingleCallKernelTests
         ulong shared = f.Map(8 << 20, flags: MAP_SHARED | MAP_ANONYMOUS);
         f.Write(shared, [1]);
         R("collapse_shared", MemorySyscalls.Madvise(f.Ctx, f.Mm, shared, 8 << 20, 25));
+        ulong reserved = f.Map(6 << 20, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+        ulong aligned = (reserved + (2 << 20) - 1) & ~((2UL << 20) - 1);
+        f.Map(4 << 20, PROT_EXEC, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, aligned);
+        R("collapse_shared_within_one_from_a_bound", MemorySyscalls.Madvise(f.Ctx, f.Mm, aligned, 0x1e000, 25));
+        R("collapse_shared_within_one_off_a_bound", MemorySyscalls.Madvise(f.Ctx, f.Mm, aligned + Page, 0x1e000, 25));
+        R("collapse_shared_whole_huge_page", MemorySyscalls.Madvise(f.Ctx, f.Mm, aligned, 2 << 20, 25));
         ulong t1 = f.Map(4 << 20, PROT_READ), t2 = f.Map(4 << 20, PROT_READ), t3 = f.Map((4 << 20) + Page, PROT_READ), t4 = f.Map(4 << 20, PROT_READ);
         answers["thp_first_aligned"] = (t1 & 0x1fffff) != 0 ? 1 : 0;
         answers["thp_second_right_below"] = t2 + (4 << 20) != t1 ? 1 : 0;

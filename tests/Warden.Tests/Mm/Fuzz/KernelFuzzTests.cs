@@ -102,6 +102,9 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     // Seed 6268: a MAP_HUGETLB hint is rounded up to a huge page before it is tried, so the lock
     // limit's EAGAIN comes before the empty hugetlb pool's ENOMEM.
     [InlineData(6268, false)]
+    // Seed 7016: MADV_COLLAPSE takes shared anonymous memory (whatever shmem_enabled says), so a
+    // range inside its first huge page, from the bound, succeeds.
+    [InlineData(7016, true)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]
