@@ -13,6 +13,18 @@ internal static unsafe partial class Libc
     /// <summary><c>POLLOUT</c>.</summary>
     public const short POLLOUT = 0x4;
 
+    /// <summary><c>POLLPRI</c>.</summary>
+    public const short POLLPRI = 0x2;
+
+    /// <summary><c>POLLERR</c>.</summary>
+    public const short POLLERR = 0x8;
+
+    /// <summary><c>POLLHUP</c>.</summary>
+    public const short POLLHUP = 0x10;
+
+    /// <summary><c>POLLNVAL</c>.</summary>
+    public const short POLLNVAL = 0x20;
+
     /// <summary><c>EFD_CLOEXEC</c>.</summary>
     public const int EFD_CLOEXEC = 0x80000;
 
@@ -81,6 +93,51 @@ internal static unsafe partial class Libc
             if (wakeAdded)
             {
                 wake.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>poll(2)</c> of <paramref name="handles"/>, each for its <paramref name="events"/>, for at
+    /// most <paramref name="timeoutMs"/> milliseconds (-1 for no limit); the events that occurred go
+    /// to <paramref name="revents"/>. EINTR is returned, not retried (the caller's deadline decides).
+    /// At most 64 descriptors.
+    /// </summary>
+    /// <returns>How many descriptors have events, or the errno.</returns>
+    /// <exception cref="ArgumentException">The spans differ in length or hold more than 64 descriptors.</exception>
+    [SupportedOSPlatform("linux")]
+    public static (int Ready, Errno? Error) Poll(ReadOnlySpan<SafeFileHandle> handles, ReadOnlySpan<short> events, Span<short> revents, int timeoutMs)
+    {
+        if (handles.Length != events.Length || handles.Length != revents.Length || handles.Length > 64)
+        {
+            ThrowHelper.ThrowArgument(nameof(handles), "Poll takes at most 64 descriptors, with one events and one revents entry each.");
+        }
+        PollFd* fds = stackalloc PollFd[handles.Length];
+        int added = 0;
+        try
+        {
+            for (; added < handles.Length; added++)
+            {
+                bool ok = false;
+                handles[added].DangerousAddRef(ref ok);
+                fds[added] = new PollFd { Fd = (int)handles[added].DangerousGetHandle(), Events = events[added] };
+            }
+            int n = PollNative(fds, (nuint)handles.Length, timeoutMs);
+            if (n < 0)
+            {
+                return (0, LastErrno());
+            }
+            for (int i = 0; i < handles.Length; i++)
+            {
+                revents[i] = fds[i].Revents;
+            }
+            return (n, null);
+        }
+        finally
+        {
+            for (int i = 0; i < added; i++)
+            {
+                handles[i].DangerousRelease();
             }
         }
     }

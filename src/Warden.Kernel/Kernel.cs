@@ -23,7 +23,7 @@ namespace Warden.Kernel;
 /// that process has ended. The platform is the caller's (and outlives the kernel).</para>
 /// <para>Thread-safe: <see cref="Signal"/> may be called from any thread while <see cref="Run"/> runs.</para>
 /// </remarks>
-public sealed class Kernel : IDisposable
+public sealed partial class Kernel : IDisposable
 {
     private readonly ConcurrentDictionary<int, ThreadGroup> _processes = new();
     private readonly TextWriter _diagnostics;
@@ -104,10 +104,8 @@ public sealed class Kernel : IDisposable
             return (default, error);
         }
         ExitStatus status = process!.Exited.GetAwaiter().GetResult();
-        foreach (KernelTask task in process.Tasks())
-        {
-            task.Join();
-        }
+        // The sandbox ends with its first process: whatever else still runs is killed.
+        KillAll();
         return (status, null);
     }
 
@@ -138,19 +136,12 @@ public sealed class Kernel : IDisposable
 
     internal void SendSignal(ThreadGroup group, int signal)
     {
-        if (signal != Signals.Signal.SIGKILL && group.Handlers.IsIgnored(signal))
-        {
-            return;
-        }
-        if (Signals.Signal.DefaultStops(signal) || signal == Signals.Signal.SIGCONT)
-        {
-            // Job control arrives with the processes issue.
-            return;
-        }
-        group.BeginExit(ExitStatus.Killed(signal));
+        // From outside the sandbox: the kernel sent it (SI_KERNEL).
+        var info = new Platform.SignalInfo { Signo = signal, Code = Signals.SignalCodes.SI_KERNEL };
+        group.Send(in info);
     }
 
-    /// <summary>The process with the kernel's pid <paramref name="pid"/>, if it is alive.</summary>
+    /// <summary>The process with the kernel's pid <paramref name="pid"/>, if it exists (a zombie too).</summary>
     internal ThreadGroup? FindProcess(int pid) => _processes.TryGetValue(pid, out ThreadGroup? group) ? group : null;
 
     /// <summary>The pids of the live processes.</summary>
@@ -183,7 +174,7 @@ public sealed class Kernel : IDisposable
             return (null, error);
         }
         int pid = NextPid();
-        var group = new ThreadGroup(this, pid, mm, new SignalHandlers(), limits, credentials)
+        var group = new ThreadGroup(this, pid, new AddressSpaceRef(mm), new SignalHandlers(), limits, credentials)
         {
             Image = image,
             Name = ProcessName(image!.ExecutablePath),
@@ -213,7 +204,6 @@ public sealed class Kernel : IDisposable
         {
             SendSignal(group, early);
         }
-        group.Exited.ContinueWith(_ => _processes.TryRemove(pid, out ThreadGroup? _), TaskScheduler.Default);
         task.Start();
         return (group, null);
     }
@@ -344,14 +334,7 @@ public sealed class Kernel : IDisposable
             return;
         }
         _disposed = true;
-        foreach (ThreadGroup group in _processes.Values)
-        {
-            group.BeginExit(ExitStatus.Killed(Signals.Signal.SIGKILL));
-            foreach (KernelTask task in group.Tasks())
-            {
-                task.Join();
-            }
-        }
+        KillAll();
         Root.Dispose();
     }
 }

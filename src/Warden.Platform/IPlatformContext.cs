@@ -62,4 +62,12 @@ public interface IPlatformContext
     /// <see cref="PlatformErrors.ContextInterrupt"/>. Safe to call from any thread.
     /// </summary>
     void Interrupt();
+
+    /// <summary>
+    /// Makes <paramref name="archContext"/>'s floating-point state current, for a caller that reads
+    /// or changes part of it (a signal frame): a platform that keeps the state elsewhere between
+    /// switches copies it back. Called by the thread that switches the context, with no switch running.
+    /// </summary>
+    /// <returns><c>null</c>, or why the state is lost.</returns>
+    Error? PullFPState(ArchContext archContext) => null;
 }

@@ -2,6 +2,7 @@ using Microsoft.Win32.SafeHandles;
 using Warden.Errors;
 using Warden.HostArch;
 using Warden.Interop;
+using Warden.Kernel.Syscalls;
 using Warden.Kernel.Tasks;
 using Warden.Mm;
 using Warden.Platform;
@@ -117,7 +118,7 @@ internal sealed class HostFileDescription : FileDescription
         {
             return (0, null);
         }
-        Errno? waitError = WaitUntilReady(task, Libc.POLLIN);
+        Error? waitError = WaitUntilReady(task, Libc.POLLIN);
         if (waitError is not null)
         {
             return (0, waitError);
@@ -131,7 +132,7 @@ internal sealed class HostFileDescription : FileDescription
     {
         if (IsStream && offset < 0)
         {
-            Errno? waitError = WaitUntilReady(task, Libc.POLLOUT);
+            Error? waitError = WaitUntilReady(task, Libc.POLLOUT);
             if (waitError is not null)
             {
                 return (0, waitError);
@@ -141,15 +142,27 @@ internal sealed class HostFileDescription : FileDescription
         return src.CopyInTo(task, writer);
     }
 
-    // A blocking stream waits in poll beside the process's wake descriptor, so that a kill ends the wait (EINTR).
-    private Errno? WaitUntilReady(KernelTask task, short events)
+    // A blocking stream waits in poll beside the task's waker, so that a signal or a kill ends the
+    // wait (a restart, which the system call turns into EINTR or a new try).
+    private Error? WaitUntilReady(KernelTask task, short events)
     {
         if (!_mayBlock || (StatusFlags & OpenFlags.O_NONBLOCK) != 0)
         {
             return null;
         }
-        (bool woken, Errno? error) = Libc.PollOrWake(_fd, events, task.Group.WakeHandle);
-        return error ?? (woken ? Errno.EINTR : null);
+        Span<short> revents = stackalloc short[1];
+        while (true)
+        {
+            (int ready, Errno? error) = Libc.Poll([_fd], [events], revents, 0);
+            if (error is null && ready > 0)
+            {
+                return null;
+            }
+            if (task.BlockOnHost(_fd, events) == WakeReason.Interrupted)
+            {
+                return RestartError.Sys;
+            }
+        }
     }
 
     /// <inheritdoc/>

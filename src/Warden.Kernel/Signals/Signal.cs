@@ -38,6 +38,12 @@ internal static class Signal
     public const int SIGPWR = 30;
     public const int SIGSYS = 31;
 
+    /// <summary>The first real-time signal number (SIGRTMIN of the kernel; the C library keeps a few for itself).</summary>
+    public const int FirstRealTime = 32;
+
+    /// <summary>The stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU), as a set.</summary>
+    public const ulong StopSet = (1UL << (SIGSTOP - 1)) | (1UL << (SIGTSTP - 1)) | (1UL << (SIGTTIN - 1)) | (1UL << (SIGTTOU - 1));
+
     private static readonly string[] s_names =
     [
         "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
@@ -78,6 +84,9 @@ internal static class Signal
 
     /// <summary>Whether the default action stops the process.</summary>
     public static bool DefaultStops(int signal) => signal is SIGSTOP or SIGTSTP or SIGTTIN or SIGTTOU;
+
+    /// <summary>Whether the default action ends the process (with or without a core dump).</summary>
+    public static bool DefaultKills(int signal) => !DefaultIgnores(signal) && !DefaultStops(signal);
 
     /// <summary>The bit of <paramref name="signal"/> in a signal set.</summary>
     public static ulong Bit(int signal) => 1UL << (signal - 1);

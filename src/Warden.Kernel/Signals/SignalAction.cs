@@ -15,6 +15,12 @@ internal struct SignalAction
     /// <summary><c>SIG_IGN</c>.</summary>
     public const ulong Ignore = 1;
 
+    /// <summary><c>SA_NOCLDSTOP</c>: no SIGCHLD when a child stops or continues.</summary>
+    public const ulong SA_NOCLDSTOP = 0x1;
+
+    /// <summary><c>SA_NOCLDWAIT</c>: children are reaped when they exit, leaving no zombie.</summary>
+    public const ulong SA_NOCLDWAIT = 0x2;
+
     /// <summary><c>SA_SIGINFO</c>.</summary>
     public const ulong SA_SIGINFO = 0x4;
 

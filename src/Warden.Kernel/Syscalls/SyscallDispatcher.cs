@@ -17,6 +17,7 @@ internal static class SyscallDispatcher
         SyscallReturn result = entry.Handler is null ? Warden.Errors.Errno.ENOSYS : entry.Handler(task, in args);
         long elapsed = Stopwatch.GetTimestamp() - start;
         regs.Rax = result.Rax;
+        task.PendingRestart = result.Restart;
         task.Kernel.Stats.AddSyscall(number, entry.Name, elapsed, result.Error is not null);
         task.Kernel.Strace?.Print(task, entry, in args, result);
     }

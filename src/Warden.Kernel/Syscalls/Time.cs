@@ -115,8 +115,14 @@ internal static partial class Sys
             return SyscallReturn.Ok(0);
         }
         long start = Stopwatch.GetTimestamp();
-        bool interrupted = WaitInterruptibly(t, nanoseconds);
-        if (!interrupted)
+        long deadline = KernelTask.DeadlineIn(nanoseconds);
+        WakeReason reason;
+        do
+        {
+            reason = t.Block(deadline);
+        }
+        while (reason == WakeReason.Woken);
+        if (reason == WakeReason.TimedOut)
         {
             return SyscallReturn.Ok(0);
         }
@@ -125,37 +131,8 @@ internal static partial class Sys
             long left = Math.Max(0, nanoseconds - (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds);
             t.CopyObjectOut(remaining, new Timespec { Seconds = left / 1_000_000_000, Nanoseconds = left % 1_000_000_000 });
         }
-        return Errno.EINTR;
-    }
-
-    /// <summary>Waits <paramref name="nanoseconds"/>; true if the wait ended because the process is being killed.</summary>
-    private static bool WaitInterruptibly(KernelTask t, long nanoseconds)
-    {
-        long deadline = Stopwatch.GetTimestamp() + (long)(nanoseconds / 1e9 * Stopwatch.Frequency);
-        WaitHandle killed = t.Group.Killed.WaitHandle;
-        while (true)
-        {
-            long left = deadline - Stopwatch.GetTimestamp();
-            if (left <= 0)
-            {
-                return false;
-            }
-            double ms = left * 1000.0 / Stopwatch.Frequency;
-            if (ms >= 2)
-            {
-                if (killed.WaitOne(TimeSpan.FromMilliseconds(Math.Min(ms - 1, int.MaxValue))))
-                {
-                    return true;
-                }
-            }
-            else
-            {
-                Thread.SpinWait(20);
-                if (t.Group.Killed.IsCancellationRequested)
-                {
-                    return true;
-                }
-            }
-        }
+        // EINTR if a handler runs; otherwise the sleep is issued again (for its whole length: Linux
+        // goes on with what is left, a difference only a stopped and continued sleeper sees).
+        return SyscallReturn.Interrupted(RestartKind.RestartBlock);
     }
 }

@@ -4,6 +4,7 @@ using Warden.HostArch;
 using Warden.Kernel.Signals;
 using Warden.Kernel.Syscalls;
 using Warden.MemMap;
+using Warden.Mm;
 using Warden.Platform;
 
 namespace Warden.Kernel.Tasks;
@@ -50,22 +51,26 @@ internal sealed partial class KernelTask
 
     private void RunLoop()
     {
-        (System.Threading.Tasks.Task? retry, Error? error) = MM.Activate(this);
-        while (error is null && retry is not null)
-        {
-            retry.Wait(CancellationToken);
-            (retry, error) = MM.Activate(this);
-        }
-        if (error is not null)
-        {
-            Kernel.ReportInternalError(this, new InvalidOperationException($"No address space for the program: {error.Message}"));
-            Group.BeginExit(ExitStatus.Killed(Signal.SIGKILL));
-            return;
-        }
-        IAddressSpace space = MM.AddressSpace!;
+        IAddressSpace? space = null;
+        MemoryManager? active = null;
         while (!_exited && !Group.Killed.IsCancellationRequested)
         {
-            (AccessType at, Error? switchError) = PlatformContext.Switch(space, Arch, -1, out SignalInfo info);
+            HandleSignals();
+            if (_exited || Group.Killed.IsCancellationRequested)
+            {
+                break;
+            }
+            if (!ReferenceEquals(active, MM))
+            {
+                // The first switch, or the first after execve gave the process a new address space.
+                active = MM;
+                space = ActivateAddressSpace(active);
+                if (space is null)
+                {
+                    return;
+                }
+            }
+            (AccessType at, Error? switchError) = PlatformContext.Switch(space!, Arch, -1, out SignalInfo info);
             if (switchError is null)
             {
                 SyscallDispatcher.Dispatch(this);
@@ -84,6 +89,25 @@ internal sealed partial class KernelTask
             Kernel.ReportInternalError(this, new InvalidOperationException($"The program's address space failed: {switchError.Message}"));
             Group.BeginExit(ExitStatus.Killed(Signal.SIGKILL));
         }
+    }
+
+    // Makes the platform address space of `mm` (retrying while the platform asks to), or ends the
+    // process when there can be none.
+    private IAddressSpace? ActivateAddressSpace(MemoryManager mm)
+    {
+        (System.Threading.Tasks.Task? retry, Error? error) = mm.Activate(this);
+        while (error is null && retry is not null)
+        {
+            retry.Wait(CancellationToken);
+            (retry, error) = mm.Activate(this);
+        }
+        if (error is not null || mm.AddressSpace is null)
+        {
+            Kernel.ReportInternalError(this, new InvalidOperationException($"No address space for the program: {error?.Message}"));
+            Group.BeginExit(ExitStatus.Killed(Signal.SIGKILL));
+            return null;
+        }
+        return mm.AddressSpace;
     }
 
     /// <summary>Ends this thread alone (exit(2)); the process ends with its last thread.</summary>
@@ -114,7 +138,7 @@ internal sealed partial class KernelTask
                 {
                     // BUS_ADRERR: the address is mapped but has nothing behind it (past the end of a file).
                     delivered.Signo = Signal.SIGBUS;
-                    delivered.Code = 2;
+                    delivered.Code = SignalCodes.BUS_ADRERR;
                 }
                 DeliverFatal(in delivered);
                 return;
@@ -132,18 +156,14 @@ internal sealed partial class KernelTask
     }
 
     /// <summary>
-    /// A signal the program did not ask for (a fault it cannot survive): for now its default action
-    /// always applies, and every such signal kills the process.
+    /// A signal the CPU raised for the program (a fault Warden cannot resolve, an illegal
+    /// instruction, a trap): forced on the task, so that its handler runs or it dies of it.
     /// </summary>
-    private void DeliverFatal(in SignalInfo info)
-    {
-        Kernel.Strace?.PrintSignal(this, in info);
-        Group.BeginExit(ExitStatus.Killed(info.Signo));
-    }
+    private void DeliverFatal(in SignalInfo info) => ForceSignal(in info);
 
     private void DeliverFatal(int signal)
     {
-        var info = new SignalInfo { Signo = signal, Code = 0x80 };
+        var info = new SignalInfo { Signo = signal, Code = SignalCodes.SI_KERNEL };
         DeliverFatal(in info);
     }
 

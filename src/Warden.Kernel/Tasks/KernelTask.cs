@@ -54,8 +54,23 @@ internal sealed partial class KernelTask : IContext
     /// <summary>The address space (the process's).</summary>
     public MemoryManager MM => Group.MM;
 
-    /// <summary>The blocked signals.</summary>
-    public ulong SignalMask { get; set; }
+    /// <summary>The blocked signals. Set by the task's own thread only; read by senders (under the signal lock).</summary>
+    public ulong SignalMask
+    {
+        get => Volatile.Read(ref _signalMask);
+        set => Volatile.Write(ref _signalMask, value & ~Signals.Signal.Unblockable);
+    }
+
+    private ulong _signalMask;
+
+    /// <summary>Signals sent to this thread alone (tgkill, faults). The process's signal lock.</summary>
+    public Signals.PendingSignals Pending { get; } = new();
+
+    /// <summary>What this task waits on when it blocks.</summary>
+    public TaskWaker Waker { get; } = new();
+
+    /// <summary>The alternate signal stack (sigaltstack).</summary>
+    public Signals.SignalStack AltStack { get; set; } = Signals.SignalStack.Disabled;
 
     /// <summary>set_tid_address's word, cleared (and futex-woken) when the thread exits.</summary>
     public ulong ClearChildTid { get; set; }
@@ -76,8 +91,15 @@ internal sealed partial class KernelTask : IContext
         return false;
     }
 
-    /// <summary>Makes a running <see cref="IPlatformContext.Switch"/> of this task return. Any thread.</summary>
-    public void Interrupt() => PlatformContext.Interrupt();
+    /// <summary>
+    /// Makes the task look at its signals and its process's state soon: a running
+    /// <see cref="IPlatformContext.Switch"/> returns, a blocked wait ends. Any thread.
+    /// </summary>
+    public void Interrupt()
+    {
+        Waker.Wake();
+        PlatformContext.Interrupt();
+    }
 
     /// <summary>A buffer of at least <paramref name="length"/> bytes, reused by this task's calls.</summary>
     public byte[] ScratchBuffer(int length)
