@@ -158,7 +158,7 @@ public sealed partial class Kernel : IDisposable
         Credentials credentials = Options.Credentials ?? HostCredentials();
         ResourceLimitSet limits = ResourceLimitSet.FromHost();
         var fs = new FsContext(InitialWorkingDirectory(), HostUmask());
-        var mm = new MemoryManager(Platform, new MemoryManagerOptions { Limits = limits.ForMemoryManager(), RandomSeed = Options.RandomSeed ?? System.Random.Shared.Next() });
+        MemoryManager mm = NewMemoryManager(limits);
         var loaderOptions = new LoaderOptions
         {
             Uid = credentials.Uid,
@@ -207,6 +207,10 @@ public sealed partial class Kernel : IDisposable
         task.Start();
         return (group, null);
     }
+
+    /// <summary>A new, empty address space for a program with <paramref name="limits"/> (the first process's, or execve's).</summary>
+    internal MemoryManager NewMemoryManager(ResourceLimitSet limits) =>
+        new(Platform, new MemoryManagerOptions { Limits = limits.ForMemoryManager(), RandomSeed = Options.RandomSeed ?? System.Random.Shared.Next() });
 
     /// <summary>Called by a process's last task before its address space goes.</summary>
     internal void ProcessExiting(ThreadGroup group, KernelTask lastTask)

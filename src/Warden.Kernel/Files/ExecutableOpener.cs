@@ -7,7 +7,7 @@ using Warden.Kernel.Loader;
 namespace Warden.Kernel.Files;
 
 /// <summary>Opens programs for the loader as execve does: inside the sandbox root, from the caller's working directory.</summary>
-internal sealed class ExecutableOpener(Kernel kernel, FsContext fs) : IExecutableOpener
+internal sealed class ExecutableOpener(Kernel kernel, FsContext fs, Tasks.ThreadGroup? self = null) : IExecutableOpener
 {
     private const int X_OK = 1;
     private const uint S_IFMT = 0xf000;
@@ -22,9 +22,16 @@ internal sealed class ExecutableOpener(Kernel kernel, FsContext fs) : IExecutabl
         {
             return (null, path, error);
         }
-        if (VirtualFileSystem.IsProc(absolute, out _))
+        if (VirtualFileSystem.IsProc(absolute, out string proc))
         {
-            return (null, absolute, Errno.EACCES);
+            // /proc/self/exe and /proc/PID/exe are the process's program (busybox runs its applets
+            // by executing it); nothing else in procfs is executable.
+            string? image = ProcExeTarget(proc);
+            if (image is null)
+            {
+                return (null, absolute, Errno.EACCES);
+            }
+            absolute = image;
         }
         (SafeFileHandle? fd, error) = kernel.Root.Open(absolute, OpenFlags.O_RDONLY, 0);
         if (error is not null)
@@ -41,5 +48,18 @@ internal sealed class ExecutableOpener(Kernel kernel, FsContext fs) : IExecutabl
             return (null, absolute, type == S_IFDIR ? Errno.EACCES : error);
         }
         return (fd, kernel.Root.SandboxPathOf(fd!) ?? absolute, null);
+    }
+
+    // The program a /proc/.../exe link names, or null when the path is no such link.
+    private string? ProcExeTarget(string proc)
+    {
+        string[] parts = proc.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != 3 || parts[2] != "exe")
+        {
+            return null;
+        }
+        Tasks.ThreadGroup? group = parts[1] is "self" or "thread-self" ? self
+            : int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid) ? kernel.FindProcess(pid) : null;
+        return group?.Image?.ExecutablePath;
     }
 }

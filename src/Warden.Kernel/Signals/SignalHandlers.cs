@@ -35,6 +35,21 @@ internal sealed class SignalHandlers
         return action.Handler == SignalAction.Ignore || (action.Handler == SignalAction.Default && Signal.DefaultIgnores(signal));
     }
 
+    /// <summary>
+    /// What execve leaves (Linux's flush_signal_handlers): every caught signal back to its default
+    /// action, ignored ones still ignored, and no flags, mask or restorer.
+    /// </summary>
+    public void ResetForExec()
+    {
+        lock (_lock)
+        {
+            for (int i = 0; i < _actions.Length; i++)
+            {
+                _actions[i] = new SignalAction { Handler = _actions[i].Handler == SignalAction.Ignore ? SignalAction.Ignore : SignalAction.Default };
+            }
+        }
+    }
+
     public SignalHandlers Fork()
     {
         var copy = new SignalHandlers();

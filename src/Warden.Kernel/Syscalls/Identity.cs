@@ -55,4 +55,68 @@ internal static partial class Sys
         ThreadGroup? group = a.Int(0) == 0 ? t.Group : t.Kernel.FindProcess(a.Int(0));
         return group is null ? Errno.ESRCH : SyscallReturn.Ok(group.Session);
     }
+
+    /// <summary>
+    /// setpgid(2): the process (0: the caller) must be the caller or a child of it in the same
+    /// session that has not execed (EACCES), not a session leader (EPERM); the group (0: its own
+    /// pid) must be its own pid or an existing group of the caller's session (EPERM).
+    /// </summary>
+    public static SyscallReturn Setpgid(KernelTask t, in SyscallArguments a)
+    {
+        int pid = a.Int(0);
+        int pgid = a.Int(1);
+        if (pgid < 0)
+        {
+            return Errno.EINVAL;
+        }
+        Kernel kernel = t.Kernel;
+        lock (kernel.TreeLock)
+        {
+            ThreadGroup self = t.Group;
+            ThreadGroup? target = pid == 0 || pid == self.Pid ? self : kernel.FindProcess(pid);
+            if (target is null || target.IsZombie || (!ReferenceEquals(target, self) && !ReferenceEquals(target.Parent, self)))
+            {
+                return Errno.ESRCH;
+            }
+            if (!ReferenceEquals(target, self))
+            {
+                if (target.Session != self.Session)
+                {
+                    return Errno.EPERM;
+                }
+                if (target.HasExeced)
+                {
+                    return Errno.EACCES;
+                }
+            }
+            if (target.Session == target.Pid)
+            {
+                return Errno.EPERM;
+            }
+            int group = pgid == 0 ? target.Pid : pgid;
+            if (group != target.Pid && !Array.Exists(kernel.Processes(), p => p.ProcessGroup == group && p.Session == self.Session && !p.IsZombie))
+            {
+                return Errno.EPERM;
+            }
+            target.ProcessGroup = group;
+        }
+        return SyscallReturn.Ok(0);
+    }
+
+    /// <summary>setsid(2): a new session and process group led by the caller; EPERM for a group leader.</summary>
+    public static SyscallReturn Setsid(KernelTask t, in SyscallArguments a)
+    {
+        Kernel kernel = t.Kernel;
+        lock (kernel.TreeLock)
+        {
+            ThreadGroup self = t.Group;
+            if (Array.Exists(kernel.Processes(), p => p.ProcessGroup == self.Pid))
+            {
+                return Errno.EPERM;
+            }
+            self.Session = self.Pid;
+            self.ProcessGroup = self.Pid;
+        }
+        return SyscallReturn.Ok(t.Group.Pid);
+    }
 }

@@ -169,6 +169,41 @@ internal static class SyscallTable
         Add(234, Sys.Tgkill, Int, Int, ArgKind.Signal);
         Add(200, Sys.Tkill, Int, ArgKind.Signal);
 
+        Add(15, Sys.RtSigreturn);
+        Add(127, Sys.RtSigpending, Pointer, Size);
+        Add(128, Sys.RtSigtimedwait, Pointer, Pointer, Pointer, Size);
+        Add(129, Sys.RtSigqueueinfo, Int, ArgKind.Signal, Pointer);
+        Add(297, Sys.RtTgsigqueueinfo, Int, Int, ArgKind.Signal, Pointer);
+        Add(130, Sys.RtSigsuspend, Pointer, Size);
+        Add(131, Sys.Sigaltstack, Pointer, Pointer);
+        Add(34, Sys.Pause);
+
+        // Processes (Fork.cs, Exec.cs, Wait.cs, Identity.cs).
+        Add(56, Sys.Clone, Hex, Hex, Pointer, Pointer, Hex);
+        Add(57, Sys.Fork);
+        Add(58, Sys.Vfork);
+        Add(435, null, Pointer, Size);
+        Add(59, Sys.Execve, FilePath, Pointer, Pointer);
+        Add(322, Sys.Execveat, Fd, FilePath, Pointer, Pointer, Hex);
+        Add(61, Sys.Wait4, Int, Pointer, Hex, Pointer);
+        Add(247, Sys.Waitid, Int, Int, Pointer, Hex, Pointer);
+        Add(109, Sys.Setpgid, Int, Int);
+        Add(112, Sys.Setsid);
+
+        // Pipes and waiting for descriptors (Pipe.cs, Poll.cs, Epoll.cs).
+        Add(22, Sys.Pipe, Pointer);
+        Add(293, Sys.Pipe2, Pointer, OpenFlags);
+        Add(7, Sys.Poll, Pointer, Int, Int);
+        Add(271, Sys.Ppoll, Pointer, Int, Pointer, Pointer, Size);
+        Add(23, Sys.Select, Int, Pointer, Pointer, Pointer, Pointer);
+        Add(270, Sys.Pselect6, Int, Pointer, Pointer, Pointer, Pointer, Pointer);
+        Add(213, Sys.EpollCreate, Int);
+        Add(291, Sys.EpollCreate1, Hex);
+        Add(233, Sys.EpollCtl, Fd, Int, Fd, Pointer);
+        Add(232, Sys.EpollWait, Fd, Pointer, Int, Int);
+        Add(281, Sys.EpollPwait, Fd, Pointer, Int, Int, Pointer, Size);
+        Add(441, Sys.EpollPwait2, Fd, Pointer, Int, Pointer, Pointer, Size);
+
         // Exit (Exit.cs).
         Add(60, Sys.Exit, Int);
         Add(231, Sys.ExitGroup, Int);
