@@ -46,8 +46,10 @@ public sealed partial class MemoryManager
     /// unit, into the platform address space.
     /// </summary>
     /// <returns>
-    /// <see langword="null"/> when the access can be retried; EFAULT when it is not allowed (the
-    /// caller delivers SIGSEGV); a <see cref="MemMap.BusError"/> for SIGBUS; ENOMEM when memory ran out.
+    /// <see langword="null"/> when the access can be retried; EFAULT when nothing is mapped there
+    /// (the caller delivers SIGSEGV with SEGV_MAPERR); EACCES when the mapping does not allow the
+    /// access (SIGSEGV with SEGV_ACCERR); a <see cref="MemMap.BusError"/> for SIGBUS; ENOMEM when
+    /// memory ran out.
     /// </returns>
     public Error? HandleUserFault(IContext ctx, Addr addr, AccessType at, Addr sp)
     {
@@ -92,7 +94,7 @@ public sealed partial class MemoryManager
     {
         if (!vma.EffectivePerms.SupersetOf(at))
         {
-            return Errno.EFAULT;
+            return Errno.EACCES;
         }
         _activeLock.EnterWriteLock();
         try

@@ -134,6 +134,9 @@ internal sealed partial class KernelTask
                     return;
                 }
                 SignalInfo delivered = info;
+                // Whether anything is mapped there decides the code, not how the platform saw it
+                // (Warden maps pages into the platform lazily).
+                delivered.Code = ReferenceEquals(error, Errno.EACCES) ? SignalInfo.SEGV_ACCERR : SignalInfo.SEGV_MAPERR;
                 if (error is BusError)
                 {
                     // BUS_ADRERR: the address is mapped but has nothing behind it (past the end of a file).

@@ -38,21 +38,31 @@ internal sealed class TaskWaker : IDisposable
     /// <summary>Ends the task's current or next wait. Any thread.</summary>
     public void Wake()
     {
-        if (Interlocked.Exchange(ref _woken, 1) == 0 && !_eventfd.IsClosed)
+        if (Interlocked.Exchange(ref _woken, 1) != 0)
+        {
+            return;
+        }
+        try
         {
             Span<byte> one = [1, 0, 0, 0, 0, 0, 0, 0];
             Libc.Write(_eventfd, one);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The task has ended: there is no one left to wake.
         }
     }
 
     /// <summary>Consumes any wake, so that the next wait blocks until a new one.</summary>
     public void Consume()
     {
-        if (Interlocked.Exchange(ref _woken, 0) != 0)
-        {
-            Span<byte> counter = stackalloc byte[8];
-            Libc.Read(_eventfd, counter);
-        }
+        // Drained first, the flag cleared after: a wake between the two finds the flag set and
+        // writes nothing, but the caller's re-check that follows sees what it woke for; clearing
+        // first would let such a wake's write be drained while its flag stays set, and every
+        // later wake would then be lost.
+        Span<byte> counter = stackalloc byte[8];
+        Libc.Read(_eventfd, counter);
+        Interlocked.Exchange(ref _woken, 0);
     }
 
     /// <summary>

@@ -28,11 +28,11 @@ public class FaultTests
     }
 
     [Fact]
-    public void AFaultWithoutPermissionIsEFault()
+    public void AFaultWithoutPermissionIsEAccess_AndOneOnNothingIsEFault()
     {
         using var f = new MmFixture();
         ulong a = f.Map(Page, PROT_READ);
-        Assert.Same(Errno.EFAULT, f.Mm.HandleUserFault(f.Ctx, (Addr)a, AccessType.WriteOnly, default));
+        Assert.Same(Errno.EACCES, f.Mm.HandleUserFault(f.Ctx, (Addr)a, AccessType.WriteOnly, default));
         Assert.Null(f.Mm.HandleUserFault(f.Ctx, (Addr)a, AccessType.ReadOnly, default));
         Assert.Same(Errno.EFAULT, f.Mm.HandleUserFault(f.Ctx, (Addr)(a + Page), AccessType.ReadOnly, default));
     }
