@@ -19,6 +19,9 @@ namespace Warden.Cli;
 /// <item>maps a larger anonymous region and, without any call, stores into one of its pages: the
 /// page is not there yet, so the store faults and the kernel serves the fault by mapping it; the
 /// program reads its byte back: "fault at 0xADDRESS: served";</item>
+/// <item>forks: the child writes 'c' into its copy-on-write copy of that page and says
+/// "child: its copy of the page holds 0x63", exiting 7; the parent writes 'p' into its own, waits
+/// for the child and says "parent: its copy of the page holds 0x70; the child exited with 7";</item>
 /// <item>unmaps both: "munmap: ok"; and exits 0.</item>
 /// </list>
 /// </remarks>
@@ -44,6 +47,17 @@ internal static class DemoProgram
     private const int SysMprotect = 10;
     private const int SysMunmap = 11;
     private const int SysExitGroup = 231;
+    private const int SysFork = 57;
+    private const int SysWait4 = 61;
+
+    /// <summary>What the child writes into its copy of the faulted page ('c').</summary>
+    public const byte ChildByte = 0x63;
+
+    /// <summary>What the parent writes into its copy ('p').</summary>
+    public const byte ParentByte = 0x70;
+
+    /// <summary>The child's exit status.</summary>
+    public const int ChildStatus = 7;
     private const int ProtRead = LinuxMman.PROT_READ;
     private const int ProtWrite = LinuxMman.PROT_WRITE;
     private const int MapPrivate = LinuxMman.MAP_PRIVATE;
@@ -130,6 +144,41 @@ internal static class DemoProgram
             a.mov(rax, rbx);
             a.call(_appendHex);
             Append(": served\n");
+            a.call(_flush);
+
+            // fork(): parent and child each write their own copy of the faulted page (copy-on-write),
+            // the child says what its copy holds and exits 7; the parent waits for it, then says what
+            // its copy holds and how the child ended.
+            a.mov(eax, SysFork);
+            a.syscall();
+            CheckResult("fork");
+            Label parent = a.CreateLabel();
+            a.test(rax, rax);
+            a.jnz(parent);
+            a.mov(__byte_ptr[rbx], ChildByte);
+            Append("child: its copy of the page holds 0x");
+            a.movzx(eax, __byte_ptr[rbx]);
+            a.call(_appendHex);
+            Append("\n");
+            a.call(_flush);
+            ExitGroup(ChildStatus);
+            a.Label(ref parent);
+            a.mov(__byte_ptr[rbx], ParentByte);
+            // wait4(pid, &status, 0, NULL), the status word in the line buffer's last 8 bytes.
+            a.mov(rdi, rax);
+            a.lea(rsi, __[r15 + LineBufferSize - 8]);
+            a.xor(edx, edx);
+            a.xor(r10d, r10d);
+            a.mov(eax, SysWait4);
+            a.syscall();
+            CheckResult("wait4");
+            Append("parent: its copy of the page holds 0x");
+            a.movzx(eax, __byte_ptr[rbx]);
+            a.call(_appendHex);
+            Append("; the child exited with ");
+            a.movzx(eax, __byte_ptr[r15 + LineBufferSize - 7]);
+            a.call(_appendHex);
+            Append("\n");
             a.call(_flush);
 
             // munmap(page, 4096); munmap(region, LazyRegionSize)

@@ -161,6 +161,9 @@ internal static class SyscallTable
         Add(201, Sys.Time, Pointer);
         Add(35, Sys.Nanosleep, Pointer, Pointer);
         Add(230, Sys.ClockNanosleep, Int, Hex, Pointer, Pointer);
+        Add(37, Sys.Alarm, Int);
+        Add(38, Sys.Setitimer, Int, Pointer, Pointer);
+        Add(36, Sys.Getitimer, Int, Pointer);
 
         // Signals (Signals.cs).
         Add(13, Sys.RtSigaction, ArgKind.Signal, Pointer, Pointer, Size);

@@ -112,6 +112,11 @@ internal sealed class ThreadGroup
     /// <summary>Whether the process has ended and waits to be reaped by its parent. Tree lock.</summary>
     public bool IsZombie { get; set; }
 
+    /// <summary>ITIMER_REAL (alarm, setitimer): made on first use. Not kept across fork, kept across execve.</summary>
+    public RealTimer RealTimer => LazyInitializer.EnsureInitialized(ref _realTimer, () => new RealTimer(this));
+
+    private RealTimer? _realTimer;
+
     /// <summary>Set while a vfork child runs: the parent's wait ends when the child execs or exits.</summary>
     public TaskCompletionSource? VforkDone { get; set; }
 
@@ -280,6 +285,7 @@ internal sealed class ThreadGroup
         if (last)
         {
             Kernel.Strace?.PrintExit(task, status);
+            _realTimer?.Dispose();
             Kernel.ProcessExiting(this, task);
             VforkDone?.TrySetResult();
             AddressSpace.DecRef();

@@ -71,17 +71,21 @@ public sealed partial class ProgramRunnerTests
 
         Assert.Equal(0, o.Status);
         string[] lines = o.Stdout.Split('\n');
-        Assert.Equal(6, lines.Length);
+        Assert.Equal(8, lines.Length);
         Assert.Matches(MmapLine(), lines[0]);
         Assert.Equal("wrote and read back: hello from an anonymous page", lines[1]);
         Assert.Equal("mprotect: read-only", lines[2]);
         Assert.Matches(FaultLine(), lines[3]);
-        Assert.Equal("munmap: ok", lines[4]);
-        Assert.Equal("", lines[5]);
+        // Each side of the fork sees only its own write to the page they shared before it.
+        Assert.Equal("child: its copy of the page holds 0x63", lines[4]);
+        Assert.Equal("parent: its copy of the page holds 0x70; the child exited with 7", lines[5]);
+        Assert.Equal("munmap: ok", lines[6]);
+        Assert.Equal("", lines[7]);
         Assert.Equal("", o.ProgramStderr);
 
-        // mmap, 5 writes, mprotect, mmap, 2 munmaps, exit_group.
-        Assert.Equal("11", DemoSummary().Match(o.WardenStderr).Groups[1].Value);
+        // mmap, 5 writes, mprotect, mmap, fork, the child's write and exit_group, wait4, the
+        // parent's write, 2 munmaps, exit_group.
+        Assert.Equal("16", DemoSummary().Match(o.WardenStderr).Groups[1].Value);
         Assert.Contains("page faults", o.WardenStderr, StringComparison.Ordinal);
     }
 
