@@ -27,6 +27,9 @@ internal static partial class Sys
     private const ulong CLONE_DETACHED = 0x400000;
     private const ulong CLONE_CHILD_SETTID = 0x1000000;
 
+    // The most processes (zombies included) a sandbox holds at once.
+    private const int MaxProcesses = 4096;
+
     // What a new process may ask for here.
     private const ulong ProcessCloneFlags = CSIGNAL | CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID |
         CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_CHILD_SETTID;
@@ -56,6 +59,11 @@ internal static partial class Sys
         }
         Kernel kernel = t.Kernel;
         ThreadGroup parent = t.Group;
+        if (kernel.Processes().Length >= MaxProcesses)
+        {
+            // Each process is a host stub process and thread: a fork bomb stops here, as at RLIMIT_NPROC.
+            return Errno.EAGAIN;
+        }
         if (t.PlatformContext.PullFPState(t.Arch) is not null)
         {
             return Errno.EAGAIN;
