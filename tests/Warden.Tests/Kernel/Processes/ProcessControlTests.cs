@@ -9,7 +9,9 @@ namespace Warden.Tests.Kernel.Processes;
 /// under Warden with the same output expected: fork's copy-on-write copy and exit status, a signal
 /// handler with its siginfo, a SIGSEGV handler left with siglongjmp, death by a signal, vfork with
 /// execve of /bin/busybox; job control (SIGSTOP, SIGCONT and SIGKILL seen by waitpid with
-/// WUNTRACED and WCONTINUED), a nanosleep interrupted by alarm's SIGALRM (EINTR, the time left
+/// WUNTRACED and WCONTINUED); execve's errnos (ENOENT, EACCES for a file without the execute bit
+/// and for a directory, ENOEXEC, EFAULT for the path, argv and an argument, E2BIG), and execve of
+/// /proc/self/exe; a nanosleep interrupted by alarm's SIGALRM (EINTR, the time left
 /// written back), waitid's siginfo and ECHILD.
 /// </summary>
 [Collection(KernelCollection.Name)]
@@ -85,6 +87,54 @@ public sealed class ProcessControlTests
         }
         """;
 
+    private const string ExecErrorsSource = """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <string.h>
+        #include <unistd.h>
+        #include <errno.h>
+        #include <fcntl.h>
+        #include <sys/stat.h>
+        #include <sys/wait.h>
+        #include <sys/syscall.h>
+        static void try(const char *name, const char *path, char *const *argv) {
+          errno = 0;
+          long r = syscall(SYS_execve, path, argv, (char *const[]){NULL});
+          printf("%s: %ld %s\n", name, r, strerror(errno));
+        }
+        int main(int argc, char **argv) {
+          if (argc > 1 && strcmp(argv[1], "again") == 0) { printf("self exec works\n"); return 0; }
+          const char *dir = argv[1];
+          char text[512], garbage[512];
+          snprintf(text, sizeof text, "%s/text", dir);
+          snprintf(garbage, sizeof garbage, "%s/garbage", dir);
+          int fd = open(text, O_CREAT | O_WRONLY | O_TRUNC, 0644); write(fd, "hello\n", 6); close(fd);
+          fd = open(garbage, O_CREAT | O_WRONLY | O_TRUNC, 0755); write(fd, "\x01\x02garbage", 9); close(fd);
+          char *args[] = {"x", NULL};
+          try("missing", "/nonexistent/program", args);
+          try("not_executable", text, args);
+          try("directory", dir, args);
+          try("garbage", garbage, args);
+          try("bad_path", (const char *)8, args);
+          try("bad_argv", "/bin/busybox", (char *const *)8);
+          char *bad_string[] = {"x", (char *)8, NULL};
+          try("bad_arg_string", "/bin/busybox", bad_string);
+          size_t big = 200 * 1024;
+          char *huge = malloc(big); memset(huge, 'a', big - 1); huge[big - 1] = 0;
+          char *too_long[] = {"x", huge, NULL};
+          try("arg_too_long", "/bin/busybox", too_long);
+          pid_t p = fork();
+          if (p == 0) { char *again[] = {"execerr", "again", NULL}; execv("/proc/self/exe", again); _exit(99); }
+          int st; waitpid(p, &st, 0);
+          printf("self exec status=%d\n", WEXITSTATUS(st));
+          p = fork();
+          if (p == 0) { char *echo[] = {"echo", "busybox", "echo", NULL}; execv("/bin/busybox", echo); _exit(99); }
+          waitpid(p, &st, 0);
+          printf("busybox status=%d\n", WEXITSTATUS(st));
+          return 0;
+        }
+        """;
+
     public ProcessControlTests() => KernelRunner.RequirePtrace();
 
     [SkippableFact]
@@ -106,5 +156,24 @@ public sealed class ProcessControlTests
         RunResult native = NativeRunner.Run(spec);
         Assert.Contains("nanosleep=-1 errno=4 n=1 left-ok=1", native.StdoutText, StringComparison.Ordinal);
         RunResult.AssertSame(native, KernelRunner.Run(spec));
+    }
+
+    [SkippableFact]
+    public void ExecveErrorsAndSelfExec_AreTheNativeRuns()
+    {
+        Prerequisite.Require(File.Exists(Busybox.Path), "busybox-static at /bin/busybox");
+        string exe = CompiledProgram.Build("exec_errors", ExecErrorsSource, ["-static"]);
+        string dir = Directory.CreateTempSubdirectory("warden-exec-").FullName;
+        try
+        {
+            var spec = new RunSpec(exe, [exe, dir]);
+            RunResult native = NativeRunner.Run(spec);
+            Assert.Contains("garbage: -1 Exec format error", native.StdoutText, StringComparison.Ordinal);
+            RunResult.AssertSame(native, KernelRunner.Run(spec));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
