@@ -333,7 +333,8 @@ public sealed partial class MemoryManager
     // MADV_COLLAPSE over [start, end), which lies in one vma, as Linux answers it with transparent
     // huge pages in "madvise" or "always" mode: the vma must be private anonymous memory written
     // once (Linux wants its anon_vma) or shared anonymous memory (which MADV_COLLAPSE takes whatever
-    // shmem_enabled says), not NOHUGEPAGE, and large enough for an aligned huge page. Then for
+    // shmem_enabled says) placed at an address congruent to its offset modulo a huge page, not
+    // NOHUGEPAGE, and large enough for an aligned huge page. Then for
     // private memory every aligned huge page inside the range must have a resident page to
     // collapse around; shared memory's huge pages never collapse here (EINVAL whenever the range
     // holds one). Collapsing changes nothing Warden can show, so nothing is done. Mapping lock held.
@@ -342,8 +343,11 @@ public sealed partial class MemoryManager
         var whole = _vmas.FindSegment(start);
         ulong firstInVma = (whole.Start + HugePageSize - 1) & ~(HugePageSize - 1);
         bool shared = vma.Mappable is SharedAnonMappable;
+        // Shared memory's huge pages must also sit at the same place in the object as in the
+        // address space (Linux's thp_vma_suitable_order checks the offset of non-anonymous vmas).
+        bool offsetFits = !shared || ((whole.Start - whole.Value.Offset) & (HugePageSize - 1)) == 0;
         if (!(shared || (vma.IsPrivateAnonymous && vma.AnonVma is not null)) || (vma.Hints & VmaHints.NoHugePage) != 0 ||
-            firstInVma < whole.Start || firstInVma + HugePageSize > whole.End)
+            !offsetFits || firstInVma < whole.Start || firstInVma + HugePageSize > whole.End)
         {
             return Errno.EINVAL;
         }

@@ -69,6 +69,9 @@ public static class MemorySyscalls
                 return (0, Errno.EINVAL);
             }
             hugePageSize = sizeShift == 30 ? 1UL << 30 : 2UL << 20;
+            // Linux rounds the length up to whole huge pages first, with the C arithmetic's
+            // wrap-around: a length that rounds to 0 is then EINVAL.
+            length = (length + hugePageSize - 1) & ~(hugePageSize - 1);
         }
         // Linux ignores protection bits it does not know in mmap (mprotect rejects them).
         if (length == 0)
@@ -85,7 +88,8 @@ public static class MemorySyscalls
         // EOVERFLOW below, after placement.
         ulong type = flags & MAP_TYPE;
         bool isFixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
-        if (isFixed && addr >= FirstErrnoValue && rounded <= mm.Layout.MaxAddress)
+        // (A huge-page mapping's fixed address is checked for alignment instead, so it never gets here.)
+        if (!hugeTlb && isFixed && addr >= FirstErrnoValue && rounded <= mm.Layout.MaxAddress)
         {
             return Errno.TryFromNumber((int)(0 - addr), out Errno? asErrno) ? (0, asErrno) : (addr, null);
         }
@@ -112,17 +116,27 @@ public static class MemorySyscalls
         };
         if (hugeTlb)
         {
-            // Huge pages are placed (and a fixed address must be aligned) at their own size.
+            // Huge pages are placed (and a fixed address must be aligned) at their own size, once
+            // the length is known to fit the address space.
+            if (rounded > mm.Layout.MaxAddress)
+            {
+                return (0, Errno.ENOMEM);
+            }
             if (isFixed && (addr & (hugePageSize - 1)) != 0)
             {
                 return (0, Errno.EINVAL);
             }
-            ulong hugeLength = (rounded + hugePageSize - 1) & ~(hugePageSize - 1);
-            Error? placement = hugeLength < rounded ? Errno.ENOMEM : mm.ProbeHugeTlbMMap(opts with { Length = hugeLength, GrowsDown = false }, hugePageSize);
-            // Then the huge-page file's checks: its type, MAP_SHARED_VALIDATE's unknown flags, and
-            // its mmap, which finds no huge pages to reserve.
-            Error? hugeError = type is not (MAP_SHARED or MAP_SHARED_VALIDATE or MAP_PRIVATE) ? Errno.EINVAL
-                : type == MAP_SHARED_VALIDATE && (flags & ~LegacyMapFlags) != 0 ? Errno.EOPNOTSUPP : Errno.ENOMEM;
+            ulong hugeLength = rounded;
+            Error? placement = mm.ProbeHugeTlbMMap(opts with { Length = hugeLength, GrowsDown = false }, hugePageSize);
+            // Then the huge-page file's checks (the anonymous mapping is of a hugetlbfs file, at the
+            // offset given): an end past the largest file, its type, MAP_SHARED_VALIDATE's unknown
+            // flags, MAP_GROWSDOWN (a file cannot grow down), an offset that is not a whole number
+            // of huge pages, and finally its mmap,
+            // which finds no huge pages to reserve.
+            Error? hugeError = offset + hugeLength < offset || offset + hugeLength > long.MaxValue ? Errno.EOVERFLOW
+                : type is not (MAP_SHARED or MAP_SHARED_VALIDATE or MAP_PRIVATE) ? Errno.EINVAL
+                : type == MAP_SHARED_VALIDATE && (flags & ~LegacyMapFlags) != 0 ? Errno.EOPNOTSUPP
+                : (flags & MAP_GROWSDOWN) != 0 || (offset & (hugePageSize - 1)) != 0 ? Errno.EINVAL : Errno.ENOMEM;
             return (0, placement ?? hugeError);
         }
 

@@ -11,9 +11,6 @@ namespace Warden.Tests.Mm.Fuzz;
 /// </summary>
 public static class KernelFuzzKnownDifferences
 {
-    private const long EAGAIN = -11, ENOMEM = -12, EINVAL = -22, EOVERFLOW = -75;
-    private const int MAP_DROPPABLE = 0x08;
-
     /// <summary>One known difference.</summary>
     /// <param name="Name">What differs.</param>
     /// <param name="Matches">Whether a call and its two answers (kernel, Warden) show this difference, given the run's state.</param>
@@ -31,19 +28,16 @@ public static class KernelFuzzKnownDifferences
     /// <summary>The known differences, in the order they are tried.</summary>
     public static IReadOnlyList<Difference> All { get; } =
     [
-        // Found by this fuzzer: anonymous MAP_HUGETLB takes huge pages from the hugetlb pool, which is
-        // empty on this machine (vm.nr_hugepages 0), so the kernel says ENOMEM (EINVAL for a MAP_HUGE_
-        // size it does not have); Warden ignores MAP_HUGETLB and maps small pages.
-        //   mmap(0, 1, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB, -1, 0): kernel -ENOMEM, Warden an address.
-        // With MAP_NORESERVE the kernel needs no pool and makes a hugetlb mapping (2 MiB-aligned,
-        // its length rounded up to 2 MiB), which Warden has no notion of; those calls are not sent.
+        // Found by this fuzzer: anonymous MAP_HUGETLB maps a hugetlbfs file, whose huge pages come
+        // from the hugetlb pool, empty on this machine (vm.nr_hugepages 0). Warden answers every such
+        // call as the kernel does with an empty pool, in the kernel's order of checks (ENOMEM,
+        // EINVAL, EOVERFLOW, EAGAIN; seed 6268 and the seeds of 6000-6099). With MAP_NORESERVE the kernel needs no pool
+        // and makes a hugetlb mapping (2 MiB-aligned, its length rounded up to 2 MiB), which Warden
+        // has no notion of (it has no hugetlbfs): those calls are not sent, and neither are fixed
+        // ones (which would unmap what they cover on one side only).
         //   mmap(0, 0x17000, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB|MAP_NORESERVE, -1, 0):
-        //   kernel 0x7ffff7400000, Warden 0x7ffff7fe8000.
-        // MAP_HUGETLB on a file that is not on hugetlbfs is EINVAL as soon as the descriptor is
-        // found, where Warden ignores the flag.
-        //   mmap(0, 0x1000, PROT_READ, MAP_PRIVATE|MAP_HUGETLB, 4 /* a regular file */, 0): kernel -EINVAL, Warden an address.
-        new("MAP_HUGETLB without a hugetlb pool or hugetlbfs", (c, kernel, warden, _) =>
-            c.Number == Sysno.Mmap && (c.A3 & MAP_HUGETLB) != 0 && kernel is ENOMEM or EINVAL or EOVERFLOW && warden != kernel,
+        //   kernel 0x7ffff7400000, Warden -ENOMEM.
+        new("MAP_HUGETLB without a hugetlb pool or hugetlbfs", (c, kernel, warden, _) => false,
             Avoid: (c, _, _) => c.Number == Sysno.Mmap && (c.A3 & MAP_HUGETLB) != 0 &&
                 ((IsAnonymousHugetlb(c) && (c.A3 & MAP_NORESERVE) != 0) || ((c.A3 & MAP_FIXED) != 0 && (c.A3 & MAP_FIXED_NOREPLACE) == 0))),
 

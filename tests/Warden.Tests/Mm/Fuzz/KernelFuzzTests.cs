@@ -105,6 +105,8 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     // Seed 7016: MADV_COLLAPSE takes shared anonymous memory (whatever shmem_enabled says), so a
     // range inside its first huge page, from the bound, succeeds.
     [InlineData(7016, true)]
+    // Seed 6069: that shared memory must sit at an address congruent to its offset modulo a huge page.
+    [InlineData(6069, true)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]
