@@ -192,7 +192,9 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
             {
                 return;
             }
-            UnmapLocked(Contexts.Context.Background, 0, ulong.MaxValue);
+            // The platform address space goes first: nothing runs in it any more, so nothing need
+            // be unmapped from it one range at a time (and a stub that died already, or that the
+            // platform has released, is not asked to).
             _activeLock.EnterWriteLock();
             try
             {
@@ -203,6 +205,7 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
             {
                 _activeLock.ExitWriteLock();
             }
+            UnmapLocked(Contexts.Context.Background, 0, ulong.MaxValue);
             _disposed = true;
         }
         finally

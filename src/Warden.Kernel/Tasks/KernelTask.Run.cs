@@ -45,7 +45,15 @@ internal sealed partial class KernelTask
         }
         finally
         {
-            Group.TaskEnded(this);
+            try
+            {
+                Group.TaskEnded(this);
+            }
+            catch (Exception e)
+            {
+                // Tearing the process down failed (a bug in Warden): say so, but never take the host down.
+                Kernel.ReportInternalError(this, e);
+            }
         }
     }
 

@@ -284,13 +284,20 @@ internal sealed class ThreadGroup
         task.Waker.Dispose();
         if (last)
         {
-            Kernel.Strace?.PrintExit(task, status);
-            _realTimer?.Dispose();
-            Kernel.ProcessExiting(this, task);
-            VforkDone?.TrySetResult();
-            AddressSpace.DecRef();
-            Kernel.ProcessExited(this, status);
-            _exited.TrySetResult(status);
+            try
+            {
+                Kernel.Strace?.PrintExit(task, status);
+                _realTimer?.Dispose();
+                Kernel.ProcessExiting(this, task);
+                VforkDone?.TrySetResult();
+                AddressSpace.DecRef();
+            }
+            finally
+            {
+                // Whatever failed above, the parent and the kernel learn of the end, so no one waits for ever.
+                Kernel.ProcessExited(this, status);
+                _exited.TrySetResult(status);
+            }
         }
     }
 }

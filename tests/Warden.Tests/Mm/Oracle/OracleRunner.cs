@@ -115,6 +115,7 @@ public sealed class OracleRunner
                 return Report(seed, i, problem);
             }
             generator.Observe(op, result, errno);
+            TrackPagedOut(op, errno);
             if ((i + 1) % snapshotEvery == 0 || i == opCount - 1)
             {
                 // Contents cost far more than states: every fifth snapshot and the last one compare them.
@@ -271,7 +272,7 @@ public sealed class OracleRunner
         bool kernelAgainstWarden = !_reference.PlacesInWindow && _subject.PlacesInWindow;
         for (int i = 0; i < size && diff < 0; i++)
         {
-            if (vectorA[i] != vectorB[i] && !(kernelAgainstWarden && KnownDivergences.AcceptedMincoreByte(vectorA[i], vectorB[i], IsShared(c.Addr + ((ulong)i * Arch.PageSize)))))
+            if (vectorA[i] != vectorB[i] && !(kernelAgainstWarden && KnownDivergences.AcceptedMincoreByte(vectorA[i], vectorB[i], IsShared(c.Addr + ((ulong)i * Arch.PageSize)), _pagedOut.Contains(c.Addr + ((ulong)i * Arch.PageSize)))))
             {
                 diff = i;
             }
@@ -280,6 +281,32 @@ public sealed class OracleRunner
             ? (null, result, errno)
             : ($"mincore: the vectors differ from page {diff} (0x{c.Addr + ((ulong)diff * Arch.PageSize):x}): {_reference.Name} {vectorA[diff]}, {_subject.Name} {vectorB[diff]}", result, errno);
     }
+
+    // Canonical pages a successful MADV_PAGEOUT covered and nothing has written or remapped since:
+    // the kernel may have dropped their clean shared memory (see KnownDivergences.AcceptedMincoreByte).
+    private readonly HashSet<ulong> _pagedOut = [];
+
+    private void TrackPagedOut(OracleOp op, int errno)
+    {
+        switch (op)
+        {
+            case OracleOp.Madvise { Advice: LinuxMman.MADV_PAGEOUT } d when errno is 0 or ENOMEM:
+                for (ulong page = Arch.PageRoundDown(d.Addr); page < d.Addr + d.Len && _pagedOut.Count < 1 << 16; page += Arch.PageSize)
+                {
+                    _pagedOut.Add(page);
+                }
+                break;
+            case OracleOp.Mincore or OracleOp.Read or OracleOp.Madvise or OracleOp.Mprotect or OracleOp.Mlock or OracleOp.Munlock or
+                OracleOp.Mlockall or OracleOp.Munlockall:
+                // These write nothing (an eager lock or a populating read faults pages in, which
+                // Warden does too).
+                break;
+            default:
+                _pagedOut.Clear();
+                break;
+        }
+    }
+
 
     /// <summary>Whether the reference's page at canonical <paramref name="page"/> is in a shared mapping.</summary>
     private bool IsShared(ulong page)
@@ -447,7 +474,6 @@ public sealed class OracleRunner
     private bool IsSemantic(IOracleTarget target, ulong result, ulong kept, ulong len) =>
         target.PlacesInWindow ? result == kept : _canonical.Contains(result, len);
 
-    private const int ENOMEM = 12;
 
     // Warden keeps a 1 MiB guard gap below grows-down mappings when placing; a window is "full" for
     // a length when not even that much more is free in one piece.
