@@ -474,6 +474,8 @@ public sealed class OracleRunner
     private bool IsSemantic(IOracleTarget target, ulong result, ulong kept, ulong len) =>
         target.PlacesInWindow ? result == kept : _canonical.Contains(result, len);
 
+    private const int ENOMEM = 12;
+
 
     // Warden keeps a 1 MiB guard gap below grows-down mappings when placing; a window is "full" for
     // a length when not even that much more is free in one piece.
