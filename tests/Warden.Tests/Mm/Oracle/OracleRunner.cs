@@ -115,7 +115,7 @@ public sealed class OracleRunner
                 return Report(seed, i, problem);
             }
             generator.Observe(op, result, errno);
-            TrackPagedOut(op, errno);
+            TrackPagedOut(op, result, errno);
             if ((i + 1) % snapshotEvery == 0 || i == opCount - 1)
             {
                 // Contents cost far more than states: every fifth snapshot and the last one compare them.
@@ -286,7 +286,7 @@ public sealed class OracleRunner
     // the kernel may have dropped their clean shared memory (see KnownDivergences.AcceptedMincoreByte).
     private readonly HashSet<ulong> _pagedOut = [];
 
-    private void TrackPagedOut(OracleOp op, int errno)
+    private void TrackPagedOut(OracleOp op, long result, int errno)
     {
         switch (op)
         {
@@ -296,17 +296,25 @@ public sealed class OracleRunner
                     _pagedOut.Add(page);
                 }
                 break;
-            case OracleOp.Mincore or OracleOp.Read or OracleOp.Madvise or OracleOp.Mprotect or OracleOp.Mlock or OracleOp.Munlock or
-                OracleOp.Mlockall or OracleOp.Munlockall:
-                // These write nothing (an eager lock or a populating read faults pages in, which
-                // Warden does too).
+            case OracleOp.Write w:
+                _pagedOut.RemoveWhere(page => page + Arch.PageSize > w.Addr && page < w.Addr + w.Len);
                 break;
-            default:
-                _pagedOut.Clear();
+            case OracleOp.Munmap u:
+                _pagedOut.RemoveWhere(page => page + Arch.PageSize > u.Addr && page < u.Addr + u.Len);
+                break;
+            case OracleOp.Mmap m when errno == 0:
+                _pagedOut.RemoveWhere(page => page + Arch.PageSize > (ulong)result && page < (ulong)result + m.Len);
+                break;
+            case OracleOp.Mremap r:
+                // The pages it moves and the range it moves them to are not the paged-out ones any more.
+                _pagedOut.RemoveWhere(page => (page + Arch.PageSize > r.Old && page < r.Old + r.OldLen) ||
+                    (errno == 0 && page + Arch.PageSize > (ulong)result && page < (ulong)result + r.NewLen));
+                break;
+            case OracleOp.Madvise { Advice: LinuxMman.MADV_POPULATE_WRITE or LinuxMman.MADV_REMOVE } d:
+                _pagedOut.RemoveWhere(page => page + Arch.PageSize > d.Addr && page < d.Addr + d.Len);
                 break;
         }
     }
-
 
     /// <summary>Whether the reference's page at canonical <paramref name="page"/> is in a shared mapping.</summary>
     private bool IsShared(ulong page)
