@@ -139,6 +139,8 @@ internal static partial class Sys
                     return Errno.EBADF;
                 }
                 return SyscallReturn.Of(file.SetStatusFlags(a.Int(2)));
+            case F_SETPIPE_SZ or F_GETPIPE_SZ:
+                return PipeFcntl(t, file, command, a.ULong(2));
             default:
                 return Errno.EINVAL;
         }

@@ -1,0 +1,162 @@
+using System.Runtime.InteropServices;
+using Warden.Errors;
+using Warden.HostArch;
+using Warden.Kernel.Tasks;
+using Warden.UserMem;
+
+namespace Warden.Kernel.Files;
+
+/// <summary>
+/// One end of a <see cref="Pipe"/> as an open file description: the read end (<c>O_RDONLY</c>) or
+/// the write end (<c>O_WRONLY</c>). What pipe(2) puts in its two descriptors.
+/// </summary>
+/// <remarks>
+/// Not seekable (lseek and the positioned calls fail with ESPIPE). Shows in /proc/self/fd as
+/// <c>pipe:[inode]</c>, and to fstat as a FIFO of pipefs. Releasing the description (its last
+/// descriptor closed) closes this end of the pipe.
+/// </remarks>
+internal sealed class PipeEnd : FileDescription
+{
+    /// <summary>FIONREAD: the bytes a read would find.</summary>
+    public const uint FIONREAD = 0x541B;
+
+    /// <summary>FIONBIO: sets or clears O_NONBLOCK.</summary>
+    public const uint FIONBIO = 0x5421;
+
+    private const uint S_IFIFO = 0x1000;
+
+    // pipefs's device: an anonymous device number of its own, fixed for the kernel's life.
+    private const ulong Device = 0xd;
+
+    private readonly uint _uid;
+    private readonly uint _gid;
+
+    /// <param name="pipe">The pipe (this end is already counted in it).</param>
+    /// <param name="writer">Whether this is the write end.</param>
+    /// <param name="statusFlags">Status flags besides the access mode (<c>O_NONBLOCK</c>).</param>
+    /// <param name="uid">The owner fstat shows (the creator's effective uid).</param>
+    /// <param name="gid">The group fstat shows.</param>
+    public PipeEnd(Pipe pipe, bool writer, int statusFlags, uint uid, uint gid)
+        : base((writer ? OpenFlags.O_WRONLY : OpenFlags.O_RDONLY) | statusFlags, $"pipe:[{pipe.Inode}]")
+    {
+        Pipe = pipe;
+        IsWriter = writer;
+        _uid = uid;
+        _gid = gid;
+    }
+
+    /// <summary>The pipe this is an end of.</summary>
+    public Pipe Pipe { get; }
+
+    /// <summary>Whether this is the write end.</summary>
+    public bool IsWriter { get; }
+
+    private bool NonBlocking => (StatusFlags & OpenFlags.O_NONBLOCK) != 0;
+
+    /// <inheritdoc/>
+    public override (long Count, Error? Error) Read(KernelTask task, IOSequence dst, long offset) =>
+        offset >= 0 ? (0, Errno.ESPIPE) : Pipe.Read(task, dst, NonBlocking);
+
+    /// <inheritdoc/>
+    public override (long Count, Error? Error) Write(KernelTask task, IOSequence src, long offset) =>
+        offset >= 0 ? (0, Errno.ESPIPE) : Pipe.Write(task, src, NonBlocking);
+
+    /// <inheritdoc/>
+    public override int Readiness(int events) => Pipe.Readiness(!IsWriter) & (events | PollEvents.AlwaysReported);
+
+    /// <inheritdoc/>
+    public override void Watch(PollWait wait, int events) => wait.AddQueue(Pipe.Queue, events | PollEvents.AlwaysReported);
+
+    /// <inheritdoc/>
+    public override bool CanPoll => true;
+
+    /// <inheritdoc/>
+    public override (long Result, Error? Error) Ioctl(KernelTask task, uint request, ulong argument)
+    {
+        switch (request)
+        {
+            case FIONREAD:
+            {
+                int buffered = (int)Math.Min(Pipe.Buffered, int.MaxValue);
+                (_, Error? error) = task.CopyObjectOut((Addr)argument, buffered);
+                return error is null ? (0, null) : (0, Errno.EFAULT);
+            }
+            case FIONBIO:
+            {
+                (_, Error? error) = task.CopyObjectIn((Addr)argument, out int on);
+                if (error is not null)
+                {
+                    return (0, Errno.EFAULT);
+                }
+                int flags = on != 0 ? StatusFlags | OpenFlags.O_NONBLOCK : StatusFlags & ~OpenFlags.O_NONBLOCK;
+                return (0, SetStatusFlags(flags));
+            }
+            default:
+                return (0, Errno.ENOTTY);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override Errno? Stat(Span<byte> stat)
+    {
+        long seconds = Pipe.CreatedAt.ToUnixTimeSeconds();
+        long nanoseconds = Pipe.CreatedAt.Ticks % TimeSpan.TicksPerSecond * 100;
+        var value = new LinuxStat
+        {
+            Dev = Device,
+            Ino = Pipe.Inode,
+            Nlink = 1,
+            Mode = S_IFIFO | 0x180,
+            Uid = _uid,
+            Gid = _gid,
+            Blksize = Pipe.PageSize,
+            AtimeSec = seconds,
+            AtimeNsec = nanoseconds,
+            MtimeSec = seconds,
+            MtimeNsec = nanoseconds,
+            CtimeSec = seconds,
+            CtimeNsec = nanoseconds,
+        };
+        stat.Clear();
+        MemoryMarshal.Write(stat, in value);
+        return null;
+    }
+
+    /// <inheritdoc/>
+    public override Errno? Statx(int flags, uint mask, Span<byte> statx)
+    {
+        long seconds = Pipe.CreatedAt.ToUnixTimeSeconds();
+        uint nanoseconds = (uint)(Pipe.CreatedAt.Ticks % TimeSpan.TicksPerSecond * 100);
+        statx.Clear();
+        // struct statx: mask, blksize, attributes, nlink, uid, gid, mode, ino, size, blocks,
+        // attributes_mask, four timestamps, rdev and dev (major, minor).
+        MemoryMarshal.Write(statx, 0x7ffu);
+        MemoryMarshal.Write(statx[4..], (uint)Pipe.PageSize);
+        MemoryMarshal.Write(statx[16..], 1u);
+        MemoryMarshal.Write(statx[20..], _uid);
+        MemoryMarshal.Write(statx[24..], _gid);
+        MemoryMarshal.Write(statx[28..], (ushort)(S_IFIFO | 0x180));
+        MemoryMarshal.Write(statx[32..], Pipe.Inode);
+        foreach (int at in (ReadOnlySpan<int>)[64, 96, 112])
+        {
+            MemoryMarshal.Write(statx[at..], seconds);
+            MemoryMarshal.Write(statx[(at + 8)..], nanoseconds);
+        }
+        MemoryMarshal.Write(statx[136..], 0u);
+        MemoryMarshal.Write(statx[140..], (uint)Device);
+        return null;
+    }
+
+    /// <inheritdoc/>
+    protected override void Release()
+    {
+        if (IsWriter)
+        {
+            Pipe.ReleaseWriter();
+        }
+        else
+        {
+            Pipe.ReleaseReader();
+        }
+    }
+}
