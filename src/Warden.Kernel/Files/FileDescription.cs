@@ -112,6 +112,13 @@ internal abstract class FileDescription
     }
 
     /// <summary>
+    /// A count that grows each time the file notifies waiters of <paramref name="events"/>, for
+    /// edge-triggered epoll to see a new event while the file stays ready; 0 for a file that does
+    /// not count (edge-triggered epoll then reports only a rise of readiness).
+    /// </summary>
+    public virtual long ChangeCount(int events) => 0;
+
+    /// <summary>
     /// Whether the file has a poll method of its own, as epoll_ctl requires (EPERM otherwise, as
     /// for a regular file): pipes, terminals, sockets, epoll descriptions.
     /// </summary>

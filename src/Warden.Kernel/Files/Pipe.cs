@@ -52,8 +52,10 @@ internal sealed class Pipe
     private int _readers;
     private int _writers;
 
-    // Counts changes of state, for edge-triggered epoll to tell a new event from an old one.
-    private long _generation;
+    // Count the notifications of new bytes and of new room, for edge-triggered epoll to tell a
+    // new event from an old one.
+    private long _dataChanges;
+    private long _roomChanges;
 
     /// <summary>Creates a pipe with one read end and one write end open on it.</summary>
     public Pipe()
@@ -97,8 +99,18 @@ internal sealed class Pipe
         }
     }
 
-    /// <summary>A count that changes whenever the pipe's state does.</summary>
-    public long Generation => Interlocked.Read(ref _generation);
+    /// <summary>
+    /// A count that grows with every notification of <paramref name="events"/>: of new bytes
+    /// (POLLIN), of new room (POLLOUT), and of an end closing (both).
+    /// </summary>
+    public long ChangeCount(int events)
+    {
+        lock (_lock)
+        {
+            return ((events & (PollEvents.POLLIN | PollEvents.POLLRDNORM)) != 0 ? _dataChanges : 0) +
+                ((events & (PollEvents.POLLOUT | PollEvents.POLLWRNORM)) != 0 ? _roomChanges : 0);
+        }
+    }
 
     /// <summary>
     /// read(2) of the pipe: waits until it holds bytes or no write end is open, then takes what is
@@ -243,7 +255,7 @@ internal sealed class Pipe
                 }
                 _slots = ring;
                 _first = 0;
-                _generation++;
+                _roomChanges++;
             }
         }
         Queue.Notify(PollEvents.POLLOUT | PollEvents.POLLWRNORM);
@@ -265,7 +277,8 @@ internal sealed class Pipe
         lock (_lock)
         {
             _readers--;
-            _generation++;
+            _dataChanges++;
+            _roomChanges++;
         }
         Queue.Notify(PollEvents.All);
     }
@@ -276,7 +289,8 @@ internal sealed class Pipe
         lock (_lock)
         {
             _writers--;
-            _generation++;
+            _dataChanges++;
+            _roomChanges++;
         }
         Queue.Notify(PollEvents.All);
     }
@@ -338,7 +352,7 @@ internal sealed class Pipe
         }
         if (done > 0)
         {
-            _generation++;
+            _roomChanges++;
             Queue.Notify(PollEvents.POLLOUT | PollEvents.POLLWRNORM);
         }
         return (done, done > 0 ? null : error);
@@ -367,7 +381,7 @@ internal sealed class Pipe
         last.Length += chars;
         _buffered += chars;
         src = src.DropFirst(chars);
-        _generation++;
+        _dataChanges++;
         Queue.Notify(PollEvents.POLLIN | PollEvents.POLLRDNORM);
         return (chars, null);
     }
@@ -401,7 +415,7 @@ internal sealed class Pipe
         }
         if (done > 0)
         {
-            _generation++;
+            _dataChanges++;
             Queue.Notify(PollEvents.POLLIN | PollEvents.POLLRDNORM);
         }
         return (done, error);

@@ -68,6 +68,9 @@ internal sealed class PipeEnd : FileDescription
     public override void Watch(PollWait wait, int events) => wait.AddQueue(Pipe.Queue, events | PollEvents.AlwaysReported);
 
     /// <inheritdoc/>
+    public override long ChangeCount(int events) => Pipe.ChangeCount(events);
+
+    /// <inheritdoc/>
     public override bool CanPoll => true;
 
     /// <inheritdoc/>
