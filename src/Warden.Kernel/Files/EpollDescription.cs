@@ -49,6 +49,9 @@ internal sealed class EpollDescription : FileDescription
     private readonly Lock _lock = new();
     private readonly List<Entry> _entries = [];
 
+    // Collect's scratch list of the entries it reported; guarded by _lock.
+    private readonly List<Entry> _reported = [];
+
     // Notified by every change of the interest list, so that a waiter sees a new entry.
     private readonly WaitQueue _changes = new();
 
@@ -144,6 +147,7 @@ internal sealed class EpollDescription : FileDescription
         lock (_lock)
         {
             ForgetReleasedLocked();
+            _reported.Clear();
             foreach (Entry entry in _entries)
             {
                 if (count == max)
@@ -159,11 +163,21 @@ internal sealed class EpollDescription : FileDescription
                 MemoryMarshal.Write(slot, (uint)ready);
                 MemoryMarshal.Write(slot[4..], entry.Data);
                 count++;
+                _reported.Add(entry);
                 if ((entry.Events & EPOLLONESHOT) != 0)
                 {
                     entry.Events &= PrivateBits;
                 }
             }
+            // Reported entries go to the back, in the order reported, as Linux puts them back at
+            // the tail of its ready list: entries beyond max are not starved, and the order of
+            // a later report is Linux's.
+            foreach (Entry entry in _reported)
+            {
+                _entries.Remove(entry);
+            }
+            _entries.AddRange(_reported);
+            _reported.Clear();
         }
         return count;
     }

@@ -60,7 +60,13 @@ internal static partial class Sys
     {
         if (file is not PipeEnd end)
         {
-            return Errno.EBADF;
+            if (file.Host is null)
+            {
+                return Errno.EBADF;
+            }
+            // A host pipe answers for itself (EBADF for anything else).
+            (int result, Errno? hostError) = Interop.Libc.Fcntl(file.Host, command, (long)(uint)argument);
+            return hostError is null ? SyscallReturn.Ok(result) : hostError;
         }
         if (command == F_GETPIPE_SZ)
         {
