@@ -161,7 +161,14 @@ internal sealed class Pipe
     /// <paramref name="nonBlocking"/> on a full pipe, <see cref="RestartError.Sys"/> when a signal
     /// interrupted a wait, or the copy's fault.
     /// </returns>
-    public (long Count, Error? Error) Write(KernelTask task, IOSequence src, bool nonBlocking)
+    /// <param name="task">The writing task (it blocks, and is sent SIGPIPE).</param>
+    /// <param name="src">The bytes to write.</param>
+    /// <param name="nonBlocking">Whether to fail with EAGAIN rather than wait for room (O_NONBLOCK).</param>
+    /// <param name="packet">
+    /// Whether the write end is in packet mode (O_DIRECT): each slot it fills is a packet of its
+    /// own, never appended to, and a read takes at most one packet, dropping what it leaves of it.
+    /// </param>
+    public (long Count, Error? Error) Write(KernelTask task, IOSequence src, bool nonBlocking, bool packet = false)
     {
         if (src.NumBytes == 0)
         {
@@ -188,7 +195,7 @@ internal sealed class Pipe
                     }
                     done += merged;
                 }
-                (long put, Error? putError) = PutLocked(task, ref src);
+                (long put, Error? putError) = PutLocked(task, ref src, packet);
                 done += put;
                 if (putError is not null || src.NumBytes == 0)
                 {
@@ -340,14 +347,22 @@ internal sealed class Pipe
             }
             done += chars;
             dst = dst.DropFirst(chars);
-            slot.Offset += chars;
-            slot.Length -= chars;
-            _buffered -= chars;
+            // A packet is taken whole: what the read had no room for is dropped.
+            int taken = slot.Packet ? slot.Length : chars;
+            slot.Offset += taken;
+            slot.Length -= taken;
+            _buffered -= taken;
+            bool packet = slot.Packet;
             if (slot.Length == 0)
             {
                 slot.Offset = 0;
+                slot.Packet = false;
                 _first = (_first + 1) % _slots.Length;
                 _used--;
+            }
+            if (packet)
+            {
+                break;
             }
         }
         if (done > 0)
@@ -359,7 +374,8 @@ internal sealed class Pipe
     }
 
     // The first step of a write (Linux's pipe_write): the part of it that is not a whole page is
-    // appended to the last slot if it fits there. A fault here fails the whole write.
+    // appended to the last slot if it fits there and that slot is not a packet (whatever mode
+    // this write is in, as Linux's). A fault here fails the whole write.
     private (long Count, Error? Error) MergeLocked(KernelTask task, ref IOSequence src)
     {
         int chars = (int)(src.NumBytes & (PageSize - 1));
@@ -369,7 +385,7 @@ internal sealed class Pipe
         }
         ref Slot last = ref _slots[(_first + _used - 1) % _slots.Length];
         int end = last.Offset + last.Length;
-        if (end + chars > PageSize)
+        if (last.Packet || end + chars > PageSize)
         {
             return (0, null);
         }
@@ -388,7 +404,7 @@ internal sealed class Pipe
 
     // Fills free slots, a page each, until src is empty or the ring is full. A fault keeps what
     // was copied before it and ends the write (the caller returns the count, or the fault).
-    private (long Count, Error? Error) PutLocked(KernelTask task, ref IOSequence src)
+    private (long Count, Error? Error) PutLocked(KernelTask task, ref IOSequence src, bool packet)
     {
         long done = 0;
         Error? error = null;
@@ -402,6 +418,7 @@ internal sealed class Pipe
             {
                 slot.Offset = 0;
                 slot.Length = n;
+                slot.Packet = packet;
                 _used++;
                 _buffered += n;
                 done += n;
@@ -436,5 +453,8 @@ internal sealed class Pipe
         public byte[]? Page;
         public int Offset;
         public int Length;
+
+        // Written in packet mode: read whole or not at all, never appended to.
+        public bool Packet;
     }
 }

@@ -59,7 +59,7 @@ internal sealed class PipeEnd : FileDescription
 
     /// <inheritdoc/>
     public override (long Count, Error? Error) Write(KernelTask task, IOSequence src, long offset) =>
-        offset >= 0 ? (0, Errno.ESPIPE) : Pipe.Write(task, src, NonBlocking);
+        offset >= 0 ? (0, Errno.ESPIPE) : Pipe.Write(task, src, NonBlocking, packet: (StatusFlags & OpenFlags.O_DIRECT) != 0);
 
     /// <inheritdoc/>
     public override int Readiness(int events) => Pipe.Readiness(!IsWriter) & (events | PollEvents.AlwaysReported);

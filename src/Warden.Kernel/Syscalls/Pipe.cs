@@ -11,8 +11,7 @@ internal static partial class Sys
     private const int F_SETPIPE_SZ = 1031;
     private const int F_GETPIPE_SZ = 1032;
 
-    // The flags pipe2 takes: O_DIRECT (packet mode) is accepted and, as nothing here reads
-    // packets, kept as a status flag only.
+    // The flags pipe2 takes (O_DIRECT: packet mode, see Pipe.Write).
     private const int PipeFlags = OpenFlags.O_CLOEXEC | OpenFlags.O_NONBLOCK | OpenFlags.O_DIRECT;
 
     public static SyscallReturn Pipe(KernelTask t, in SyscallArguments a) => MakePipe(t, a.Pointer(0), 0);
@@ -28,10 +27,12 @@ internal static partial class Sys
             return Errno.EINVAL;
         }
         var pipe = new Files.Pipe();
-        int statusFlags = flags & (OpenFlags.O_NONBLOCK | OpenFlags.O_DIRECT);
+        // Packet mode is the writer's: the read end gets O_NONBLOCK only, as on Linux.
+        int readFlags = flags & OpenFlags.O_NONBLOCK;
+        int writeFlags = flags & (OpenFlags.O_NONBLOCK | OpenFlags.O_DIRECT);
         bool closeOnExec = (flags & OpenFlags.O_CLOEXEC) != 0;
-        var reader = new PipeEnd(pipe, writer: false, statusFlags, t.Group.Credentials.Euid, t.Group.Credentials.Egid);
-        var writer = new PipeEnd(pipe, writer: true, statusFlags, t.Group.Credentials.Euid, t.Group.Credentials.Egid);
+        var reader = new PipeEnd(pipe, writer: false, readFlags, t.Group.Credentials.Euid, t.Group.Credentials.Egid);
+        var writer = new PipeEnd(pipe, writer: true, writeFlags, t.Group.Credentials.Euid, t.Group.Credentials.Egid);
         (int readFd, Errno? error) = t.Fds.Add(reader, closeOnExec);
         if (error is not null)
         {

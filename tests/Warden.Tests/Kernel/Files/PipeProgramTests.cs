@@ -71,6 +71,35 @@ public sealed class PipeProgramTests
             CHECK("pipe2 O_NONBLOCK", pipe2(p, O_NONBLOCK));
             printf("getfl %#x %#x\n", fcntl(p[0], F_GETFL), fcntl(p[1], F_GETFL));
             close(p[0]); close(p[1]);
+            printf("== packet mode\n");
+            CHECK("pipe2 O_DIRECT", pipe2(p, O_DIRECT));
+            printf("getfl %#x %#x\n", fcntl(p[0], F_GETFL), fcntl(p[1], F_GETFL));
+            {
+                char b[10000];
+                static char big[9000];
+                write(p[1], "abc", 3);
+                write(p[1], "defg", 4);
+                write(p[1], "0123456789", 10);
+                printf("FIONREAD %d\n", nread(p[0]));
+                memset(b, 0, sizeof b);
+                CHECK("read 100", read(p[0], b, 100));
+                printf("got '%s'\n", b);
+                CHECK("read 100", read(p[0], b, 100));
+                memset(b, 0, sizeof b);
+                CHECK("read 4 of a 10-byte packet", read(p[0], b, 4));
+                printf("got '%s' FIONREAD %d\n", b, nread(p[0]));
+                memset(big, 'z', sizeof big);
+                CHECK("write 9000", write(p[1], big, sizeof big));
+                CHECK("read", read(p[0], b, sizeof b));
+                CHECK("read", read(p[0], b, sizeof b));
+                CHECK("read", read(p[0], b, sizeof b));
+                CHECK("F_SETFL O_NONBLOCK|O_DIRECT", fcntl(p[1], F_SETFL, O_NONBLOCK | O_DIRECT));
+                printf("getfl %#x\n", fcntl(p[1], F_GETFL));
+                printf("fill 1: %ld\n", fill(p[1], 1));
+                fcntl(p[0], F_SETFL, O_NONBLOCK);
+                printf("drain: %ld\n", drain(p[0]));
+            }
+            close(p[0]); close(p[1]);
             CHECK("pipe", pipe(p));
             printf("getfd %d getfl %#x %#x\n", fcntl(p[0], F_GETFD), fcntl(p[0], F_GETFL), fcntl(p[1], F_GETFL));
 
