@@ -278,6 +278,15 @@ internal sealed class Pipe
         }
     }
 
+    /// <summary>Another write end is open on the pipe (a reopen through /proc).</summary>
+    public void AddWriter()
+    {
+        lock (_lock)
+        {
+            _writers++;
+        }
+    }
+
     /// <summary>A read end's description is gone; the last one makes writes fail with EPIPE.</summary>
     public void ReleaseReader()
     {

@@ -8,7 +8,8 @@ namespace Warden.Kernel.Files;
 
 /// <summary>
 /// One end of a <see cref="Pipe"/> as an open file description: the read end (<c>O_RDONLY</c>) or
-/// the write end (<c>O_WRONLY</c>). What pipe(2) puts in its two descriptors.
+/// the write end (<c>O_WRONLY</c>), as pipe(2) makes them, or both (<c>O_RDWR</c>, by an open of
+/// /proc/self/fd/N).
 /// </summary>
 /// <remarks>
 /// Not seekable (lseek and the positioned calls fail with ESPIPE). Shows in /proc/self/fd as
@@ -31,16 +32,14 @@ internal sealed class PipeEnd : FileDescription
     private readonly uint _uid;
     private readonly uint _gid;
 
-    /// <param name="pipe">The pipe (this end is already counted in it).</param>
-    /// <param name="writer">Whether this is the write end.</param>
-    /// <param name="statusFlags">Status flags besides the access mode (<c>O_NONBLOCK</c>).</param>
+    /// <param name="pipe">The pipe (this end is already counted in it: a reader if the access mode reads, a writer if it writes).</param>
+    /// <param name="flags">The access mode and status flags (<c>O_NONBLOCK</c>, <c>O_DIRECT</c>).</param>
     /// <param name="uid">The owner fstat shows (the creator's effective uid).</param>
     /// <param name="gid">The group fstat shows.</param>
-    public PipeEnd(Pipe pipe, bool writer, int statusFlags, uint uid, uint gid)
-        : base((writer ? OpenFlags.O_WRONLY : OpenFlags.O_RDONLY) | statusFlags, $"pipe:[{pipe.Inode}]")
+    public PipeEnd(Pipe pipe, int flags, uint uid, uint gid)
+        : base(flags, $"pipe:[{pipe.Inode}]")
     {
         Pipe = pipe;
-        IsWriter = writer;
         _uid = uid;
         _gid = gid;
     }
@@ -48,8 +47,24 @@ internal sealed class PipeEnd : FileDescription
     /// <summary>The pipe this is an end of.</summary>
     public Pipe Pipe { get; }
 
-    /// <summary>Whether this is the write end.</summary>
-    public bool IsWriter { get; }
+    /// <summary>
+    /// A new description of the same pipe, as an open of /proc/self/fd/N makes one (Linux's
+    /// fifo_open of a pipe, which never waits for the other end).
+    /// </summary>
+    /// <param name="flags">The open's flags: its access mode decides which ends it counts as.</param>
+    public PipeEnd Reopen(int flags)
+    {
+        int mode = flags & OpenFlags.O_ACCMODE;
+        if (mode is OpenFlags.O_RDONLY or OpenFlags.O_RDWR)
+        {
+            Pipe.AddReader();
+        }
+        if (mode is OpenFlags.O_WRONLY or OpenFlags.O_RDWR)
+        {
+            Pipe.AddWriter();
+        }
+        return new PipeEnd(Pipe, mode | (flags & OpenFlags.O_NONBLOCK), _uid, _gid);
+    }
 
     private bool NonBlocking => (StatusFlags & OpenFlags.O_NONBLOCK) != 0;
 
@@ -62,7 +77,8 @@ internal sealed class PipeEnd : FileDescription
         offset >= 0 ? (0, Errno.ESPIPE) : Pipe.Write(task, src, NonBlocking, packet: (StatusFlags & OpenFlags.O_DIRECT) != 0);
 
     /// <inheritdoc/>
-    public override int Readiness(int events) => Pipe.Readiness(!IsWriter) & (events | PollEvents.AlwaysReported);
+    public override int Readiness(int events) =>
+        ((Readable ? Pipe.Readiness(reader: true) : 0) | (Writable ? Pipe.Readiness(reader: false) : 0)) & (events | PollEvents.AlwaysReported);
 
     /// <inheritdoc/>
     public override void Watch(PollWait wait, int events) => wait.AddQueue(Pipe.Queue, events | PollEvents.AlwaysReported);
@@ -153,13 +169,13 @@ internal sealed class PipeEnd : FileDescription
     /// <inheritdoc/>
     protected override void Release()
     {
-        if (IsWriter)
-        {
-            Pipe.ReleaseWriter();
-        }
-        else
+        if (Readable)
         {
             Pipe.ReleaseReader();
+        }
+        if (Writable)
+        {
+            Pipe.ReleaseWriter();
         }
     }
 }

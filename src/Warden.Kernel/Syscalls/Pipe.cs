@@ -31,8 +31,8 @@ internal static partial class Sys
         int readFlags = flags & OpenFlags.O_NONBLOCK;
         int writeFlags = flags & (OpenFlags.O_NONBLOCK | OpenFlags.O_DIRECT);
         bool closeOnExec = (flags & OpenFlags.O_CLOEXEC) != 0;
-        var reader = new PipeEnd(pipe, writer: false, readFlags, t.Group.Credentials.Euid, t.Group.Credentials.Egid);
-        var writer = new PipeEnd(pipe, writer: true, writeFlags, t.Group.Credentials.Euid, t.Group.Credentials.Egid);
+        var reader = new PipeEnd(pipe, OpenFlags.O_RDONLY | readFlags, t.Group.Credentials.Euid, t.Group.Credentials.Egid);
+        var writer = new PipeEnd(pipe, OpenFlags.O_WRONLY | writeFlags, t.Group.Credentials.Euid, t.Group.Credentials.Egid);
         (int readFd, Errno? error) = t.Fds.Add(reader, closeOnExec);
         if (error is not null)
         {

@@ -55,8 +55,8 @@ public class PipeTests
     public void TheEnds_AreAReadOnlyAndAWriteOnlyFifo_NamedByTheInode()
     {
         var pipe = new Pipe();
-        var reader = new PipeEnd(pipe, writer: false, OpenFlags.O_NONBLOCK, 1000, 1000);
-        var writer = new PipeEnd(pipe, writer: true, 0, 1000, 1000);
+        var reader = new PipeEnd(pipe, OpenFlags.O_RDONLY | OpenFlags.O_NONBLOCK, 1000, 1000);
+        var writer = new PipeEnd(pipe, OpenFlags.O_WRONLY, 1000, 1000);
         Assert.True(reader.Readable && !reader.Writable);
         Assert.True(writer.Writable && !writer.Readable);
         Assert.Equal($"pipe:[{pipe.Inode}]", reader.Path);
@@ -69,5 +69,19 @@ public class PipeTests
         writer.DecRef();
         Assert.True(writer.IsReleased);
         Assert.Equal(PollEvents.POLLHUP, reader.Readiness(PollEvents.POLLIN));
+    }
+
+    [Fact]
+    public void AReopenedEnd_CountsAsTheEndsItsAccessModeNames()
+    {
+        var pipe = new Pipe();
+        var reader = new PipeEnd(pipe, OpenFlags.O_RDONLY, 0, 0);
+        var writer = new PipeEnd(pipe, OpenFlags.O_WRONLY, 0, 0);
+        PipeEnd both = writer.Reopen(OpenFlags.O_RDWR);
+        writer.DecRef();
+        Assert.Equal(0, reader.Readiness(PollEvents.POLLIN));
+        reader.DecRef();
+        Assert.Equal(PollEvents.POLLOUT, both.Readiness(PollEvents.POLLOUT | PollEvents.POLLERR));
+        both.DecRef();
     }
 }

@@ -185,6 +185,7 @@ public sealed class PipelineTests
     [InlineData("seq 1 50000 | wc -l")]
     [InlineData("seq 1 30000 | sort -r | tail -n 3")]
     [InlineData("echo one; echo two | cat; seq 1 100000 | cat | cat | wc -c")]
+    [InlineData("echo through proc | cat /proc/self/fd/0; echo both ways | busybox sh -c 'cat /proc/self/fd/0 </proc/self/fd/0'")]
     public void AShellPipeline_IsTheNativeRun(string script)
     {
         Busybox.Require();
