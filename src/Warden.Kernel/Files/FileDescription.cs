@@ -99,7 +99,7 @@ internal abstract class FileDescription
     /// not, that hold now (Linux's <c>vfs_poll</c>): by default readable and writable, as Linux says
     /// of a file without a poll method of its own (a regular file).
     /// </summary>
-    /// <remarks><b>Postconditions:</b> never blocks; the result has no bits outside <paramref name="events"/> | POLLERR | POLLHUP.</remarks>
+    /// <remarks><b>Postconditions:</b> never blocks; the result has no bits outside <paramref name="events"/> | POLLERR | POLLHUP (and POLLNVAL, for a host descriptor the host calls invalid).</remarks>
     public virtual int Readiness(int events) => events & PollEvents.DefaultMask;
 
     /// <summary>
