@@ -24,6 +24,21 @@ internal sealed class FdTable
     /// <summary>RLIMIT_NOFILE: descriptors must be below it.</summary>
     public int Limit { get; set; }
 
+    /// <summary>
+    /// How many descriptors the table has room for now (Linux's <c>max_fds</c>: it grows as
+    /// descriptors are added); every open descriptor is below it. select(2) looks no further.
+    /// </summary>
+    public int Capacity
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _files.Length;
+            }
+        }
+    }
+
     /// <summary>Installs <paramref name="file"/> at the lowest free descriptor at least <paramref name="minimum"/>, taking over the caller's reference.</summary>
     /// <returns>The descriptor, or EMFILE (the reference is then dropped).</returns>
     public (int Fd, Errno? Error) Add(FileDescription file, bool closeOnExec, int minimum = 0)

@@ -94,6 +94,39 @@ internal abstract class FileDescription
     /// <summary>ioctl(2) with the argument as the program passed it (a pointer for most requests).</summary>
     public virtual (long Result, Error? Error) Ioctl(KernelTask task, uint request, ulong argument) => (0, Errno.ENOTTY);
 
+    /// <summary>
+    /// The poll bits among <paramref name="events"/>, and POLLERR and POLLHUP whether asked for or
+    /// not, that hold now (Linux's <c>vfs_poll</c>): by default readable and writable, as Linux says
+    /// of a file without a poll method of its own (a regular file).
+    /// </summary>
+    /// <remarks><b>Postconditions:</b> never blocks; the result has no bits outside <paramref name="events"/> | POLLERR | POLLHUP (and POLLNVAL, for a host descriptor the host calls invalid).</remarks>
+    public virtual int Readiness(int events) => events & PollEvents.DefaultMask;
+
+    /// <summary>
+    /// Adds to <paramref name="wait"/> what must wake it when this file's readiness for
+    /// <paramref name="events"/> may have changed: its kernel object's wait queue, or its host
+    /// descriptor. By default nothing (a file that is always ready never needs waiting for).
+    /// </summary>
+    public virtual void Watch(PollWait wait, int events)
+    {
+    }
+
+    /// <summary>
+    /// A count that grows each time the file notifies waiters of <paramref name="events"/>, for
+    /// edge-triggered epoll to see a new event while the file stays ready; 0 for a file that does
+    /// not count (edge-triggered epoll then reports only a rise of readiness).
+    /// </summary>
+    public virtual long ChangeCount(int events) => 0;
+
+    /// <summary>
+    /// Whether the file has a poll method of its own, as epoll_ctl requires (EPERM otherwise, as
+    /// for a regular file): pipes, terminals, sockets, epoll descriptions.
+    /// </summary>
+    public virtual bool CanPoll => false;
+
+    /// <summary>Whether the last reference has gone (an epoll set then forgets the file, as Linux's does when the file is released).</summary>
+    public bool IsReleased => Volatile.Read(ref _refs) <= 0;
+
     /// <summary>Takes one more reference.</summary>
     public void IncRef() => Interlocked.Increment(ref _refs);
 

@@ -166,6 +166,27 @@ internal sealed class HostFileDescription : FileDescription
     }
 
     /// <inheritdoc/>
+    /// <remarks>A zero-timeout host poll of the descriptor.</remarks>
+    public override int Readiness(int events)
+    {
+        Span<short> revents = stackalloc short[1];
+        short asked = (short)(events & 0xffff);
+        (int ready, Errno? error) = Libc.Poll([_fd], [asked], revents, 0);
+        if (error is not null || ready == 0)
+        {
+            return 0;
+        }
+        return revents[0] & (events | PollEvents.AlwaysReported | PollEvents.POLLNVAL);
+    }
+
+    /// <inheritdoc/>
+    public override void Watch(PollWait wait, int events) => wait.AddHost(_fd, events);
+
+    /// <inheritdoc/>
+    /// <remarks>The files that can block have one (pipes, sockets, terminals); regular files, directories and other devices do not.</remarks>
+    public override bool CanPoll => _mayBlock;
+
+    /// <inheritdoc/>
     public override (long Offset, Errno? Error) Seek(long offset, int whence) => Libc.Lseek(_fd, offset, whence);
 
     /// <inheritdoc/>

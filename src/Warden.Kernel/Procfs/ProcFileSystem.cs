@@ -99,6 +99,11 @@ internal static class ProcFileSystem
             if (parts.Length == 3 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int number) &&
                 owner.Fds.Get(number) is FileDescription file)
             {
+                if (follow && !pathOnly && file is PipeEnd pipeEnd)
+                {
+                    // A pipe has no path to follow: the open reaches the pipe itself, as Linux's.
+                    return (pipeEnd.Reopen(flags), null);
+                }
                 return Link(task, $"{dir}/fd/{number}", file.Path, baseInode + 64 + (ulong)number, flags, follow);
             }
         }

@@ -132,13 +132,16 @@ internal static partial class Sys
             case F_SETFD:
                 return SyscallReturn.Of(t.Fds.SetCloseOnExec(fd, (a.Int(2) & FD_CLOEXEC) != 0));
             case F_GETFL:
-                return SyscallReturn.Ok(file.AccessMode | file.StatusFlags | OpenFlags.O_LARGEFILE);
+                // open(2) adds O_LARGEFILE on 64-bit; pipe(2) and epoll_create(2) do not.
+                return SyscallReturn.Ok(file.AccessMode | file.StatusFlags | (file is PipeEnd or EpollDescription ? 0 : OpenFlags.O_LARGEFILE));
             case F_SETFL:
                 if (file.IsPath)
                 {
                     return Errno.EBADF;
                 }
                 return SyscallReturn.Of(file.SetStatusFlags(a.Int(2)));
+            case F_SETPIPE_SZ or F_GETPIPE_SZ:
+                return PipeFcntl(t, file, command, a.ULong(2));
             default:
                 return Errno.EINVAL;
         }

@@ -59,9 +59,10 @@ internal static partial class Sys
         }
         (long n, Error? error) = file.Write(t, src.Seq, offset);
         t.Kernel.Stats.AddCopiedIn(n);
-        if (n == 0 && error is Errno { Number: 32 })
+        if (n == 0 && error is Errno { Number: 32 } && file is not PipeEnd)
         {
-            // EPIPE raises SIGPIPE, whose default action ends the process.
+            // A host file's EPIPE raises SIGPIPE, whose default action ends the process (a
+            // kernel pipe sends its own, to the writing thread).
             t.Kernel.SendSignal(t.Group, Signals.Signal.SIGPIPE);
         }
         return SyscallReturn.Partial(n, error);
@@ -83,7 +84,7 @@ internal static partial class Sys
         return failure is null;
     }
 
-    private static bool Seekable(FileDescription file) => file is not HostFileDescription host || !host.IsStream;
+    private static bool Seekable(FileDescription file) => file is not (HostFileDescription { IsStream: true } or PipeEnd);
 
     public static SyscallReturn Lseek(KernelTask t, in SyscallArguments a)
     {
