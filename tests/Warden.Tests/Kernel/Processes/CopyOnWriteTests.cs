@@ -1,6 +1,7 @@
 using Warden.Tests.Infrastructure;
 using Warden.Tests.Kernel.Infrastructure;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Warden.Tests.Kernel.Processes;
 
@@ -10,7 +11,7 @@ namespace Warden.Tests.Kernel.Processes;
 /// alive, only by the pages the child writes, not by the heap.
 /// </summary>
 [Collection(KernelCollection.Name)]
-public sealed class CopyOnWriteTests : IDisposable
+public sealed class CopyOnWriteTests(ITestOutputHelper output) : IDisposable
 {
     private const int PageSize = 4096;
     private const int HeapBytes = 64 << 20;
@@ -27,13 +28,12 @@ public sealed class CopyOnWriteTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("warden-cow-").FullName;
 
-    public CopyOnWriteTests() => KernelRunner.RequirePtrace();
-
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [SkippableFact]
     public void ForkOfATouchedHeapCopiesOnlyThePagesTheChildWrites()
     {
+        KernelRunner.RequirePtrace();
         string program = s_program.Path;
         // First, both lines of input at once: the output is the native run's.
         var spec = new RunSpec(program, [program]) { WorkingDirectory = _dir, Stdin = "\n\n"u8.ToArray() };
@@ -59,6 +59,7 @@ public sealed class CopyOnWriteTests : IDisposable
         });
         RunResult.AssertSame(native, warden);
 
+        output.WriteLine($"memory file: {beforeFork} bytes before the fork, {childWritten} with the child's pages written; {stats.CopyOnWriteBreaks} copy-on-write breaks");
         Assert.True(beforeFork >= HeapBytes, $"before the fork the memory file holds {beforeFork} bytes, less than the touched heap");
         ulong growth = childWritten > beforeFork ? childWritten - beforeFork : 0;
         ulong written = (ulong)ChildPages * PageSize;
