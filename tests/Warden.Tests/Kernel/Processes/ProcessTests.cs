@@ -68,6 +68,11 @@ public sealed class ProcessTests : IDisposable
     public void ForLoopWithArithmetic() =>
         Assert.Equal("15\n", Same(Sh("i=0; for x in 1 2 3 4 5; do i=$((i+x)); done; echo $i")).StdoutText);
 
+    /// <summary>100 forks, execs, exits and waits in a row (a lost wake-up of the waiting shell shows as a run that never ends).</summary>
+    [SkippableFact]
+    public void ForkExecLoop() =>
+        Assert.Equal("100\n", Same(Sh("i=0; while [ $i -lt 100 ]; do busybox true; i=$((i+1)); done; echo $i")).StdoutText);
+
     [SkippableFact]
     public void CommandSubstitution() =>
         Assert.Equal("[hi\nthere] b 3\n", Same(Sh("echo \"[$(busybox echo hi; echo there)]\" `busybox basename /a/b` $(echo a b c | busybox wc -w)")).StdoutText);
