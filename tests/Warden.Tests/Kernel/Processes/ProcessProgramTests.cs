@@ -1,0 +1,83 @@
+using Warden.Tests.Infrastructure;
+using Warden.Tests.Kernel.Infrastructure;
+using Xunit;
+
+namespace Warden.Tests.Kernel.Processes;
+
+/// <summary>
+/// Static C programs (in <c>native/</c>, built with <c>gcc -static</c>) that fork and catch
+/// signals print, under Warden, exactly what they print natively, and end with the same status.
+/// Each program prints only what any correct Linux kernel makes the same (no addresses, no
+/// times), and the test asserts a few lines of the native run too, so that a program that went
+/// wrong natively is not taken as the oracle.
+/// </summary>
+[Collection(KernelCollection.Name)]
+public sealed class ProcessProgramTests : IDisposable
+{
+    private static readonly NativeTestProgram s_signals = new("sigsegv_recover.c", "the signal test program");
+    private static readonly NativeTestProgram s_fork100 = new("fork100.c", "the fork test program");
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("warden-process-programs-").FullName;
+
+    public ProcessProgramTests() => KernelRunner.RequirePtrace();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private RunResult Same(string program)
+    {
+        var spec = new RunSpec(program, [program]) { WorkingDirectory = _dir };
+        RunResult native = NativeRunner.Run(spec);
+        RunResult warden = KernelRunner.Run(spec);
+        RunResult.AssertSame(native, warden);
+        return native;
+    }
+
+    /// <summary>
+    /// SIGSEGV (SEGV_ACCERR, SEGV_MAPERR) and SIGBUS (BUS_ADRERR) recovered with siglongjmp, with
+    /// si_addr the faulting address; a pipe read interrupted with and without SA_RESTART;
+    /// SA_ONSTACK, SA_RESETHAND, SA_NODEFER; sigpending of a blocked signal; a child killed by
+    /// SIGUSR1 as waitpid reports it; SSE, AVX and x87 state kept across a handler.
+    /// </summary>
+    [SkippableFact]
+    public void SignalsAndFaultRecovery()
+    {
+        RunResult native = Same(s_signals.Path);
+        Assert.Equal(0, native.ShellStatus);
+        string output = native.StdoutText;
+        Assert.Contains("write of a PROT_NONE page: signo=11 (Segmentation fault) code=2 (SEGV_ACCERR) si_addr is the address: yes\n", output, StringComparison.Ordinal);
+        Assert.Contains("read of an unmapped page: signo=11 (Segmentation fault) code=1 (SEGV_MAPERR) si_addr is the address: yes\n", output, StringComparison.Ordinal);
+        Assert.Contains("read past the end of a mapped file: signo=7 (Bus error) code=2 (BUS_ADRERR) si_addr is the address: yes\n", output, StringComparison.Ordinal);
+        Assert.Contains("read without SA_RESTART: -1 (EINTR), handler ran: yes\n", output, StringComparison.Ordinal);
+        Assert.Contains("read with SA_RESTART: 1 'x', handler ran: yes\n", output, StringComparison.Ordinal);
+        Assert.Contains("SA_ONSTACK: handler's local on the alternate stack: yes, SS_ONSTACK: yes\n", output, StringComparison.Ordinal);
+        Assert.Contains("child that raised SIGUSR1: WIFSIGNALED, WTERMSIG 10 (User defined signal 1), WCOREDUMP 0\n", output, StringComparison.Ordinal);
+        Assert.Contains("xmm0-xmm15 preserved: yes, x87 st(0) preserved: yes\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(": no fault", output, StringComparison.Ordinal);
+        Assert.EndsWith("done\n", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>100 children, alive at once, each with its copy of a private page and the one shared page.</summary>
+    [SkippableFact]
+    public void HundredForkedChildrenSeePrivateAndSharedMemoryAsOnLinux()
+    {
+        RunResult native = Same(s_fork100.Path);
+        Assert.Equal(0, native.ShellStatus);
+        Assert.Equal(
+            "children with the expected status: 100 of 100; pids distinct: yes\n" +
+            "one more waitpid: -1 (ECHILD)\n" +
+            $"private page: {Environment.SystemPageSize} of {Environment.SystemPageSize} bytes unchanged, sum {PrivatePageSum(Environment.SystemPageSize)}\n" +
+            "shared page: counter 100, marker 12345, slots marked 100\n",
+            native.StdoutText);
+    }
+
+    // The sum of fork100.c's private page as the parent wrote it: 0x5a + i % 7 at offset i.
+    private static long PrivatePageSum(int page)
+    {
+        long sum = 0;
+        for (int i = 0; i < page; i++)
+        {
+            sum += 0x5a + i % 7;
+        }
+        return sum;
+    }
+}
