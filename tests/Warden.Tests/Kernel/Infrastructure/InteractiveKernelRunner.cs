@@ -112,24 +112,10 @@ internal static class InteractiveKernelRunner
             };
             (WardenKernel? kernel, error) = WardenKernel.Create(platform!, options);
             Assert.True(error is null, $"Kernel.Create: {error?.Message}");
-            ExitStatus status = default;
+            ExitStatus status;
             using (kernel)
             {
-                Error? runError = null;
-                Exception? crash = null;
-                var runner = new Thread(() =>
-                {
-                    try
-                    {
-                        (status, runError) = kernel!.Run(spec.Program, spec.Argv, spec.Env);
-                    }
-                    catch (Exception e)
-                    {
-                        crash = e;
-                    }
-                })
-                { IsBackground = true, Name = "kernel run" };
-                runner.Start();
+                var run = BackgroundRun.Start(kernel!, spec);
                 try
                 {
                     using var input = new FileStream(stdin.Write, FileAccess.Write, 1);
@@ -140,14 +126,15 @@ internal static class InteractiveKernelRunner
                     // The end of input lets a program still reading it finish; if it does not
                     // within the timeout, disposing the platform kills its stubs.
                     stdin.Write.Dispose();
-                    if (!runner.Join(spec.Timeout))
+                    if (!run.Thread.Join(spec.Timeout))
                     {
                         platform!.Dispose();
-                        runner.Join(DrainTimeout);
+                        run.Thread.Join(DrainTimeout);
                     }
                 }
-                Assert.True(crash is null, $"Kernel.Run threw running {string.Join(' ', spec.Argv)}: {crash}");
-                Assert.True(runError is null, $"Kernel.Run could not start {spec.Program}: {runError?.Message}");
+                Assert.True(run.Crash is null, $"Kernel.Run threw running {string.Join(' ', spec.Argv)}: {run.Crash}");
+                Assert.True(run.Error is null, $"Kernel.Run could not start {spec.Program}: {run.Error?.Message}");
+                status = run.Status;
             }
             stdout.Write.Dispose();
             stderr.Write.Dispose();

@@ -150,35 +150,20 @@ internal static class KernelRunner
         Assert.True(error is null, $"Kernel.Create: {error?.Message}");
         using (kernel)
         {
-            ExitStatus status = default;
-            Error? runError = null;
-            Exception? crash = null;
-            var runner = new Thread(() =>
-            {
-                try
-                {
-                    (status, runError) = kernel!.Run(spec.Program, spec.Argv, spec.Env);
-                }
-                catch (Exception e)
-                {
-                    crash = e;
-                }
-            })
-            { IsBackground = true, Name = "kernel run" };
-            runner.Start();
-            if (!runner.Join(spec.Timeout))
+            var run = BackgroundRun.Start(kernel!, spec);
+            if (!run.Thread.Join(spec.Timeout))
             {
                 // Disposing the platform kills the stubs, which ends the program's tasks.
                 platform.Dispose();
-                runner.Join(DrainTimeout);
+                run.Thread.Join(DrainTimeout);
                 Assert.Fail($"{string.Join(' ', spec.Argv)} under Warden took longer than {spec.Timeout} and was killed.");
             }
-            if (crash is not null)
+            if (run.Crash is not null)
             {
-                throw new InvalidOperationException($"Kernel.Run threw running {string.Join(' ', spec.Argv)}", crash);
+                throw new InvalidOperationException($"Kernel.Run threw running {string.Join(' ', spec.Argv)}", run.Crash);
             }
-            Assert.True(runError is null, $"Kernel.Run could not start {spec.Program}: {runError?.Message}");
-            return status;
+            Assert.True(run.Error is null, $"Kernel.Run could not start {spec.Program}: {run.Error?.Message}");
+            return run.Status;
         }
     }
 
