@@ -126,14 +126,13 @@ public static class MemorySyscalls
             {
                 return (0, Errno.EINVAL);
             }
-            ulong hugeLength = rounded;
-            Error? placement = mm.ProbeHugeTlbMMap(opts with { Length = hugeLength, GrowsDown = false }, hugePageSize);
+            Error? placement = mm.ProbeHugeTlbMMap(opts with { Length = rounded, GrowsDown = false }, hugePageSize);
             // Then the huge-page file's checks (the anonymous mapping is of a hugetlbfs file, at the
             // offset given): an end past the largest file, its type, MAP_SHARED_VALIDATE's unknown
             // flags, MAP_GROWSDOWN (a file cannot grow down), an offset that is not a whole number
             // of huge pages, and finally its mmap,
             // which finds no huge pages to reserve.
-            Error? hugeError = offset + hugeLength < offset || offset + hugeLength > long.MaxValue ? Errno.EOVERFLOW
+            Error? hugeError = offset + rounded < offset || offset + rounded > long.MaxValue ? Errno.EOVERFLOW
                 : type is not (MAP_SHARED or MAP_SHARED_VALIDATE or MAP_PRIVATE) ? Errno.EINVAL
                 : type == MAP_SHARED_VALIDATE && (flags & ~LegacyMapFlags) != 0 ? Errno.EOPNOTSUPP
                 : (flags & MAP_GROWSDOWN) != 0 || (offset & (hugePageSize - 1)) != 0 ? Errno.EINVAL : Errno.ENOMEM;

@@ -69,6 +69,11 @@ internal sealed partial class KernelTask
     /// </summary>
     private void HandleSignals()
     {
+        // The common case, on every return to the program: nothing pending, stopped or to finish.
+        if (!IsInterrupted && PendingRestart == RestartKind.None && !_restoreMask)
+        {
+            return;
+        }
         bool handlerRan = false;
         while (!Group.Killed.IsCancellationRequested)
         {
