@@ -363,28 +363,69 @@ public sealed class OracleRunner
         ulong newLen = KernelTargetBase.AlignedLength(r.NewLen) ?? 0;
         var b = _subject.Mremap(To(_subject, r.Old), r.OldLen, r.NewLen, r.Flags, To(_subject, r.NewAddr));
         ulong moved = b.Errno == 0 ? From(_subject, (ulong)b.Result) : 0;
+        bool dontUnmap = (r.Flags & LinuxMman.MREMAP_DONTUNMAP) != 0;
         (long Result, int Errno) a;
         if (moved == 0 || moved == r.Old)
         {
+            VmaState? old = dontUnmap && b.Errno != 0 ? VmaAt(_reference, r.Old) : null;
+            a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
+            (string? problem, long result, int errno) = Placement(a, b, r.Old, newLen, r.Old, oldLen);
+            if (old is VmaState before && a.Errno == 0 && errno == ENOMEM)
+            {
+                RelockAfterUndoneDontUnmap(before);
+            }
+            return (problem, result, errno);
+        }
+        a = dontUnmap || oldLen == 0 || newLen <= oldLen
+            ? (-1, ENOMEM)
+            : _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags & ~LinuxMman.MREMAP_MAYMOVE, 0);
+        if (a.Errno == ENOMEM)
+        {
+            a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags | LinuxMman.MREMAP_FIXED, To(_reference, moved));
+        }
+        else if (a.Errno != 0)
+        {
+            // Some other answer to the in-place question: ask the original call, as the kernel would answer it.
             a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
         }
-        else
+        return Placement(a, b, r.Old, newLen, r.Old, oldLen);
+    }
+
+    /// <summary>
+    /// A MREMAP_DONTUNMAP move clears VM_LOCKED and VM_LOCKONFAULT on the whole old vma, not just the
+    /// moved range: undoing the kernel's move (Warden had no room in its window) moves the pages
+    /// back but leaves the rest of that vma unlocked, which a native ENOMEM would not. Locking the
+    /// vma again as it was restores the state (its pages are resident already, or it locks on fault).
+    /// </summary>
+    private void RelockAfterUndoneDontUnmap(VmaState before)
+    {
+        string[] flags = before.Flags.Split(' ');
+        if (!flags.Contains("lo"))
         {
-            bool dontUnmap = (r.Flags & LinuxMman.MREMAP_DONTUNMAP) != 0;
-            a = dontUnmap || oldLen == 0 || newLen <= oldLen
-                ? (-1, ENOMEM)
-                : _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags & ~LinuxMman.MREMAP_MAYMOVE, 0);
-            if (a.Errno == ENOMEM)
+            return;
+        }
+        int onFault = flags.Contains("lf") ? MlockOnFault : 0;
+        var relocked = _reference.Mlock(To(_reference, before.Start), before.End - before.Start, onFault);
+        if (relocked.Errno != 0)
+        {
+            throw new InvalidOperationException($"{_reference.Name}: locking {before} again after an undone MREMAP_DONTUNMAP failed (errno {relocked.Errno}).");
+        }
+    }
+
+    private const int MlockOnFault = 1;
+
+    /// <summary>The vma of <paramref name="target"/> holding canonical address <paramref name="addr"/>, in canonical addresses.</summary>
+    private VmaState? VmaAt(IOracleTarget target, ulong addr)
+    {
+        foreach (VmaState vma in target.Vmas())
+        {
+            VmaState canonical = Canonical(target, vma);
+            if (canonical.Start <= addr && addr < canonical.End)
             {
-                a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags | LinuxMman.MREMAP_FIXED, To(_reference, moved));
-            }
-            else if (a.Errno != 0)
-            {
-                // Some other answer to the in-place question: ask the original call, as the kernel would answer it.
-                a = _reference.Mremap(To(_reference, r.Old), r.OldLen, r.NewLen, r.Flags, To(_reference, r.NewAddr));
+                return canonical;
             }
         }
-        return Placement(a, b, r.Old, newLen, r.Old, oldLen);
+        return null;
     }
 
     /// <summary>

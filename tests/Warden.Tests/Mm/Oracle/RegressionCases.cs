@@ -194,6 +194,12 @@ public class RegressionCases
     [SkippableFact]
     public void Wide30048_PopulateReadTakesReadFaults() => AssertWideAgrees(30048);
 
+    // A harness case: MREMAP_DONTUNMAP of locked memory that Warden had no room to move in its full
+    // window. The kernel moved it outside and the harness undid the move, but the kernel had cleared
+    // VM_LOCKED on the whole old vma; the harness now locks it again as it was.
+    [SkippableFact]
+    public void Wide31495_UndoneDontUnmapMoveKeepsTheLock() => AssertWideAgrees(31495);
+
     private static void AssertWideAgrees(int seed)
     {
         string? report = OracleTests.RunWide(seed);
