@@ -16,7 +16,7 @@ public static class KnownDivergences
     /// there; Warden only the ones this mapping has faulted. Repro: <c>mmap(a, 6 pages, rw, shared
     /// anon); b = mremap(a + 3 pages, 0, 3 pages, MREMAP_MAYMOVE); write(a + 4 pages, 1 page);
     /// mincore(b, 3 pages)</c>: Linux 0 1 0, Warden 0 0 0. Linux 0 and Warden 1 for a page that
-    /// MADV_PAGEOUT covered (<paramref name="pagedOut"/>) and nothing wrote since: Linux drops a
+    /// MADV_PAGEOUT covered (<paramref name="pagedOut"/>, followed where mremap moves it) and nothing wrote since: Linux drops a
     /// shared page never written (it holds zeros), Warden keeps no dirty state for shared memory
     /// and keeps it. Repro: <c>mmap(a, 4 pages, PROT_NONE, shared anon, fixed); mprotect(a, 4
     /// pages, rw); mlockall(MCL_CURRENT|MCL_FUTURE); munlockall(); madvise(a, 4 pages,

@@ -305,14 +305,32 @@ public sealed class OracleRunner
             case OracleOp.Mmap m when errno == 0:
                 _pagedOut.RemoveWhere(page => page + Arch.PageSize > (ulong)result && page < (ulong)result + m.Len);
                 break;
-            case OracleOp.Mremap r:
-                // The pages it moves and the range it moves them to are not the paged-out ones any more.
-                _pagedOut.RemoveWhere(page => (page + Arch.PageSize > r.Old && page < r.Old + r.OldLen) ||
-                    (errno == 0 && page + Arch.PageSize > (ulong)result && page < (ulong)result + r.NewLen));
+            case OracleOp.Mremap r when errno == 0:
+                TrackPagedOutRemap(r, (ulong)result);
                 break;
             case OracleOp.Madvise { Advice: LinuxMman.MADV_POPULATE_WRITE or LinuxMman.MADV_REMOVE } d:
                 _pagedOut.RemoveWhere(page => page + Arch.PageSize > d.Addr && page < d.Addr + d.Len);
                 break;
+        }
+    }
+
+    // A successful mremap takes the pages it keeps to their new place: a shared object's page that
+    // was paged out is still that page there (an old length of 0 maps the same pages a second time).
+    private void TrackPagedOutRemap(OracleOp.Mremap r, ulong result)
+    {
+        ulong oldLen = KernelTargetBase.AlignedLength(r.OldLen) ?? 0;
+        ulong newLen = KernelTargetBase.AlignedLength(r.NewLen) ?? 0;
+        ulong kept = oldLen == 0 ? newLen : Math.Min(oldLen, newLen);
+        ulong old = Arch.PageRoundDown(r.Old);
+        List<ulong> carried = [.. _pagedOut.Where(page => page >= old && page < old + kept).Select(page => page - old)];
+        if (oldLen != 0)
+        {
+            _pagedOut.RemoveWhere(page => page >= old && page < old + oldLen);
+        }
+        _pagedOut.RemoveWhere(page => page >= result && page < result + newLen);
+        foreach (ulong offset in carried)
+        {
+            _pagedOut.Add(result + offset);
         }
     }
 

@@ -200,6 +200,12 @@ public class RegressionCases
     [SkippableFact]
     public void Wide31495_UndoneDontUnmapMoveKeepsTheLock() => AssertWideAgrees(31495);
 
+    // A harness case: shared memory MADV_PAGEOUT dropped (never written), then moved by mremap. The
+    // accepted mincore difference of paged-out shared pages was forgotten at the move; the pages
+    // are now followed to their new place.
+    [SkippableFact]
+    public void Wide32869_PagedOutSharedPagesKeepTheirStateWhenMoved() => AssertWideAgrees(32869);
+
     private static void AssertWideAgrees(int seed)
     {
         string? report = OracleTests.RunWide(seed);
