@@ -141,6 +141,9 @@ public sealed partial class Kernel : IDisposable
         group.Send(in info);
     }
 
+    /// <summary>The foreground process group of the controlling terminal, as the sandbox sees it.</summary>
+    internal TerminalForeground Terminal { get; } = new();
+
     /// <summary>The process with the kernel's pid <paramref name="pid"/>, if it exists (a zombie too).</summary>
     internal ThreadGroup? FindProcess(int pid) => _processes.TryGetValue(pid, out ThreadGroup? group) ? group : null;
 
@@ -194,6 +197,7 @@ public sealed partial class Kernel : IDisposable
         var task = new KernelTask(this, group, pid, arch, fds, fs) { Name = group.Name };
         group.AddTask(task);
         _processes[pid] = group;
+        Terminal.Attach(group);
         int early;
         lock (_startLock)
         {

@@ -46,13 +46,19 @@ internal static class TerminalIoctl
                 return In(task, fd, request, argument, WinsizeSize);
             case TIOCGPGRP:
             {
-                // The host's process group is never shown: the program's own group is the foreground.
-                int pgid = task.Group.ProcessGroup;
-                (_, Error? error) = task.CopyObjectOut((Addr)argument, pgid);
-                return (0, error);
+                (int group, Errno? error) = task.Kernel.Terminal.Get(task.Group);
+                if (error is not null)
+                {
+                    return (0, error);
+                }
+                (_, Error? copyError) = task.CopyObjectOut((Addr)argument, group);
+                return (0, copyError);
             }
             case TIOCSPGRP:
-                return (0, null);
+            {
+                (_, Error? copyError) = task.CopyObjectIn((Addr)argument, out int group);
+                return copyError is not null ? (0, copyError) : (0, task.Kernel.Terminal.Set(task.Kernel, task.Group, group));
+            }
             default:
                 return (0, Errno.ENOTTY);
         }

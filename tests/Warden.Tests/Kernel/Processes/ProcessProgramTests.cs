@@ -16,6 +16,7 @@ public sealed class ProcessProgramTests : IDisposable
 {
     private static readonly NativeTestProgram s_signals = new("sigsegv_recover.c", "the signal test program");
     private static readonly NativeTestProgram s_fork100 = new("fork100.c", "the fork test program");
+    private static readonly NativeTestProgram s_terminal = new("terminal_pgrp.c", "the terminal test program");
 
     private readonly string _dir = Directory.CreateTempSubdirectory("warden-process-programs-").FullName;
 
@@ -54,6 +55,29 @@ public sealed class ProcessProgramTests : IDisposable
         Assert.Contains("xmm0-xmm15 preserved: yes, x87 st(0) preserved: yes\n", output, StringComparison.Ordinal);
         Assert.DoesNotContain(": no fault", output, StringComparison.Ordinal);
         Assert.EndsWith("done\n", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// tcgetpgrp and tcsetpgrp on a terminal that is the session's controlling terminal: the
+    /// foreground group moved to a child's group and back; EINVAL, ESRCH and EPERM (a group of
+    /// another session); ENOTTY in a new session. Natively the terminal is made the controlling
+    /// terminal by <c>setsid -c</c>; under Warden it is the first process's.
+    /// </summary>
+    [SkippableFact]
+    public void TerminalForegroundGroupAsOnLinux()
+    {
+        Prerequisite.Require(File.Exists("/usr/bin/setsid"), "setsid (util-linux)");
+        using var pty = HostPty.Open();
+        string program = s_terminal.Path;
+        var spec = new RunSpec(program, [program]) { WorkingDirectory = _dir, StdinFile = pty.SlavePath };
+        RunResult native = NativeRunner.Run(spec with { Program = "/usr/bin/setsid", Argv = ["setsid", "-c", program] });
+        RunResult warden = KernelRunner.Run(spec);
+        RunResult.AssertSame(native, warden);
+        Assert.Equal(0, native.ShellStatus);
+        Assert.Contains("tcsetpgrp(the child's group): 0 (0)\nforeground is the child's group: yes\nchild: foreground is my group: yes\n", native.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("new session: tcgetpgrp: -1 (ENOTTY)\n", native.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("tcsetpgrp(a group of another session): -1 (EPERM)\n", native.StdoutText, StringComparison.Ordinal);
+        Assert.EndsWith("done\n", native.StdoutText, StringComparison.Ordinal);
     }
 
     /// <summary>100 children, alive at once, each with its copy of a private page and the one shared page.</summary>

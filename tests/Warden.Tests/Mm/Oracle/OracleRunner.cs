@@ -296,6 +296,9 @@ public sealed class OracleRunner
                     _pagedOut.Add(page);
                 }
                 break;
+            case OracleOp.Madvise { Advice: LinuxMman.MADV_PAGEOUT } d when errno == EINVAL && Arch.IsPageAligned(d.Addr) && d.Addr + d.Len >= d.Addr:
+                TrackPagedOutBeforeLocked(d.Addr, d.Addr + d.Len);
+                break;
             case OracleOp.Write w:
                 _pagedOut.RemoveWhere(page => page + Arch.PageSize > w.Addr && page < w.Addr + w.Len);
                 break;
@@ -313,6 +316,28 @@ public sealed class OracleRunner
                 break;
         }
     }
+
+    // MADV_PAGEOUT stops with EINVAL at the first locked vma, after paging out the vmas before it.
+    private void TrackPagedOutBeforeLocked(ulong start, ulong end)
+    {
+        foreach (VmaState vma in _reference.Vmas().Select(v => Canonical(_reference, v)))
+        {
+            if (vma.End <= start || vma.Start >= end)
+            {
+                continue;
+            }
+            if (vma.Flags.Split(' ').Contains("lo"))
+            {
+                return;
+            }
+            for (ulong page = Math.Max(vma.Start, start); page < Math.Min(vma.End, end) && _pagedOut.Count < 1 << 16; page += Arch.PageSize)
+            {
+                _pagedOut.Add(page);
+            }
+        }
+    }
+
+    private const int EINVAL = 22;
 
     // A successful mremap takes the pages it keeps to their new place: a shared object's page that
     // was paged out is still that page there (an old length of 0 maps the same pages a second time).
