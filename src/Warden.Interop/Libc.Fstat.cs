@@ -50,4 +50,27 @@ internal static unsafe partial class Libc
         }
         return (*(ulong*)(buf + StatDevOffset), *(ulong*)(buf + StatInoOffset), *(long*)(buf + StatSizeOffset), null);
     }
+
+    /// <summary><c>st_mtim</c>'s and <c>st_ctim</c>'s offsets in x86-64's <c>struct stat</c> (seconds, then nanoseconds).</summary>
+    public const int StatMtimeOffset = 88, StatCtimeOffset = 104;
+
+    /// <summary>
+    /// <c>fstat(2)</c>, returning the file's identity and what changes whenever its contents may
+    /// have: size, modification and status-change times (in nanoseconds).
+    /// </summary>
+    [SupportedOSPlatform("linux")]
+    public static (FileIdentity Identity, FileVersion Version, Errno? Error) FstatVersion(SafeFileHandle fd)
+    {
+        byte* buf = stackalloc byte[StatBufferSize];
+        if (FstatNative(fd, buf) != 0)
+        {
+            return (default, default, LastErrno());
+        }
+        var identity = new FileIdentity(*(ulong*)(buf + StatDevOffset), *(ulong*)(buf + StatInoOffset));
+        var version = new FileVersion(
+            *(long*)(buf + StatSizeOffset),
+            (*(long*)(buf + StatMtimeOffset) * 1_000_000_000) + *(long*)(buf + StatMtimeOffset + 8),
+            (*(long*)(buf + StatCtimeOffset) * 1_000_000_000) + *(long*)(buf + StatCtimeOffset + 8));
+        return (identity, version, null);
+    }
 }

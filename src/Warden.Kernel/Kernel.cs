@@ -50,6 +50,7 @@ public sealed partial class Kernel : IDisposable
     private Kernel(IPlatform platform, KernelOptions options, SandboxRoot root)
     {
         Platform = platform;
+        FileCache = new HostFileCache(platform.Memory);
         Options = options;
         Root = root;
         Vfs = new VirtualFileSystem(this);
@@ -141,6 +142,9 @@ public sealed partial class Kernel : IDisposable
         group.Send(in info);
     }
 
+    /// <summary>The host files programs open or exec, each shared by all its opens while it is unchanged.</summary>
+    internal HostFileCache FileCache { get; }
+
     /// <summary>The foreground process group of the controlling terminal, as the sandbox sees it.</summary>
     internal TerminalForeground Terminal { get; } = new();
 
@@ -169,6 +173,7 @@ public sealed partial class Kernel : IDisposable
             Gid = credentials.Gid,
             Egid = credentials.Egid,
             Random = Random,
+            Files = FileCache,
         };
         (LoadedImage? image, Error? error) = ProgramLoader.Load(Context.Background, mm, opener ?? new ExecutableOpener(this, fs), path, argv, envp, loaderOptions);
         if (error is not null)
@@ -267,7 +272,7 @@ public sealed partial class Kernel : IDisposable
                 dup!.Dispose();
                 return flagsError;
             }
-            (HostFileDescription? file, Errno? createError) = HostFileDescription.Create(dup!, flags, StandardFileName(dup!, fd), Platform.Memory);
+            (HostFileDescription? file, Errno? createError) = HostFileDescription.Create(dup!, flags, StandardFileName(dup!, fd), FileCache);
             if (createError is not null)
             {
                 return createError;

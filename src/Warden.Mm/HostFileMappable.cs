@@ -68,15 +68,16 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         ArgumentNullException.ThrowIfNull(fd);
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(memory);
-        (ulong device, ulong inode, _, Errno? error) = Libc.FstatIdentity(fd);
+        (FileIdentity identity, FileVersion version, Errno? error) = Libc.FstatVersion(fd);
         if (error is not null)
         {
             return (null, error);
         }
+        (ulong device, ulong inode) = (identity.Device, identity.Inode);
         Span<byte> statfs = stackalloc byte[Libc.StatfsSize];
         bool hugeAligned = Libc.Fstatfs(fd, statfs) is null &&
             BinaryPrimitives.ReadInt64LittleEndian(statfs) is Ext2Ext3Ext4Magic or XfsMagic;
-        return (new HostFileMappable(fd, path, memory, readable, writable, device, inode) { PlacesHugeAligned = hugeAligned }, null);
+        return (new HostFileMappable(fd, path, memory, readable, writable, device, inode) { PlacesHugeAligned = hugeAligned, Version = version }, null);
     }
 
     private const long Ext2Ext3Ext4Magic = 0xEF53, XfsMagic = 0x58465342;
@@ -117,8 +118,33 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         return null;
     }
 
+    /// <summary>The name the mappable was made with.</summary>
+    internal string Path => _path;
+
+    /// <summary>The file's size and times when it was wrapped (what <see cref="HostFileCache"/> reuses it by).</summary>
+    internal FileVersion Version { get; private init; }
+
+    /// <summary>The cache that hands this mappable out, told when its last reference goes.</summary>
+    internal HostFileCache? Cache { get; set; }
+
     /// <inheritdoc/>
     public void IncRef() => Interlocked.Increment(ref _refs);
+
+    /// <summary>Takes a reference unless the last one is already gone (the mappable is then being released).</summary>
+    internal bool TryIncRef()
+    {
+        int refs = Volatile.Read(ref _refs);
+        while (refs > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _refs, refs + 1, refs);
+            if (seen == refs)
+            {
+                return true;
+            }
+            refs = seen;
+        }
+        return false;
+    }
 
     /// <inheritdoc/>
     public void DecRef(IContext ctx)
@@ -127,6 +153,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         {
             return;
         }
+        Cache?.Forget(this);
         lock (_lock)
         {
             WriteBackLocked(0, ulong.MaxValue);

@@ -48,6 +48,11 @@ public sealed class PtracePlatform : IPlatform, IDisposable
     // Guarded by _lock.
     private bool _disposed;
 
+    // Guarded by _lock: stubs started ahead of need (also in _spaces), and the background start
+    // under way, if any (at most one at a time).
+    private readonly Queue<PtraceAddressSpace> _spares = new();
+    private Task? _starting;
+
     private PtracePlatform(IMemory memory, PtracePlatformOptions options)
     {
         Memory = memory;
@@ -132,21 +137,61 @@ public sealed class PtracePlatform : IPlatform, IDisposable
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Starts a stub process (which takes a few milliseconds) and opens the platform's memory in it.
-    /// Never asks the caller to retry. <paramref name="mappingsID"/> is ignored: every address space
+    /// Hands over a stub started ahead of need if one is ready (see
+    /// <see cref="PtracePlatformOptions.SpareAddressSpaces"/>), else starts a stub process (which
+    /// takes a millisecond or two) and opens the platform's memory in it; either way starts the next
+    /// spare in the background. Never asks the caller to retry. <paramref name="mappingsID"/> is ignored: every address space
     /// starts empty.
     /// </remarks>
     /// <exception cref="ObjectDisposedException">The platform has been disposed.</exception>
     public (IAddressSpace? AddressSpace, Task? RetryAfter, Error? Error) NewAddressSpace(object? mappingsID)
     {
+        PtraceAddressSpace? spare = null;
+        List<PtraceAddressSpace>? dead = null;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            while (_spares.Count > 0 && spare is null)
+            {
+                spare = _spares.Dequeue();
+                if (spare.IsDead)
+                {
+                    // Killed from outside while it waited: it is no use to anyone.
+                    (dead ??= []).Add(spare);
+                    spare = null;
+                }
+            }
+            StartSpareLocked();
         }
+        foreach (PtraceAddressSpace gone in dead ?? [])
+        {
+            gone.Release();
+        }
+        if (spare is not null)
+        {
+            return (spare, null, null);
+        }
+        (PtraceAddressSpace? space, Error? error) = StartTracked();
+        return error is not null ? (null, null, error) : (space, null, null);
+    }
+
+    /// <summary>The stub process ids of the spares ready now (for tests).</summary>
+    internal int[] SparePids()
+    {
+        lock (_lock)
+        {
+            return [.. _spares.Select(space => space.StubPid)];
+        }
+    }
+
+    // Starts a stub and counts it as the platform's (so that Dispose releases it); throws if the
+    // platform was disposed meanwhile (the stub is released first).
+    private (PtraceAddressSpace? Space, Error? Error) StartTracked()
+    {
         (PtraceAddressSpace? space, Error? error) = PtraceAddressSpace.Create(this);
         if (error is not null)
         {
-            return (null, null, error);
+            return (null, error);
         }
         bool disposed;
         lock (_lock)
@@ -162,7 +207,38 @@ public sealed class PtracePlatform : IPlatform, IDisposable
             space!.Release();
             ThrowHelper.ThrowObjectDisposed(nameof(PtracePlatform));
         }
-        return (space, null, null);
+        return (space, null);
+    }
+
+    // Starts one spare in the background if fewer than the options ask for are ready and none is
+    // being started. A spare that fails to start is not retried until the next NewAddressSpace.
+    private void StartSpareLocked()
+    {
+        if (_disposed || _starting is not null || _spares.Count >= Options.SpareAddressSpaces)
+        {
+            return;
+        }
+        _starting = Task.Run(() =>
+        {
+            PtraceAddressSpace? space = null;
+            try
+            {
+                (space, _) = StartTracked();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed while starting: StartTracked has released it.
+            }
+            lock (_lock)
+            {
+                _starting = null;
+                if (space is not null)
+                {
+                    _spares.Enqueue(space);
+                    StartSpareLocked();
+                }
+            }
+        });
     }
 
     /// <inheritdoc/>
@@ -172,10 +248,18 @@ public sealed class PtracePlatform : IPlatform, IDisposable
     /// <remarks><b>Postconditions:</b> no stub process of this platform is left; <see cref="NewAddressSpace"/> throws.</remarks>
     public void Dispose()
     {
-        PtraceAddressSpace[] spaces;
+        Task? starting;
         lock (_lock)
         {
             _disposed = true;
+            starting = _starting;
+        }
+        // A spare being started is released by its own start once it sees the platform disposed.
+        starting?.Wait();
+        PtraceAddressSpace[] spaces;
+        lock (_lock)
+        {
+            _spares.Clear();
             spaces = [.. _spaces];
         }
         foreach (PtraceAddressSpace space in spaces)

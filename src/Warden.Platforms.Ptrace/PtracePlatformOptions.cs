@@ -38,6 +38,14 @@ public sealed record PtracePlatformOptions
     /// </summary>
     public TimeSpan? Spin { get; init; }
 
+    /// <summary>
+    /// How many address spaces the platform keeps started ahead of need (1 by default; 0 for none).
+    /// A stub takes a millisecond or two to start; with a spare, <see cref="PtracePlatform.NewAddressSpace"/>
+    /// hands over one started earlier and starts its replacement in the background, so a program that
+    /// forks or execs does not wait for it. A spare is a live stub process until the platform is disposed.
+    /// </summary>
+    public int SpareAddressSpaces { get; init; } = 1;
+
     /// <summary>The defaults.</summary>
     public static PtracePlatformOptions Default { get; } = new();
 

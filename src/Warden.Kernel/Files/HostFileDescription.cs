@@ -31,19 +31,19 @@ internal sealed class HostFileDescription : FileDescription
 
     private readonly SafeFileHandle _fd;
     private readonly uint _fileType;
-    private readonly IMemory _memory;
+    private readonly HostFileCache _files;
     private HostFileMappable? _mappable;
 
     // Whether a read or write can wait for someone else (pipes, sockets, terminals); other
     // devices (/dev/null, /dev/zero, /dev/urandom) answer at once and are not polled first.
     private readonly bool _mayBlock;
 
-    private HostFileDescription(SafeFileHandle fd, int flags, string path, uint fileType, IMemory memory)
+    private HostFileDescription(SafeFileHandle fd, int flags, string path, uint fileType, HostFileCache files)
         : base(flags, path)
     {
         _fd = fd;
         _fileType = fileType;
-        _memory = memory;
+        _files = files;
         _mayBlock = fileType is not (S_IFREG or S_IFDIR or S_IFLNK) && (fileType != S_IFCHR || Libc.Isatty(fd));
     }
 
@@ -52,12 +52,12 @@ internal sealed class HostFileDescription : FileDescription
     /// <param name="fd">The open descriptor (owned from now on).</param>
     /// <param name="flags">The open flags.</param>
     /// <param name="path">The sandbox path it was opened by.</param>
-    /// <param name="memory">Where mmap's page cache lives.</param>
+    /// <param name="files">The kernel's host files, whose page cache mmap uses.</param>
     /// <param name="keepStat">
     /// Whether to keep the stat taken now and answer <see cref="Stat"/> with it: for a description
     /// made only to look at a file once (stat(2) of a path), so that the lookup costs one fstat, not two.
     /// </param>
-    public static (HostFileDescription? File, Errno? Error) Create(SafeFileHandle fd, int flags, string path, IMemory memory, bool keepStat = false)
+    public static (HostFileDescription? File, Errno? Error) Create(SafeFileHandle fd, int flags, string path, HostFileCache files, bool keepStat = false)
     {
         byte[]? kept = keepStat ? new byte[Libc.StatSize] : null;
         Span<byte> stat = kept ?? stackalloc byte[Libc.StatSize];
@@ -68,7 +68,7 @@ internal sealed class HostFileDescription : FileDescription
             return (null, error);
         }
         uint mode = BitConverter.ToUInt32(stat[LinuxStat.ModeOffset..]);
-        return (new HostFileDescription(fd, flags, path, mode & S_IFMT, memory) { _keptStat = kept }, null);
+        return (new HostFileDescription(fd, flags, path, mode & S_IFMT, files) { _keptStat = kept }, null);
     }
 
     private byte[]? _keptStat;
@@ -236,7 +236,7 @@ internal sealed class HostFileDescription : FileDescription
                 {
                     return (null, error);
                 }
-                (HostFileMappable? mappable, Error? createError) = HostFileMappable.Create(dup!, Path, _memory, Readable, Writable);
+                (HostFileMappable? mappable, Error? createError) = _files.Get(dup!, Path, Readable, Writable);
                 if (createError is not null)
                 {
                     dup!.Dispose();

@@ -75,7 +75,7 @@ internal sealed class VirtualFileSystem(Kernel kernel)
             return (null, error);
         }
         string name = transient ? path : root.SandboxPathOf(fd!) ?? path;
-        (HostFileDescription? file, Errno? createError) = HostFileDescription.Create(fd!, flags, name, kernel.Platform.Memory, keepStat: transient);
+        (HostFileDescription? file, Errno? createError) = HostFileDescription.Create(fd!, flags, name, kernel.FileCache, keepStat: transient);
         return (file, createError);
     }
 

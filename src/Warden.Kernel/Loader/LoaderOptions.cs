@@ -24,4 +24,10 @@ public sealed record LoaderOptions
     /// reproducible layout. (AT_RANDOM's bytes always come from a cryptographic generator.)
     /// </summary>
     public Random? Random { get; init; }
+
+    /// <summary>
+    /// Where the program's file is wrapped for mapping, shared with every other open of it;
+    /// <see langword="null"/> wraps it on its own (its pages are then read for this program alone).
+    /// </summary>
+    public Warden.Mm.HostFileCache? Files { get; init; }
 }

@@ -173,7 +173,9 @@ public static class ProgramLoader
     {
         string executablePath = file.Path;
         SafeFileHandle handle = file.TakeHandle();
-        (HostFileMappable? mappable, Error? createError) = HostFileMappable.Create(handle, executablePath, mm.Memory, readable: true, writable: false);
+        (HostFileMappable? mappable, Error? createError) = options.Files is { } files
+            ? files.Get(handle, executablePath, readable: true, writable: false)
+            : HostFileMappable.Create(handle, executablePath, mm.Memory, readable: true, writable: false);
         if (createError is not null)
         {
             handle.Dispose();

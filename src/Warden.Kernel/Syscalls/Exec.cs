@@ -67,6 +67,7 @@ internal static partial class Sys
             Gid = group.Credentials.Gid,
             Egid = group.Credentials.Egid,
             Random = kernel.Random,
+            Files = kernel.FileCache,
         };
         (LoadedImage? image, Error? loadError) = ProgramLoader.Load(t, mm, new ExecutableOpener(kernel, t.Fs, group), resolved!, argv!, envp!, loaderOptions);
         if (loadError is not null)

@@ -85,6 +85,64 @@ public sealed class PtraceDisposeTests
         }
     }
 
+    /// <summary>
+    /// A new address space is a spare started ahead, which runs code as a fresh one does; the next
+    /// spare is started in its place, and Dispose kills and reaps every spare with the rest.
+    /// </summary>
+    [SkippableFact]
+    public void Spares_AreHandedOverWorking_AndDisposedWithThePlatform()
+    {
+        var bed = PtraceTestBed.Create(new PtracePlatformOptions { SpareAddressSpaces = 1 });
+        var pids = new List<int>();
+        try
+        {
+            PtraceAddressSpace first = bed.NewAddressSpace();
+            pids.Add(first.StubPid);
+            int spare = WaitForSpare(bed.Platform);
+            PtraceAddressSpace second = bed.NewAddressSpace();
+            Assert.Equal(spare, second.StubPid);
+            pids.Add(second.StubPid);
+            bed.MapCode(second, Code, SyscallOnce());
+            var arch = new ArchContext();
+            arch.Registers.Rip = Code;
+            (_, Warden.Errors.Error? error) = bed.NewContext().Switch(second, arch, -1, out _);
+            Assert.Null(error);
+            Assert.Equal(0x66UL, arch.Registers.OrigRax);
+            pids.Add(WaitForSpare(bed.Platform));
+        }
+        finally
+        {
+            bed.Dispose();
+        }
+        Assert.Empty(bed.Platform.SparePids());
+        int[] left = [.. ChildPids().Intersect(pids)];
+        Assert.True(left.Length == 0, $"stubs left behind: {string.Join(", ", left)}");
+    }
+
+    [SkippableFact]
+    public void NoSpares_WhenTheOptionsAskForNone()
+    {
+        using var bed = PtraceTestBed.Create(new PtracePlatformOptions { SpareAddressSpaces = 0 });
+        _ = bed.NewAddressSpace();
+        Thread.Sleep(200);
+        Assert.Empty(bed.Platform.SparePids());
+    }
+
+    // The pid of the platform's one ready spare, once it is ready.
+    private static int WaitForSpare(PtracePlatform platform)
+    {
+        for (int i = 0; i < 500; i++)
+        {
+            if (platform.SparePids() is [int pid])
+            {
+                return pid;
+            }
+            Thread.Sleep(10);
+        }
+        Assert.Fail("no spare address space was started within 5 s");
+        return 0;
+    }
+
     private static Assembler SyscallOnce()
     {
         var a = new Assembler(64);

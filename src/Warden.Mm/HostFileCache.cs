@@ -1,0 +1,100 @@
+using Microsoft.Win32.SafeHandles;
+using Warden.Errors;
+using Warden.Interop;
+using Warden.Platform;
+
+namespace Warden.Mm;
+
+/// <summary>
+/// One <see cref="HostFileMappable"/> per unchanged host file, shared by every open of it, so that
+/// its pages are read into the memory file once however many processes map or exec it (Linux's page
+/// cache is per inode, too), and every mapping of it sees one copy.
+/// </summary>
+/// <remarks>
+/// A file is shared by device, inode, name (what <c>/proc/[pid]/maps</c> shows) and access mode
+/// while its size and modification and status-change times stay as they were when it was first
+/// wrapped; a changed file gets a new mappable (mappings of the old one keep their copy). The cache
+/// holds no references: a mappable leaves it when its last reference goes. Thread-safe; its lock is
+/// taken under no other and holds none.
+/// </remarks>
+public sealed class HostFileCache
+{
+    private readonly Lock _lock = new();
+
+    // Guarded by _lock.
+    private readonly Dictionary<Key, HostFileMappable> _files = [];
+
+    private readonly record struct Key(ulong Device, ulong Inode, string Path, bool Readable, bool Writable);
+
+    /// <summary>Makes an empty cache whose files' pages live in <paramref name="memory"/>.</summary>
+    public HostFileCache(IMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        Memory = memory;
+    }
+
+    /// <summary>Where the cached pages live.</summary>
+    public IMemory Memory { get; }
+
+    /// <summary>
+    /// The mappable of the open host file <paramref name="fd"/>, holding one reference for the caller:
+    /// the shared one if the file is unchanged since it was wrapped, else a new one. Owns
+    /// <paramref name="fd"/> from now on (disposed at once when a shared mappable is returned).
+    /// </summary>
+    /// <returns>The mappable, or fstat's errno (<paramref name="fd"/> is then still the caller's).</returns>
+    public (HostFileMappable? Mappable, Error? Error) Get(SafeFileHandle fd, string path, bool readable, bool writable)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        ArgumentNullException.ThrowIfNull(path);
+        (FileIdentity identity, FileVersion version, Errno? error) = Libc.FstatVersion(fd);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+        var key = new Key(identity.Device, identity.Inode, path, readable, writable);
+        lock (_lock)
+        {
+            if (_files.TryGetValue(key, out HostFileMappable? shared) && shared.Version == version && shared.TryIncRef())
+            {
+                fd.Dispose();
+                return (shared, null);
+            }
+        }
+        (HostFileMappable? created, Error? createError) = HostFileMappable.Create(fd, path, Memory, readable, writable);
+        if (createError is not null)
+        {
+            return (null, createError);
+        }
+        created!.Cache = this;
+        lock (_lock)
+        {
+            // Two opens racing: the later one is kept, the earlier one lives on for its own mappings.
+            _files[key] = created;
+        }
+        return (created, null);
+    }
+
+    /// <summary>How many files the cache holds (for tests).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _files.Count;
+            }
+        }
+    }
+
+    internal void Forget(HostFileMappable mappable)
+    {
+        var key = new Key(mappable.DeviceID, mappable.InodeID, mappable.Path, mappable.Readable, mappable.Writable);
+        lock (_lock)
+        {
+            if (_files.TryGetValue(key, out HostFileMappable? current) && ReferenceEquals(current, mappable))
+            {
+                _files.Remove(key);
+            }
+        }
+    }
+}
