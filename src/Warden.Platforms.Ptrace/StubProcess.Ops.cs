@@ -45,6 +45,22 @@ internal sealed partial class StubProcess
         Exit,
     }
 
+    // One call made in the caller's own stub thread after the queued unmaps, which that thread runs
+    // too: no hand-off to the operations thread (a copy-on-write break queues the unmap of the
+    // page it replaces, then maps the copy). _opGate keeps every other request out meanwhile.
+    private (int Completed, long LastResult, Error? Error) SyscallAfterUnmapsInOwnThread(StubThread own, in SyscallEntry entry)
+    {
+        lock (_opGate)
+        {
+            if (_dead)
+            {
+                return (0, 0, PtraceErrors.StubDied);
+            }
+            Error? error = RunQueuedUnmaps(own);
+            return error is not null ? (0, 0, error) : own.InjectOne(entry);
+        }
+    }
+
     private (int Completed, long LastResult, Error? Error) SyscallsOp(ReadOnlySpan<SyscallEntry> entries, string? path)
     {
         lock (_opGate)
@@ -219,7 +235,7 @@ internal sealed partial class StubProcess
         {
             return (0, 0, PtraceErrors.StubDied);
         }
-        Error? error = Volatile.Read(ref _unmapCount) == 0 ? null : RunQueuedUnmaps();
+        Error? error = Volatile.Read(ref _unmapCount) == 0 ? null : RunQueuedUnmaps(_syscallThread!);
         if (error is not null)
         {
             return (0, 0, error);
@@ -227,8 +243,9 @@ internal sealed partial class StubProcess
         return _opCount == 0 && _opPath is null ? (0, 0, null) : _syscallThread!.Syscalls(new ReadOnlySpan<SyscallEntry>(in _opEntry)[.._opCount], _opPath);
     }
 
-    // Takes the queued unmaps and runs them in one batch; a failure kills the stub.
-    private Error? RunQueuedUnmaps()
+    // Takes the queued unmaps and runs them in one batch in `thread` (stopped, traced by the caller);
+    // a failure kills the stub. The caller holds _opGate or is the operations thread serving a request.
+    private Error? RunQueuedUnmaps(TracedThread thread)
     {
         Span<SyscallEntry> batch = stackalloc SyscallEntry[StubLayout.TableCapacity];
         int count;
@@ -242,7 +259,7 @@ internal sealed partial class StubProcess
         {
             return null;
         }
-        (int completed, _, Error? error) = _syscallThread!.Syscalls(batch[..count], null);
+        (int completed, _, Error? error) = thread.InjectUnmaps(batch[..count]);
         if (error is not null)
         {
             return error;

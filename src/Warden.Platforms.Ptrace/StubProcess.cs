@@ -36,8 +36,8 @@ namespace Warden.Platforms.Ptrace;
 /// the syscall thread, which a kill could otherwise leave waiting for ever (<c>StubProcess.Watch.cs</c>).</item>
 /// <item>Requests reach the operations thread through a slot and two doorbells (<see cref="Doorbell"/>):
 /// the caller posts and waits, the operations thread answers. A single system call with no path
-/// and nothing queued is made in the calling Warden thread's own stub thread instead, if it has one
-/// here (see <see cref="Syscalls"/>).</item>
+/// is made in the calling Warden thread's own stub thread instead, if it has one here, with any
+/// queued unmaps before it (see <see cref="Syscalls"/>).</item>
 /// </list>
 /// <para>
 /// <b>Deferred unmaps.</b> While no application thread is running, <see cref="Unmap"/> only queues
@@ -180,8 +180,9 @@ internal sealed partial class StubProcess
     /// an error if the stub could not be made to run it (the stub is then gone).
     /// </returns>
     /// <remarks>
-    /// <para>A call with no path and nothing queued is made in the calling thread's own application
-    /// thread if it has one here (no hand-off); anything else by the operations thread.</para>
+    /// <para>A call with no path is made in the calling thread's own application thread if it has
+    /// one here, after the queued unmaps, which it runs too (no hand-off); anything else by the
+    /// operations thread.</para>
     /// <para><b>Preconditions:</b> at most one entry; the path, with its NUL, fits in
     /// <see cref="StubLayout.PathCapacity"/> bytes.</para>
     /// </remarks>
@@ -195,9 +196,9 @@ internal sealed partial class StubProcess
         {
             return (0, 0, PtraceErrors.StubDied);
         }
-        if (entries.Length == 1 && path is null && Volatile.Read(ref _unmapCount) == 0 && CurrentThreadOrNull() is { } own)
+        if (entries.Length == 1 && path is null && CurrentThreadOrNull() is { } own)
         {
-            return own.InjectOne(entries[0]);
+            return Volatile.Read(ref _unmapCount) == 0 ? own.InjectOne(entries[0]) : SyscallAfterUnmapsInOwnThread(own, entries[0]);
         }
         return SyscallsOp(entries, path);
     }

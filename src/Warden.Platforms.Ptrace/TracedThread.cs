@@ -152,8 +152,12 @@ internal abstract unsafe class TracedThread
     /// <remarks>
     /// <b>Preconditions:</b> 1 to <see cref="StubLayout.TableCapacity"/> entries; if more than one,
     /// all are <c>munmap</c> (the only call the batch routine makes) and the calling thread is the
-    /// only one using the table (the operations thread).
+    /// only one using the table (it holds the process's operations gate, or is the operations
+    /// thread serving a request).
     /// </remarks>
+    /// <summary>Runs the <c>munmap</c> calls in <paramref name="entries"/> in the stopped thread (the preconditions of <see cref="Inject"/>).</summary>
+    public (int Completed, long LastResult, Error? Error) InjectUnmaps(ReadOnlySpan<SyscallEntry> entries) => Inject(entries);
+
     protected (int Completed, long LastResult, Error? Error) Inject(ReadOnlySpan<SyscallEntry> entries)
     {
         StubImage image = StubImage.Instance;

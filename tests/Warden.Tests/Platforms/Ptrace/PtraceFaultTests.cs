@@ -254,6 +254,39 @@ public sealed class PtraceFaultTests
     }
 
     [SkippableFact]
+    public void AMapAfterAnUnmapWhileIdle_InTheFaultingThread_DoesTheUnmapFirst()
+    {
+        using var bed = PtraceTestBed.Create();
+        PtraceAddressSpace space = bed.NewAddressSpace();
+        ulong unmapped = Hole + (2 * PtraceTestBed.Page);
+        var a = new Assembler(64);
+        a.mov(rax, __qword_ptr[Hole]);
+        a.mov(rbx, __qword_ptr[unmapped]);
+        a.int3();
+        bed.MapCode(space, Code, a);
+        bed.MapData(space, unmapped, AccessType.ReadOnly);
+        PtraceContext context = bed.NewContext();
+        var arch = new ArchContext();
+        arch.Registers.Rip = Code;
+        (AccessType at, Error? error) = context.Switch(space, arch, -1, out SignalInfo info);
+        Assert.Same(PlatformErrors.ContextSignal, error);
+        Assert.Equal(Hole, info.Addr);
+
+        // As a copy-on-write break does: the unmap is queued (nothing runs), then the faulting
+        // thread maps, in its own stub thread, which runs the queued unmap first.
+        space.Unmap(new Addr(unmapped), PtraceTestBed.Page);
+        FileRange page = bed.Allocate();
+        BinaryPrimitives.WriteUInt64LittleEndian(bed.Bytes(page), 0x1234);
+        Assert.Null(space.MapFile(new Addr(Hole), bed.Memory, page, at, precommit: false));
+        Assert.DoesNotContain($"{unmapped:x}-", File.ReadAllText($"/proc/{space.StubPid}/maps"), StringComparison.Ordinal);
+
+        (at, error) = context.Switch(space, arch, -1, out info);
+        Assert.Same(PlatformErrors.ContextSignal, error);
+        Assert.Equal((SignalInfo.SIGSEGV, SignalInfo.SEGV_MAPERR, unmapped), (info.Signo, info.Code, info.Addr));
+        Assert.Equal(0x1234UL, arch.Registers.Rax);
+    }
+
+    [SkippableFact]
     public void MapFile_ReportsTheHostsError_AndRefusesRangesOverTheStub()
     {
         using var bed = PtraceTestBed.Create();
