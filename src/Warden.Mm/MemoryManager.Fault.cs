@@ -28,6 +28,11 @@ public sealed partial class MemoryManager
                 return (retry, error);
             }
             _addressSpace = space;
+            if (_mapPmasOnActivate)
+            {
+                _mapPmasOnActivate = false;
+                MapPmasIntoPlatformLocked();
+            }
             return (null, null);
         }
         finally

@@ -53,7 +53,50 @@ public sealed partial class MemoryManager
             child.Dispose();
             return (null, error);
         }
+        child._mapPmasOnActivate = true;
         return (child, null);
+    }
+
+    // Set on a forked child: its first Activate maps every pma it inherited, as Linux's fork copies
+    // the page tables, so the child does not fault once per page it only reads. Guarded by the
+    // active lock.
+    private bool _mapPmasOnActivate;
+
+    // Maps every pma into the new address space with its platform permissions (read-only where
+    // copy-on-write is pending), runs of pmas contiguous in one file as one mapping. Failures are
+    // left to faults. Active lock held for writing.
+    private void MapPmasIntoPlatformLocked()
+    {
+        IAddressSpace space = _addressSpace!;
+        IFile? runFile = null;
+        ulong runStart = 0, runEnd = 0;
+        FileRange runRange = default;
+        AccessType runPerms = default;
+        foreach (var segment in _pmas)
+        {
+            Pma pma = segment.Value;
+            AccessType perms = pma.PlatformPerms;
+            if (!perms.Any)
+            {
+                continue;
+            }
+            FileRange fr = pma.FileRangeOf(segment.Start, segment.Range);
+            if (runFile is not null && ReferenceEquals(runFile, pma.File) && runEnd == segment.Start && runRange.End == fr.Start && runPerms == perms)
+            {
+                runEnd = segment.End;
+                runRange = new FileRange(runRange.Start, fr.End);
+                continue;
+            }
+            if (runFile is not null)
+            {
+                _ = space.MapFile((Addr)runStart, runFile, runRange, runPerms, precommit: false);
+            }
+            (runFile, runStart, runEnd, runRange, runPerms) = (pma.File, segment.Start, segment.End, fr, perms);
+        }
+        if (runFile is not null)
+        {
+            _ = space.MapFile((Addr)runStart, runFile, runRange, runPerms, precommit: false);
+        }
     }
 
     // Gives the child this address space's vmas but DONTFORK ones, with mlock cleared. Mapping lock held for

@@ -1,3 +1,5 @@
+using Warden.Platform;
+using Warden.Platforms.SoftMmu;
 using Xunit;
 using Warden.Errors;
 using Warden.HostArch;
@@ -37,6 +39,42 @@ public class ForkTests
         }
         Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, priv, 4 * Page));
         Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, shared, Page));
+        Assert.Equal(0UL, f.Usage());
+    }
+
+    /// <summary>
+    /// A forked child's first activation maps what it inherited, as Linux's fork copies the page
+    /// tables: private pages read-only (a write still breaks copy-on-write), shared ones writable,
+    /// pages contiguous in the memory file as one mapping; pages never touched are not mapped.
+    /// </summary>
+    [Fact]
+    public void AForkedChildsAddressSpaceStartsWithTheInheritedPagesMapped()
+    {
+        using var f = new MmFixture();
+        ulong priv = f.Map(4 * Page);
+        ulong shared = f.Map(Page, flags: MAP_SHARED | MAP_ANONYMOUS);
+        ulong untouched = f.Map(Page);
+        f.Write(priv, new byte[4 * Page]);
+        f.Write(shared, [5]);
+
+        (MemoryManager? child, Error? error) = f.Mm.Fork(f.Ctx);
+        Assert.Null(error);
+        using (child)
+        {
+            Assert.Equal((null, null), child!.Activate(f.Ctx));
+            var space = (SoftMmuAddressSpace)child.AddressSpace!;
+            SoftMmuMapping[] mappings = space.GetMappings();
+            Assert.Contains(mappings, m => m.Range.Start <= priv && priv + (4 * Page) <= m.Range.End && m.Perms == AccessType.ReadOnly);
+            Assert.Contains(mappings, m => m.Range.Start <= shared && shared + Page <= m.Range.End && m.Perms.Write);
+            Assert.DoesNotContain(mappings, m => m.Range.Start < untouched + Page && untouched < m.Range.End);
+
+            Write(child, f, priv, [9]);
+            Assert.Equal(0, f.Read(priv, 1)[0]);
+            Assert.Equal(9, Read(child, f, priv, 1)[0]);
+        }
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, priv, 4 * Page));
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, shared, Page));
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, untouched, Page));
         Assert.Equal(0UL, f.Usage());
     }
 
