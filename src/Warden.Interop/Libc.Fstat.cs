@@ -38,19 +38,6 @@ internal static unsafe partial class Libc
     /// <summary><c>st_ino</c>'s offset in x86-64's <c>struct stat</c>.</summary>
     public const int StatInoOffset = 8;
 
-    /// <summary><c>fstat(2)</c>, returning the file's identity and size.</summary>
-    /// <returns>The device (<c>st_dev</c>), inode (<c>st_ino</c>) and size, or the errno.</returns>
-    [SupportedOSPlatform("linux")]
-    public static (ulong Device, ulong Inode, long Size, Errno? Error) FstatIdentity(SafeFileHandle fd)
-    {
-        byte* buf = stackalloc byte[StatBufferSize];
-        if (FstatNative(fd, buf) != 0)
-        {
-            return (0, 0, 0, LastErrno());
-        }
-        return (*(ulong*)(buf + StatDevOffset), *(ulong*)(buf + StatInoOffset), *(long*)(buf + StatSizeOffset), null);
-    }
-
     /// <summary><c>st_mtim</c>'s and <c>st_ctim</c>'s offsets in x86-64's <c>struct stat</c> (seconds, then nanoseconds).</summary>
     public const int StatMtimeOffset = 88, StatCtimeOffset = 104;
 
