@@ -127,9 +127,11 @@ public sealed partial class MemoryManager
         {
             return Errno.EAGAIN;
         }
-        // The growth of a charged mapping is charged against overcommit too.
+        // The growth of a charged mapping is charged against overcommit too; a move to a new
+        // address is charged later (MRemapToLocked), after a fixed destination has been unmapped,
+        // which an overcommit refusal then does not undo (as Linux's vrm_charge in move_vma).
         if (_usageAS + growth > _limits.AddressSpace || (vma.IsData && _dataAS + growth > _limits.Data) ||
-            (vma.Accounted && growth > _options.OvercommitLimit))
+            (vma.Accounted && !request.ImpliesNewAddr && growth > _options.OvercommitLimit))
         {
             return Errno.ENOMEM;
         }
