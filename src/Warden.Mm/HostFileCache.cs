@@ -26,15 +26,14 @@ public sealed class HostFileCache
 
     private readonly record struct Key(ulong Device, ulong Inode, string Path, bool Readable, bool Writable);
 
+    private readonly IMemory _memory;
+
     /// <summary>Makes an empty cache whose files' pages live in <paramref name="memory"/>.</summary>
     public HostFileCache(IMemory memory)
     {
         ArgumentNullException.ThrowIfNull(memory);
-        Memory = memory;
+        _memory = memory;
     }
-
-    /// <summary>Where the cached pages live.</summary>
-    public IMemory Memory { get; }
 
     /// <summary>
     /// The mappable of the open host file <paramref name="fd"/>, holding one reference for the caller:
@@ -60,7 +59,7 @@ public sealed class HostFileCache
                 return (shared, null);
             }
         }
-        (HostFileMappable? created, Error? createError) = HostFileMappable.Create(fd, path, Memory, readable, writable);
+        (HostFileMappable? created, Error? createError) = HostFileMappable.Create(fd, path, _memory, readable, writable);
         if (createError is not null)
         {
             return (null, createError);
@@ -75,7 +74,7 @@ public sealed class HostFileCache
     }
 
     /// <summary>How many files the cache holds (for tests).</summary>
-    public int Count
+    internal int Count
     {
         get
         {

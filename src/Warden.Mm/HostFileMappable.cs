@@ -73,11 +73,10 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         {
             return (null, error);
         }
-        (ulong device, ulong inode) = (identity.Device, identity.Inode);
         Span<byte> statfs = stackalloc byte[Libc.StatfsSize];
         bool hugeAligned = Libc.Fstatfs(fd, statfs) is null &&
             BinaryPrimitives.ReadInt64LittleEndian(statfs) is Ext2Ext3Ext4Magic or XfsMagic;
-        return (new HostFileMappable(fd, path, memory, readable, writable, device, inode) { PlacesHugeAligned = hugeAligned, Version = version }, null);
+        return (new HostFileMappable(fd, path, memory, readable, writable, identity.Device, identity.Inode) { PlacesHugeAligned = hugeAligned, Version = version }, null);
     }
 
     private const long Ext2Ext3Ext4Magic = 0xEF53, XfsMagic = 0x58465342;
