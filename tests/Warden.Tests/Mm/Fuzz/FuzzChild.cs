@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 
 namespace Warden.Tests.Mm.Fuzz;
@@ -103,6 +104,31 @@ public sealed class FuzzChild : IDisposable
             BinaryPrimitives.WriteUInt64LittleEndian(_request.AsSpan(16 + (8 * i)), call[i]);
         }
         return Exchange(into, call.ToString());
+    }
+
+    /// <summary>
+    /// The child's vmas that carry VM_LOCKED ("lo" in /proc/[pid]/smaps, which maps does not show),
+    /// in address order; read from here, which root (or the child's own user) may do.
+    /// </summary>
+    public List<(ulong Start, ulong End)> LockedRanges()
+    {
+        var locked = new List<(ulong Start, ulong End)>();
+        (ulong Start, ulong End) current = default;
+        foreach (string line in File.ReadLines($"/proc/{_process.Id}/smaps"))
+        {
+            int dash = line.IndexOf('-', StringComparison.Ordinal);
+            int space = line.IndexOf(' ', StringComparison.Ordinal);
+            if (dash > 0 && space > dash && ulong.TryParse(line.AsSpan(0, dash), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong start) &&
+                ulong.TryParse(line.AsSpan(dash + 1, space - dash - 1), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong end))
+            {
+                current = (start, end);
+            }
+            else if (line.StartsWith("VmFlags:", StringComparison.Ordinal) && line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains("lo"))
+            {
+                locked.Add(current);
+            }
+        }
+        return locked;
     }
 
     /// <summary>The child's /proc/self/maps.</summary>
