@@ -11,8 +11,9 @@ namespace Warden.Mm;
 /// cache is per inode, too), and every mapping of it sees one copy.
 /// </summary>
 /// <remarks>
-/// A file is shared by device, inode, name (what <c>/proc/[pid]/maps</c> shows) and access mode
-/// while its size and modification and status-change times stay as they were when it was first
+/// A file is shared by device, inode and name (what <c>/proc/[pid]/maps</c> shows), whatever the
+/// access of each open (a later open lends the mappable the access it lacked; each open maps it
+/// with its own access, <see cref="HostFileMappable.OpenedAs"/>), while its size and modification and status-change times stay as they were when it was first
 /// wrapped; a changed file gets a new mappable (mappings of the old one keep their copy). The cache
 /// holds no references: a mappable leaves it when its last reference goes. Thread-safe; its lock is
 /// taken under no other and holds none.
@@ -24,7 +25,7 @@ public sealed class HostFileCache
     // Guarded by _lock.
     private readonly Dictionary<Key, HostFileMappable> _files = [];
 
-    private readonly record struct Key(ulong Device, ulong Inode, string Path, bool Readable, bool Writable);
+    private readonly record struct Key(ulong Device, ulong Inode, string Path);
 
     private readonly IMemory _memory;
 
@@ -38,7 +39,7 @@ public sealed class HostFileCache
     /// <summary>
     /// The mappable of the open host file <paramref name="fd"/>, holding one reference for the caller:
     /// the shared one if the file is unchanged since it was wrapped, else a new one. Owns
-    /// <paramref name="fd"/> from now on (disposed at once when a shared mappable is returned).
+    /// <paramref name="fd"/> from now on (kept by a shared mappable if it adds access, else disposed).
     /// </summary>
     /// <returns>The mappable, or fstat's errno (<paramref name="fd"/> is then still the caller's).</returns>
     public (HostFileMappable? Mappable, Error? Error) Get(SafeFileHandle fd, string path, bool readable, bool writable)
@@ -50,14 +51,19 @@ public sealed class HostFileCache
         {
             return (null, error);
         }
-        var key = new Key(identity.Device, identity.Inode, path, readable, writable);
+        var key = new Key(identity.Device, identity.Inode, path);
+        HostFileMappable? shared;
         lock (_lock)
         {
-            if (_files.TryGetValue(key, out HostFileMappable? shared) && shared.Version == version && shared.TryIncRef())
+            if (!(_files.TryGetValue(key, out shared) && shared.Version == version && shared.TryIncRef()))
             {
-                fd.Dispose();
-                return (shared, null);
+                shared = null;
             }
+        }
+        if (shared is not null)
+        {
+            shared.Admit(fd, readable, writable);
+            return (shared, null);
         }
         (HostFileMappable? created, Error? createError) = HostFileMappable.Create(fd, path, _memory, readable, writable);
         if (createError is not null)
@@ -87,7 +93,7 @@ public sealed class HostFileCache
 
     internal void Forget(HostFileMappable mappable)
     {
-        var key = new Key(mappable.DeviceID, mappable.InodeID, mappable.Path, mappable.Readable, mappable.Writable);
+        var key = new Key(mappable.DeviceID, mappable.InodeID, mappable.Path);
         lock (_lock)
         {
             if (_files.TryGetValue(key, out HostFileMappable? current) && ReferenceEquals(current, mappable))

@@ -27,7 +27,12 @@ namespace Warden.Mm;
 /// </remarks>
 public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
 {
+    // The handle it was made with (fstat asks it), and the ones it reads and writes with: the
+    // same handle for the access it was opened with, another open's for access gained later
+    // (Admit). Set under _lock, read with Volatile.Read; all disposed with the last reference.
     private readonly SafeFileHandle _fd;
+    private SafeFileHandle? _reader;
+    private SafeFileHandle? _writer;
     private readonly string _path;
     private readonly IMemory _memory;
     private readonly object _lock = new();
@@ -48,8 +53,8 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         _fd = fd;
         _path = path;
         _memory = memory;
-        Readable = readable;
-        Writable = writable;
+        _reader = readable ? fd : null;
+        _writer = writable ? fd : null;
         DeviceID = device;
         InodeID = inode;
     }
@@ -88,11 +93,61 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
     /// </summary>
     internal bool PlacesHugeAligned { get; private init; }
 
-    /// <inheritdoc/>
-    public bool Readable { get; }
+    /// <summary>Whether it holds a handle open for reading (since <see cref="Create"/> or an <see cref="Admit"/>).</summary>
+    public bool Readable => Volatile.Read(ref _reader) is not null;
 
-    /// <inheritdoc/>
-    public bool Writable { get; }
+    /// <summary>Whether it holds a handle open for writing (since <see cref="Create"/> or an <see cref="Admit"/>).</summary>
+    public bool Writable => Volatile.Read(ref _writer) is not null;
+
+    /// <summary>
+    /// Gives the mappable the access of another open of the same file, <paramref name="fd"/>: the
+    /// handle is kept (and owned) if it adds reading or writing, else disposed at once.
+    /// </summary>
+    internal void Admit(SafeFileHandle fd, bool readable, bool writable)
+    {
+        bool kept = false;
+        lock (_lock)
+        {
+            if (readable && _reader is null)
+            {
+                Volatile.Write(ref _reader, fd);
+                kept = true;
+            }
+            if (writable && _writer is null)
+            {
+                Volatile.Write(ref _writer, fd);
+                kept = true;
+            }
+        }
+        if (!kept)
+        {
+            fd.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// This file as one open of it may map it: mmap's access checks are the open's
+    /// (<paramref name="readable"/>, <paramref name="writable"/>), the pages this mappable's.
+    /// </summary>
+    public IMmapSource OpenedAs(bool readable, bool writable) => new OpenedFile(this, readable, writable);
+
+    private sealed class OpenedFile(HostFileMappable file, bool readable, bool writable) : IMmapSource
+    {
+        public bool Readable => readable;
+
+        public bool Writable => writable;
+
+        public bool ValidatesSyncFlag => file.ValidatesSyncFlag;
+
+        public bool RefusesSyncMapping => file.RefusesSyncMapping;
+
+        public Error? ConfigureMMap(IContext ctx, ref MMapOpts opts) => file.ConfigureMMap(ctx, ref opts);
+    }
+
+    // The handles reads and writes use; a missing one answers EBADF, as the host would.
+    private SafeFileHandle ReadHandle => Volatile.Read(ref _reader) ?? _fd;
+
+    private SafeFileHandle WriteHandle => Volatile.Read(ref _writer) ?? _fd;
 
     /// <inheritdoc/>
     public ulong DeviceID { get; }
@@ -163,6 +218,8 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
             _cache.Clear();
         }
         _fd.Dispose();
+        _reader?.Dispose();
+        _writer?.Dispose();
     }
 
     /// <inheritdoc/>
@@ -319,7 +376,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
     {
         while (from < to)
         {
-            (int n, Errno? error) = Libc.Pread(_fd, buffer.Slice((int)(from - start), (int)(to - from)), (long)from);
+            (int n, Errno? error) = Libc.Pread(ReadHandle, buffer.Slice((int)(from - start), (int)(to - from)), (long)from);
             if (error is not null)
             {
                 return error;
@@ -352,7 +409,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
             {
                 return (0, growError);
             }
-            (int n, Errno? error) = Libc.Pwrite(_fd, data, offset);
+            (int n, Errno? error) = Libc.Pwrite(WriteHandle, data, offset);
             if (error is not null)
             {
                 return (0, error);
@@ -393,7 +450,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
             Error? error;
             lock (_lock)
             {
-                error = ZeroPastEndIfGrowingLocked((ulong)size) ?? Libc.Ftruncate(_fd, size);
+                error = ZeroPastEndIfGrowingLocked((ulong)size) ?? Libc.Ftruncate(WriteHandle, size);
             }
             if (error is not null)
             {
@@ -444,7 +501,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         {
             lock (_lock)
             {
-                Error? error = Libc.Fallocate(_fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, unchecked((long)offset), unchecked((long)length));
+                Error? error = Libc.Fallocate(WriteHandle, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, unchecked((long)offset), unchecked((long)length));
                 if (error is not null)
                 {
                     return error;
@@ -512,7 +569,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
                 _memory.DecRef(fr);
                 return (default, mapError);
             }
-            (ulong n, Error? readError) = new HostFileReader(_fd, (long)fileOffset).ReadFullToBlocks(blocks);
+            (ulong n, Error? readError) = new HostFileReader(ReadHandle, (long)fileOffset).ReadFullToBlocks(blocks);
             if (readError is not null && n < toRead && readError != WellKnownErrors.EndOfStream)
             {
                 _memory.DecRef(fr);
@@ -549,7 +606,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
             {
                 return mapError;
             }
-            (_, Error? writeError) = new HostFileWriter(_fd, (long)offset).WriteFullFromBlocks(blocks);
+            (_, Error? writeError) = new HostFileWriter(WriteHandle, (long)offset).WriteFullFromBlocks(blocks);
             if (writeError is not null)
             {
                 return writeError;

@@ -33,6 +33,7 @@ internal sealed class HostFileDescription : FileDescription
     private readonly uint _fileType;
     private readonly HostFileCache _files;
     private HostFileMappable? _mappable;
+    private IMmapSource? _mmapSource;
 
     // Whether a read or write can wait for someone else (pipes, sockets, terminals); other
     // devices (/dev/null, /dev/zero, /dev/urandom) answer at once and are not polled first.
@@ -243,8 +244,9 @@ internal sealed class HostFileDescription : FileDescription
                     return (null, Errno.ENODEV);
                 }
                 _mappable = mappable;
+                _mmapSource = mappable!.OpenedAs(Readable, Writable);
             }
-            return (_mappable, null);
+            return (_mmapSource, null);
         }
     }
 

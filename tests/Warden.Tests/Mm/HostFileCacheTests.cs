@@ -77,17 +77,41 @@ public sealed class HostFileCacheTests : IDisposable
     }
 
     [Fact]
-    public void OpensForWritingAreNotSharedWithReadOnlyOnes()
+    public void OpensWithDifferentAccessShareOnePageCacheEachWithItsOwnChecks()
     {
         using var f = new MmFixture();
         var cache = new HostFileCache(f.File);
         HostFileMappable readOnly = Get(cache);
-        HostFileMappable readWrite = Get(cache, writable: true);
-        Assert.NotSame(readOnly, readWrite);
         Assert.False(readOnly.Writable);
+        HostFileMappable readWrite = Get(cache, writable: true);
+        Assert.Same(readOnly, readWrite);
         Assert.True(readWrite.Writable);
+
+        // The read-only open still may not map the file shared and writable; the read-write one may.
+        IMmapSource viaReadOnly = readOnly.OpenedAs(readable: true, writable: false);
+        IMmapSource viaReadWrite = readWrite.OpenedAs(readable: true, writable: true);
+        (_, Error? error) = MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 2 * Page, PROT_READ | PROT_WRITE, MAP_SHARED, viaReadOnly);
+        Assert.Equal(Errno.EACCES, error);
+        (ulong reader, error) = MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 2 * Page, PROT_READ, MAP_SHARED, viaReadOnly);
+        Assert.Null(error);
+        (ulong writer, error) = MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 2 * Page, PROT_READ | PROT_WRITE, MAP_SHARED, viaReadWrite);
+        Assert.Null(error);
+
+        // One page cache: what the writable mapping writes, the read-only one sees; a hole punched
+        // through one (MADV_REMOVE) is zeros in both, and in the file.
+        Assert.Equal(3, f.Read(reader, 1)[0]);
+        f.Write(writer, [9]);
+        Assert.Equal(9, f.Read(reader, 1)[0]);
+        Assert.Null(MemorySyscalls.Madvise(f.Ctx, f.Mm, writer + Page, Page, MADV_REMOVE));
+        Assert.Equal(0, f.Read(reader + Page, 1)[0]);
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, writer, 2 * Page));
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, reader, 2 * Page));
         readOnly.DecRef(f.Ctx);
+        Assert.Equal(1, cache.Count);
         readWrite.DecRef(f.Ctx);
         Assert.Equal(0, cache.Count);
+        byte[] file = File.ReadAllBytes(_path);
+        Assert.Equal(9, file[0]);
+        Assert.Equal(0, file[Page]);
     }
 }

@@ -35,6 +35,7 @@ public sealed class WardenMirror : IDisposable
     private readonly MemoryFile _memory;
     private readonly Dictionary<int, IMmapSource> _fds = [];
     private readonly List<HostFileMappable> _mappables = [];
+    private readonly HostFileCache _files;
 
     /// <param name="childMaps">The child's maps when it started serving (without the vsyscall page).</param>
     /// <param name="executable">The child's executable (for the placeholders of its file and special mappings).</param>
@@ -50,6 +51,7 @@ public sealed class WardenMirror : IDisposable
     {
         (MemoryFile? memory, Error? error) = MemoryFile.Create();
         _memory = memory ?? throw new InvalidOperationException($"MemoryFile.Create failed: {error}");
+        _files = new HostFileCache(_memory);
         var platform = new SoftMmuPlatform(_memory, new SoftMmuOptions { MinUserAddress = new Addr(dacMinAddress), MaxUserAddress = new Addr(Arch.TaskSize) });
         var layout = new MmapLayout
         {
@@ -110,7 +112,7 @@ public sealed class WardenMirror : IDisposable
         }
         foreach (FuzzFile file in files)
         {
-            _fds[file.Fd] = OpenMappable(file.Path, file.Access);
+            _fds[file.Fd] = OpenMappable(file.Path, file.Access).OpenedAs(file.Access != FileAccess.Write, file.Access != FileAccess.Read);
         }
     }
 
@@ -171,7 +173,8 @@ public sealed class WardenMirror : IDisposable
     private HostFileMappable OpenMappable(string path, FileAccess access)
     {
         SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, access);
-        (HostFileMappable? mappable, Error? error) = HostFileMappable.Create(handle, path, _memory, access != FileAccess.Write, access != FileAccess.Read);
+        // From one cache, as the kernel's opens are: two opens of one file share its pages.
+        (HostFileMappable? mappable, Error? error) = _files.Get(handle, path, access != FileAccess.Write, access != FileAccess.Read);
         if (mappable is null)
         {
             handle.Dispose();
