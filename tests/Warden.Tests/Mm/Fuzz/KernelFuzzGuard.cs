@@ -129,6 +129,27 @@ public static class KernelFuzzGuard
         }
     }
 
+    // A successful mremap takes the pages it keeps to their new place, paged-out ones too (an old
+    // length of 0 maps the same shared pages a second time): kernel fuzz seed 12254.
+    private static void CarryPagedOut(ulong old, ulong oldLength, ulong newLength, ulong to, KernelFuzzState s)
+    {
+        const ulong Mask = Arch.PageSize - 1;
+        ulong oldLen = (oldLength + Mask) & ~Mask, newLen = (newLength + Mask) & ~Mask;
+        ulong kept = oldLen == 0 ? newLen : Math.Min(oldLen, newLen);
+        if (to == old || kept == 0)
+        {
+            return;
+        }
+        foreach ((ulong start, ulong end) in s.PagedOut.ToArray())
+        {
+            ulong from = Math.Max(start, old), until = Math.Min(end, old + kept);
+            if (from < until)
+            {
+                s.PagedOut.Add((to + (from - old), to + (until - old)));
+            }
+        }
+    }
+
     /// <summary>Records what a call the kernel accepted means for later calls.</summary>
     public static void Note(FuzzCall c, long kernel, KernelFuzzState s)
     {
@@ -152,6 +173,7 @@ public static class KernelFuzzGuard
                 break;
             case Sysno.Mremap:
                 s.Mapped.Add((ulong)kernel);
+                CarryPagedOut(c.A0, c.A1, c.A2, (ulong)kernel, s);
                 break;
             case Sysno.Brk:
                 s.Brk = (ulong)kernel;

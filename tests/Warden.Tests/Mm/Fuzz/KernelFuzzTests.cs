@@ -113,6 +113,11 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     // Seed 11284 (root): MADV_PAGEOUT that stops with EINVAL at a locked vma has paged out the
     // shared pages before it (a harness allowance; Warden keeps them resident).
     [InlineData(11284, true)]
+    // Seed 12437 (root): MADV_REMOVE through a read-write open's shared mapping punched the page a
+    // read-only open's mapping showed, which Warden kept: the opens had separate page caches.
+    [InlineData(12437, true)]
+    // Seed 12254 (root): mremap moved a paged-out shared page (a harness allowance it lost).
+    [InlineData(12254, true)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]
