@@ -10,6 +10,9 @@ internal static partial class Libc
     /// <summary><c>SEEK_SET</c>: the offset is absolute.</summary>
     public const int SEEK_SET = 0;
 
+    /// <summary><c>SEEK_CUR</c>: the offset is relative to the current one.</summary>
+    public const int SEEK_CUR = 1;
+
     /// <summary><c>SEEK_DATA</c>: the next offset at or after the one given that holds data.</summary>
     public const int SEEK_DATA = 3;
 

@@ -24,6 +24,8 @@ public sealed class HostFileCache
 
     // Guarded by _lock.
     private readonly Dictionary<Key, HostFileMappable> _files = [];
+    // The latest of them for each file, whatever its name (what Find answers).
+    private readonly Dictionary<(ulong Device, ulong Inode), HostFileMappable> _byInode = [];
 
     private readonly record struct Key(ulong Device, ulong Inode, string Path);
 
@@ -75,8 +77,22 @@ public sealed class HostFileCache
         {
             // Two opens racing: the later one is kept, the earlier one lives on for its own mappings.
             _files[key] = created;
+            _byInode[(key.Device, key.Inode)] = created;
         }
         return (created, null);
+    }
+
+    /// <summary>
+    /// The live mappable of the file <paramref name="device"/>:<paramref name="inode"/>, with a
+    /// reference for the caller, or <see langword="null"/> when no open of it has been mapped: what
+    /// a read(2) or write(2) made to the host file directly keeps coherent with the mappings.
+    /// </summary>
+    public HostFileMappable? Find(ulong device, ulong inode)
+    {
+        lock (_lock)
+        {
+            return _byInode.TryGetValue((device, inode), out HostFileMappable? live) && live.TryIncRef() ? live : null;
+        }
     }
 
     /// <summary>How many files the cache holds (for tests).</summary>
@@ -99,6 +115,10 @@ public sealed class HostFileCache
             if (_files.TryGetValue(key, out HostFileMappable? current) && ReferenceEquals(current, mappable))
             {
                 _files.Remove(key);
+            }
+            if (_byInode.TryGetValue((key.Device, key.Inode), out current) && ReferenceEquals(current, mappable))
+            {
+                _byInode.Remove((key.Device, key.Inode));
             }
         }
     }

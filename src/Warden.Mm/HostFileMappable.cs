@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 using Warden.Contexts;
 using Warden.Errors;
@@ -81,7 +82,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         Span<byte> statfs = stackalloc byte[Libc.StatfsSize];
         bool hugeAligned = Libc.Fstatfs(fd, statfs) is null &&
             BinaryPrimitives.ReadInt64LittleEndian(statfs) is Ext2Ext3Ext4Magic or XfsMagic;
-        return (new HostFileMappable(fd, path, memory, readable, writable, identity.Device, identity.Inode) { PlacesHugeAligned = hugeAligned, Version = version }, null);
+        return (new HostFileMappable(fd, path, memory, readable, writable, identity.Device, identity.Inode) { PlacesHugeAligned = hugeAligned, _version = new(version) }, null);
     }
 
     private const long Ext2Ext3Ext4Magic = 0xEF53, XfsMagic = 0x58465342;
@@ -176,7 +177,66 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
     internal string Path => _path;
 
     /// <summary>The file's size and times when it was wrapped (what <see cref="HostFileCache"/> reuses it by).</summary>
-    internal FileVersion Version { get; private init; }
+    internal FileVersion Version => Volatile.Read(ref _version).Value;
+
+    // Replaced whole (readers take no lock) each time Warden itself changes the file, so that a
+    // later open still finds this mappable: only a change from outside makes the cache wrap anew.
+    private StrongBox<FileVersion> _version = new(default);
+
+    // After a change made through this mappable (or announced to it), under _lock.
+    private void NoteOwnChangeLocked()
+    {
+        (_, FileVersion version, Errno? error) = Libc.FstatVersion(_fd);
+        if (error is null)
+        {
+            Volatile.Write(ref _version, new StrongBox<FileVersion>(version));
+        }
+    }
+
+    /// <summary>
+    /// Before a read(2) or write(2) of [<paramref name="start"/>, <paramref name="end"/>) that goes
+    /// to the host file directly, not through <see cref="Read"/> or <see cref="Write"/>: writes the
+    /// dirty cached pages there back, so that the host call sees what mappings wrote.
+    /// </summary>
+    /// <returns><see langword="null"/>, or the write-back's error.</returns>
+    public Error? WriteBackForHostIO(ulong start, ulong end)
+    {
+        lock (_lock)
+        {
+            return WriteBackLocked(start, end);
+        }
+    }
+
+    /// <summary>
+    /// After a write(2) of [<paramref name="start"/>, <paramref name="end"/>) made to the host file
+    /// directly (<see cref="WriteBackForHostIO"/> first): reads the cached pages there from the file
+    /// again, so that every mapping sees the bytes written, as Linux's page cache shows them.
+    /// </summary>
+    /// <returns><see langword="null"/>, or the error of fstat or a read.</returns>
+    public Error? RefreshAfterHostWrite(ulong start, ulong end)
+    {
+        lock (_lock)
+        {
+            (long size, _, Errno? statError) = Libc.Fstat(_fd);
+            if (statError is not null)
+            {
+                return statError;
+            }
+            for (ulong index = start / Arch.PageSize; index * Arch.PageSize < end; index++)
+            {
+                if (_cache.TryGetValue(index, out CachedPage page))
+                {
+                    Error? error = ReadPageLocked(page.FileOffset, index, (ulong)size, zeroRest: true);
+                    if (error is not null)
+                    {
+                        return error;
+                    }
+                }
+            }
+            NoteOwnChangeLocked();
+            return null;
+        }
+    }
 
     /// <summary>The cache that hands this mappable out, told when its last reference goes.</summary>
     internal HostFileCache? Cache { get; set; }
@@ -430,6 +490,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
                 }
                 BlockCopy.CopyFromSpan(blocks, data.Slice((int)(from - start), (int)(to - from)));
             }
+            NoteOwnChangeLocked();
             return (n, null);
         }
     }
@@ -451,6 +512,10 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
             lock (_lock)
             {
                 error = ZeroPastEndIfGrowingLocked((ulong)size) ?? Libc.Ftruncate(WriteHandle, size);
+                if (error is null)
+                {
+                    NoteOwnChangeLocked();
+                }
             }
             if (error is not null)
             {
@@ -506,6 +571,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
                 {
                     return error;
                 }
+                NoteOwnChangeLocked();
             }
             ulong end = offset + length;
             _mappings.Invalidate(new MappableRange(offset, end), new InvalidateOpts { InvalidatePrivate = false });
@@ -559,26 +625,46 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         {
             return (default, error);
         }
-        ulong fileOffset = index * Arch.PageSize;
-        ulong toRead = Math.Min(Arch.PageSize, size - Math.Min(size, fileOffset));
-        if (toRead > 0)
+        Error? readError = ReadPageLocked(fr.Start, index, size, zeroRest: false);
+        if (readError is not null)
         {
-            (BlockSeq blocks, Error? mapError) = _memory.MapInternal(new FileRange(fr.Start, fr.Start + toRead), AccessType.WriteOnly);
-            if (mapError is not null)
-            {
-                _memory.DecRef(fr);
-                return (default, mapError);
-            }
-            (ulong n, Error? readError) = new HostFileReader(ReadHandle, (long)fileOffset).ReadFullToBlocks(blocks);
-            if (readError is not null && n < toRead && readError != WellKnownErrors.EndOfStream)
-            {
-                _memory.DecRef(fr);
-                return (default, readError);
-            }
+            _memory.DecRef(fr);
+            return (default, readError);
         }
         page = new CachedPage(fr.Start, Dirty: false);
         _cache[index] = page;
         return (page, null);
+    }
+
+    // Reads page `index` of the file (size bytes long) into the memory file at `at`; the part
+    // past the end of the file is zeroed too when zeroRest (a page that held other bytes before).
+    private Error? ReadPageLocked(ulong at, ulong index, ulong size, bool zeroRest)
+    {
+        ulong fileOffset = index * Arch.PageSize;
+        ulong toRead = Math.Min(Arch.PageSize, size - Math.Min(size, fileOffset));
+        if (toRead > 0)
+        {
+            (BlockSeq blocks, Error? mapError) = _memory.MapInternal(new FileRange(at, at + toRead), AccessType.WriteOnly);
+            if (mapError is not null)
+            {
+                return mapError;
+            }
+            (ulong n, Error? readError) = new HostFileReader(ReadHandle, (long)fileOffset).ReadFullToBlocks(blocks);
+            if (readError is not null && n < toRead && readError != WellKnownErrors.EndOfStream)
+            {
+                return readError;
+            }
+        }
+        if (zeroRest && toRead < Arch.PageSize)
+        {
+            (BlockSeq rest, Error? mapError) = _memory.MapInternal(new FileRange(at + toRead, at + Arch.PageSize), AccessType.WriteOnly);
+            if (mapError is not null)
+            {
+                return mapError;
+            }
+            BlockCopy.ZeroSeq(rest);
+        }
+        return null;
     }
 
     // Writes the dirty cached pages of [start, end) back to the file (never past its end).
@@ -593,6 +679,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
         {
             return statError;
         }
+        bool wrote = false;
         foreach ((ulong index, CachedPage page) in _cache.ToArray())
         {
             ulong offset = index * Arch.PageSize;
@@ -623,6 +710,11 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
                 BlockCopy.ZeroSeq(tail);
             }
             _cache[index] = page with { Dirty = _writableBytes > 0 };
+            wrote = true;
+        }
+        if (wrote)
+        {
+            NoteOwnChangeLocked();
         }
         return null;
     }

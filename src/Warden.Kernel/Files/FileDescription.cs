@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using Warden.Errors;
+using Warden.Interop;
 using Warden.Kernel.Tasks;
 using Warden.Mm;
 using Warden.UserMem;
@@ -90,6 +91,12 @@ internal abstract class FileDescription
     /// Linux's order of checks, after the access mode's EACCES).
     /// </summary>
     public virtual (IMmapSource? Source, Errno? Error) MmapSource(KernelTask task) => (new UnmappableMmapSource(Readable, Writable), null);
+
+    /// <summary>
+    /// ftruncate(2) of a file the syscall has found to be a writable host file (<see cref="Host"/>
+    /// not null): by default the host's own.
+    /// </summary>
+    public virtual Error? Truncate(long size) => Libc.Ftruncate(Host!, size);
 
     /// <summary>ioctl(2) with the argument as the program passed it (a pointer for most requests).</summary>
     public virtual (long Result, Error? Error) Ioctl(KernelTask task, uint request, ulong argument) => (0, Errno.ENOTTY);

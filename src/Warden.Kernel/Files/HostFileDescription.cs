@@ -69,10 +69,19 @@ internal sealed class HostFileDescription : FileDescription
             return (null, error);
         }
         uint mode = BitConverter.ToUInt32(stat[LinuxStat.ModeOffset..]);
-        return (new HostFileDescription(fd, flags, path, mode & S_IFMT, files) { _keptStat = kept }, null);
+        return (new HostFileDescription(fd, flags, path, mode & S_IFMT, files)
+        {
+            _keptStat = kept,
+            _device = BitConverter.ToUInt64(stat[LinuxStat.DeviceOffset..]),
+            _inode = BitConverter.ToUInt64(stat[LinuxStat.InodeOffset..]),
+        }, null);
     }
 
     private byte[]? _keptStat;
+
+    // The file's identity, by which a read or write finds the file's page cache if it is mapped.
+    private ulong _device;
+    private ulong _inode;
 
     /// <inheritdoc/>
     public override bool IsDirectory => _fileType == S_IFDIR;
@@ -105,6 +114,16 @@ internal sealed class HostFileDescription : FileDescription
         if (IsStream && offset < 0)
         {
             return ReadStream(task, dst);
+        }
+        if (_fileType == S_IFREG && _files.Find(_device, _inode) is { } mapped)
+        {
+            // The file is mapped: what its shared mappings wrote must reach the file first.
+            Error? syncError = WithRange(offset, dst.NumBytes, (start, end) => mapped.WriteBackForHostIO(start, end));
+            mapped.DecRef(Contexts.Context.Background);
+            if (syncError is not null)
+            {
+                return (0, syncError);
+            }
         }
         var reader = offset < 0 ? new HostFileReader(_fd) : new HostFileReader(_fd, offset);
         (long n, Error? error) = dst.CopyOutFrom(task, reader);
@@ -140,7 +159,58 @@ internal sealed class HostFileDescription : FileDescription
             }
         }
         var writer = offset < 0 ? new HostFileWriter(_fd) : new HostFileWriter(_fd, offset);
-        return src.CopyInTo(task, writer);
+        if (_fileType != S_IFREG || _files.Find(_device, _inode) is not { } mapped)
+        {
+            return src.CopyInTo(task, writer);
+        }
+        // The file is mapped: its dirty pages go to the file first (the write may cover part of
+        // one), and the pages the write changed are read into its page cache again after.
+        try
+        {
+            bool append = (StatusFlags & OpenFlags.O_APPEND) != 0;
+            Error? syncError = append
+                ? mapped.WriteBackForHostIO(0, ulong.MaxValue)
+                : WithRange(offset, src.NumBytes, (start, end) => mapped.WriteBackForHostIO(start, end));
+            if (syncError is not null)
+            {
+                return (0, syncError);
+            }
+            (long n, Error? error) = src.CopyInTo(task, writer);
+            if (n > 0)
+            {
+                // Where the bytes went: after an append (pwrite too appends then), the end of the file.
+                (long end, Errno? endError) = append ? FileSize()
+                    : offset >= 0 ? (offset + n, null) : Libc.Lseek(_fd, 0, Libc.SEEK_CUR);
+                Error? refreshError = endError ?? mapped.RefreshAfterHostWrite((ulong)(end - n), (ulong)end);
+                error ??= refreshError;
+            }
+            return (n, error);
+        }
+        finally
+        {
+            mapped.DecRef(Contexts.Context.Background);
+        }
+    }
+
+    private (long Size, Errno? Error) FileSize()
+    {
+        (long size, _, Errno? error) = Libc.Fstat(_fd);
+        return (size, error);
+    }
+
+    // Calls `action` with the byte range an I/O of `count` bytes at `offset` covers (the
+    // descriptor's own offset when it is negative).
+    private Error? WithRange(long offset, long count, Func<ulong, ulong, Error?> action)
+    {
+        if (offset < 0)
+        {
+            (offset, Errno? error) = Libc.Lseek(_fd, 0, Libc.SEEK_CUR);
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+        return action((ulong)offset, (ulong)offset + (ulong)count);
     }
 
     // A blocking stream waits in poll beside the task's waker, so that a signal or a kill ends the
@@ -253,6 +323,18 @@ internal sealed class HostFileDescription : FileDescription
     /// <inheritdoc/>
     public override (long Result, Error? Error) Ioctl(KernelTask task, uint request, ulong argument) =>
         TerminalIoctl.Handle(task, _fd, request, argument);
+
+    /// <summary>ftruncate(2): through the file's page cache when it is mapped, so that mappings see it.</summary>
+    public override Error? Truncate(long size)
+    {
+        if (_fileType == S_IFREG && _files.Find(_device, _inode) is { } mapped)
+        {
+            Error? error = mapped.Truncate(size);
+            mapped.DecRef(Contexts.Context.Background);
+            return error;
+        }
+        return Libc.Ftruncate(_fd, size);
+    }
 
     /// <inheritdoc/>
     protected override void Release()

@@ -7,6 +7,8 @@ namespace Warden.Kernel.Files;
 internal struct LinuxStat
 {
     public const int Size = 144;
+    public const int DeviceOffset = 0;
+    public const int InodeOffset = 8;
     public const int ModeOffset = 24;
 
     public ulong Dev;

@@ -285,7 +285,7 @@ internal static partial class Sys
         {
             return Errno.EINVAL;
         }
-        return SyscallReturn.Of(Libc.Ftruncate(file.Host, a.Long(1)));
+        return SyscallReturn.Of(file.Truncate(a.Long(1)));
     }
 
     public static SyscallReturn Fsync(KernelTask t, in SyscallArguments a) => Sync(t, a.Int(0), data: false);

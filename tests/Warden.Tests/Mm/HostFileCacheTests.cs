@@ -77,6 +77,43 @@ public sealed class HostFileCacheTests : IDisposable
     }
 
     [Fact]
+    public void ChangesWardenMakesKeepTheFileItsOneCacheAndWritesFromOutsideReachIt()
+    {
+        using var f = new MmFixture();
+        var cache = new HostFileCache(f.File);
+        HostFileMappable file = Get(cache, writable: true);
+        (ulong addr, Error? error) = MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 2 * Page, PROT_READ, MAP_SHARED, file);
+        Assert.Null(error);
+        Assert.Equal(3, f.Read(addr, 1)[0]);
+
+        // A write and a truncation through the mappable change the file's times: still the same file.
+        Thread.Sleep(10);
+        Assert.Null(file.Write([4], 0).Error);
+        Assert.Null(file.Truncate((long)(2 * Page)));
+        HostFileMappable again = Get(cache);
+        Assert.Same(file, again);
+        again.DecRef(f.Ctx);
+
+        // A write made to the host file directly, then announced: the cached page is read again.
+        HostFileMappable? live = cache.Find(file.DeviceID, file.InodeID);
+        Assert.Same(file, live);
+        Assert.Null(live!.WriteBackForHostIO(0, 1));
+        using (var handle = File.OpenHandle(_path, FileMode.Open, FileAccess.Write))
+        {
+            RandomAccess.Write(handle, new byte[] { 5 }, 0);
+        }
+        Assert.Equal(4, f.Read(addr, 1)[0]);
+        Assert.Null(live.RefreshAfterHostWrite(0, 1));
+        Assert.Equal(5, f.Read(addr, 1)[0]);
+        live.DecRef(f.Ctx);
+
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, addr, 2 * Page));
+        file.DecRef(f.Ctx);
+        Assert.Null(cache.Find(file.DeviceID, file.InodeID));
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
     public void OpensWithDifferentAccessShareOnePageCacheEachWithItsOwnChecks()
     {
         using var f = new MmFixture();
