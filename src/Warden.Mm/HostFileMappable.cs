@@ -127,12 +127,15 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
     }
 
     /// <summary>
-    /// This file as one open of it may map it: mmap's access checks are the open's
-    /// (<paramref name="readable"/>, <paramref name="writable"/>), the pages this mappable's.
+    /// This file as one open of it maps it, Linux's <c>struct file</c> beside the inode's page cache:
+    /// mmap's access checks are the open's (<paramref name="readable"/>, <paramref name="writable"/>),
+    /// the pages this mappable's, and the mappings' identity the open's own, so that the vmas of two
+    /// opens of the file never merge (Linux merges only vmas of one <c>struct file</c>). A vma's
+    /// reference on the identity is a reference on this mappable.
     /// </summary>
     public IMmapSource OpenedAs(bool readable, bool writable) => new OpenedFile(this, readable, writable);
 
-    private sealed class OpenedFile(HostFileMappable file, bool readable, bool writable) : IMmapSource
+    private sealed class OpenedFile(HostFileMappable file, bool readable, bool writable) : IMmapSource, IMappingIdentity
     {
         public bool Readable => readable;
 
@@ -142,7 +145,24 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
 
         public bool RefusesSyncMapping => file.RefusesSyncMapping;
 
-        public Error? ConfigureMMap(IContext ctx, ref MMapOpts opts) => file.ConfigureMMap(ctx, ref opts);
+        public ulong DeviceID => file.DeviceID;
+
+        public ulong InodeID => file.InodeID;
+
+        public Error? ConfigureMMap(IContext ctx, ref MMapOpts opts)
+        {
+            opts.Mappable = file;
+            opts.MappingIdentity = this;
+            return null;
+        }
+
+        public void IncRef() => file.IncRef();
+
+        public void DecRef(IContext ctx) => file.DecRef(ctx);
+
+        public string MappedName(IContext ctx) => file.MappedName(ctx);
+
+        public Error? Msync(IContext ctx, MappableRange mr) => file.Msync(ctx, mr);
     }
 
     // The handles reads and writes use; a missing one answers EBADF, as the host would.

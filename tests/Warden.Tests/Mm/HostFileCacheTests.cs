@@ -77,6 +77,32 @@ public sealed class HostFileCacheTests : IDisposable
     }
 
     [Fact]
+    public void MappingsOfTwoOpensDoNotMergeThoseOfOneDo()
+    {
+        using var f = new MmFixture();
+        var cache = new HostFileCache(f.File);
+        HostFileMappable first = Get(cache);
+        HostFileMappable second = Get(cache);
+        IMmapSource one = first.OpenedAs(readable: true, writable: false);
+        IMmapSource other = second.OpenedAs(readable: true, writable: false);
+        (ulong a, Error? error) = MemorySyscalls.Mmap(f.Ctx, f.Mm, 0, 2 * Page, PROT_READ, MAP_PRIVATE, one);
+        Assert.Null(error);
+
+        // The second page again, through the other open and then through the same one: Linux merges
+        // only the vmas of one open file (checked with a C program: two lines, then one).
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, a + Page, Page));
+        Assert.Null(MemorySyscalls.Mmap(f.Ctx, f.Mm, a + Page, Page, PROT_READ, MAP_PRIVATE | MAP_FIXED, other, Page).Error);
+        Assert.Equal(2, f.Mm.MapsText(f.Ctx).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Null(MemorySyscalls.Mmap(f.Ctx, f.Mm, a + Page, Page, PROT_READ, MAP_PRIVATE | MAP_FIXED, one, Page).Error);
+        Assert.Single(f.Mm.MapsText(f.Ctx).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, a, 2 * Page));
+        first.DecRef(f.Ctx);
+        second.DecRef(f.Ctx);
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
     public void ChangesWardenMakesKeepTheFileItsOneCacheAndWritesFromOutsideReachIt()
     {
         using var f = new MmFixture();

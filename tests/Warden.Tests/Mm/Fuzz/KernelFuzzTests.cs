@@ -118,6 +118,9 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     [InlineData(12437, true)]
     // Seed 12254 (root): mremap moved a paged-out shared page (a harness allowance it lost).
     [InlineData(12254, true)]
+    // Seed 13408 (root): private mappings of two opens of one file (adjacent, offsets following)
+    // merged once the opens shared a page cache: the vma's identity is the open's, as in Linux.
+    [InlineData(13408, true)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]
