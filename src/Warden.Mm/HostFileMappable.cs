@@ -522,7 +522,12 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
     /// </summary>
     /// <returns><see langword="null"/>, or ftruncate's errno.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is negative.</exception>
-    public Error? Truncate(long size)
+    /// <param name="size">The new size.</param>
+    /// <param name="through">
+    /// The open to truncate through (an open of this file for writing that this mappable may not
+    /// hold a handle of); by default its own handle for writing.
+    /// </param>
+    public Error? Truncate(long size, SafeFileHandle? through = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         lock (_mappingsLock)
@@ -531,7 +536,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
             Error? error;
             lock (_lock)
             {
-                error = ZeroPastEndIfGrowingLocked((ulong)size) ?? Libc.Ftruncate(WriteHandle, size);
+                error = ZeroPastEndIfGrowingLocked((ulong)size) ?? Libc.Ftruncate(through ?? WriteHandle, size);
                 if (error is null)
                 {
                     NoteOwnChangeLocked();

@@ -118,7 +118,8 @@ internal sealed class HostFileDescription : FileDescription
         if (_fileType == S_IFREG && _files.Find(_device, _inode) is { } mapped)
         {
             // The file is mapped: what its shared mappings wrote must reach the file first.
-            Error? syncError = WithRange(offset, dst.NumBytes, (start, end) => mapped.WriteBackForHostIO(start, end));
+            (long start, Errno? positionError) = Position(offset);
+            Error? syncError = positionError ?? mapped.WriteBackForHostIO((ulong)start, (ulong)(start + dst.NumBytes));
             mapped.DecRef(Contexts.Context.Background);
             if (syncError is not null)
             {
@@ -168,9 +169,9 @@ internal sealed class HostFileDescription : FileDescription
         try
         {
             bool append = (StatusFlags & OpenFlags.O_APPEND) != 0;
-            Error? syncError = append
-                ? mapped.WriteBackForHostIO(0, ulong.MaxValue)
-                : WithRange(offset, src.NumBytes, (start, end) => mapped.WriteBackForHostIO(start, end));
+            (long start, Errno? positionError) = append ? (0, null) : Position(offset);
+            Error? syncError = positionError ??
+                mapped.WriteBackForHostIO((ulong)start, append ? ulong.MaxValue : (ulong)(start + src.NumBytes));
             if (syncError is not null)
             {
                 return (0, syncError);
@@ -179,8 +180,7 @@ internal sealed class HostFileDescription : FileDescription
             if (n > 0)
             {
                 // Where the bytes went: after an append (pwrite too appends then), the end of the file.
-                (long end, Errno? endError) = append ? FileSize()
-                    : offset >= 0 ? (offset + n, null) : Libc.Lseek(_fd, 0, Libc.SEEK_CUR);
+                (long end, Errno? endError) = append ? FileSize() : Position(offset < 0 ? offset : offset + n);
                 Error? refreshError = endError ?? mapped.RefreshAfterHostWrite((ulong)(end - n), (ulong)end);
                 error ??= refreshError;
             }
@@ -198,20 +198,8 @@ internal sealed class HostFileDescription : FileDescription
         return (size, error);
     }
 
-    // Calls `action` with the byte range an I/O of `count` bytes at `offset` covers (the
-    // descriptor's own offset when it is negative).
-    private Error? WithRange(long offset, long count, Func<ulong, ulong, Error?> action)
-    {
-        if (offset < 0)
-        {
-            (offset, Errno? error) = Libc.Lseek(_fd, 0, Libc.SEEK_CUR);
-            if (error is not null)
-            {
-                return error;
-            }
-        }
-        return action((ulong)offset, (ulong)offset + (ulong)count);
-    }
+    // Where an I/O at `offset` starts: there, or at the descriptor's own offset when it is negative.
+    private (long Offset, Errno? Error) Position(long offset) => offset >= 0 ? (offset, null) : Libc.Lseek(_fd, 0, Libc.SEEK_CUR);
 
     // A blocking stream waits in poll beside the task's waker, so that a signal or a kill ends the
     // wait (a restart, which the system call turns into EINTR or a new try).
@@ -329,7 +317,8 @@ internal sealed class HostFileDescription : FileDescription
     {
         if (_fileType == S_IFREG && _files.Find(_device, _inode) is { } mapped)
         {
-            Error? error = mapped.Truncate(size);
+            // Through this open: the mappable may hold no handle for writing (only read-only opens mapped it).
+            Error? error = mapped.Truncate(size, _fd);
             mapped.DecRef(Contexts.Context.Background);
             return error;
         }

@@ -80,5 +80,18 @@ int main(void)
     pread(ro, buf, 4, 0);
     show("after the child's write, pread", buf, 4);
     unlink(path);
+
+    // A file only a read-only open has mapped, truncated through another, writable, open.
+    const char *second = "coherence2.dat";
+    int w = open(second, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    write(w, page, sizeof page);
+    int r = open(second, O_RDONLY);
+    char *seen = mmap(NULL, 8192, PROT_READ, MAP_SHARED, r, 0);
+    show("second file, mapped", seen, 4);
+    printf("ftruncate through the writable open: %d\n", ftruncate(w, 2));
+    show("second file, after truncate", seen, 4);
+    pwrite(w, "zz", 2, 1);
+    show("second file, after pwrite", seen, 4);
+    unlink(second);
     return 0;
 }
