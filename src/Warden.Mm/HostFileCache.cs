@@ -13,8 +13,9 @@ namespace Warden.Mm;
 /// <remarks>
 /// A file is shared by device, inode and name (what <c>/proc/[pid]/maps</c> shows), whatever the
 /// access of each open (a later open lends the mappable the access it lacked; each open maps it
-/// with its own access, <see cref="HostFileMappable.OpenedAs"/>), while its size and modification and status-change times stay as they were when it was first
-/// wrapped; a changed file gets a new mappable (mappings of the old one keep their copy). The cache
+/// with its own access, <see cref="HostFileMappable.OpenedAs"/>), while its size and modification
+/// and status-change times stay as Warden last saw or made them; a file changed from outside gets
+/// a new mappable (mappings of the old one keep their copy). The cache
 /// holds no references: a mappable leaves it when its last reference goes. Thread-safe; its lock is
 /// taken under no other and holds none.
 /// </remarks>

@@ -196,7 +196,7 @@ public sealed class HostFileMappable : IMappable, IMappingIdentity, IMmapSource
     /// <summary>The name the mappable was made with.</summary>
     internal string Path => _path;
 
-    /// <summary>The file's size and times when it was wrapped (what <see cref="HostFileCache"/> reuses it by).</summary>
+    /// <summary>The file's size and times when it was wrapped or Warden last changed it (what <see cref="HostFileCache"/> reuses it by).</summary>
     internal FileVersion Version => Volatile.Read(ref _version).Value;
 
     // Replaced whole (readers take no lock) each time Warden itself changes the file, so that a
