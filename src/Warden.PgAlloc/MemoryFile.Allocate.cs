@@ -46,6 +46,7 @@ public sealed partial class MemoryFile
                 ulong newSize = Math.Min(RoundUp(end, _growStep), _maxSize);
                 if (Libc.Ftruncate(_fd, (long)newSize) is { } growError)
                 {
+                    _freeFloor = Math.Min(_freeFloor, start);
                     return (default, growError);
                 }
                 Volatile.Write(ref _fileSize, newSize);
@@ -55,6 +56,7 @@ public sealed partial class MemoryFile
             {
                 // Whatever was committed is given back: the range was never handed out.
                 _ = Libc.Fallocate(_fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, (long)fr.Start, (long)fr.Length);
+                _freeFloor = Math.Min(_freeFloor, start);
                 return (default, commitError);
             }
             _refs.Add(fr, new PageState(1, kind, opts.MemCgID));
@@ -62,10 +64,13 @@ public sealed partial class MemoryFile
         }
     }
 
-    // The lowest aligned free range of the given length below _maxSize. Caller holds _lock.
+    // The lowest aligned free range of the given length below _maxSize, searched from _freeFloor,
+    // which it raises past the pages it finds allocated on its way. Caller holds _lock.
     private bool FindBottomUpLocked(ulong length, ulong align, out ulong start)
     {
-        for (var gap = _refs.FirstGap(); gap.IsValid; gap = gap.NextGap())
+        // Until the search passes a non-empty gap, every page before the gap it looks at is allocated.
+        bool dense = true;
+        for (var gap = _refs.LowerBoundGap(_freeFloor); gap.IsValid; gap = gap.NextGap())
         {
             ulong gapStart = gap.Start;
             if (gapStart >= _maxSize)
@@ -76,9 +81,15 @@ public sealed partial class MemoryFile
             ulong s = RoundUp(gapStart, align);
             if (s >= gapStart && s <= limit && limit - s >= length)
             {
+                if (dense)
+                {
+                    // The caller allocates [s, s + length) next.
+                    _freeFloor = Math.Max(_freeFloor, s == gapStart ? s + length : gapStart);
+                }
                 start = s;
                 return true;
             }
+            dense &= gapStart == gap.End;
         }
         start = 0;
         return false;

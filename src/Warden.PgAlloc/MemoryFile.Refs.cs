@@ -164,6 +164,7 @@ public sealed partial class MemoryFile
         {
             return;
         }
+        _freeFloor = Math.Min(_freeFloor, start);
         if (Libc.Fallocate(_fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, (long)start, (long)(end - start)) is { } error)
         {
             // Punching a hole in a memfd we own cannot fail short of a kernel without it; reusing the

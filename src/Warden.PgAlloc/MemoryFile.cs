@@ -85,6 +85,11 @@ public sealed partial class MemoryFile : IMemory, IDisposable
     // Guarded by _lock: the references, kind and cgroup of every allocated page (free pages are gaps).
     private readonly RangeMap<FileRange, PageState, PageStateOps> _refs = new();
 
+    // Guarded by _lock: no page below this offset is free (every gap of _refs that ends at or below
+    // it is empty), so bottom-up searches start there. Without it, a search for one page walks every
+    // empty gap between pages of different states: thousands after a fork's copy-on-write breaks.
+    private ulong _freeFloor;
+
     // Guarded by _lock (read without it by TotalSize): the file's size.
     private ulong _fileSize;
 
@@ -244,6 +249,7 @@ public sealed partial class MemoryFile : IMemory, IDisposable
                 _ = Libc.Munmap((void*)_reservation, (nuint)_reservationLength);
             }
             _refs.RemoveAll();
+            _freeFloor = 0;
             _fd.Dispose();
         }
     }

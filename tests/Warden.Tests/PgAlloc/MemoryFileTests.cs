@@ -37,6 +37,35 @@ public class MemoryFileTests
     }
 
     [Fact]
+    public void Allocate_BottomUp_FindsTheLowestFreeRangePastPagesOfDifferentStates()
+    {
+        using MemoryFile file = Create();
+        // 64 pages, every other one with a second reference: no two neighbours merge.
+        for (ulong i = 0; i < 64; i++)
+        {
+            Assert.Equal(new FileRange(i * Page, (i + 1) * Page), Alloc(file, Page));
+            if (i % 2 == 1)
+            {
+                file.IncRef(new FileRange(i * Page, (i + 1) * Page), 0);
+            }
+        }
+        Assert.Equal(new FileRange(64 * Page, 65 * Page), Alloc(file, Page));
+        // Free single pages high and low: the lowest is found first, then the next.
+        file.DecRef(new FileRange(40 * Page, 41 * Page));
+        file.DecRef(new FileRange(10 * Page, 11 * Page));
+        Assert.Equal(new FileRange(10 * Page, 11 * Page), Alloc(file, Page));
+        // Two pages fit in no one-page hole.
+        Assert.Equal(new FileRange(65 * Page, 67 * Page), Alloc(file, 2 * Page));
+        Assert.Equal(new FileRange(40 * Page, 41 * Page), Alloc(file, Page));
+        file.DecRef(new FileRange(20 * Page, 21 * Page));
+        file.DecRef(new FileRange(22 * Page, 23 * Page));
+        file.DecRef(new FileRange(21 * Page, 22 * Page));
+        file.DecRef(new FileRange(21 * Page, 22 * Page));
+        Assert.Equal(new FileRange(20 * Page, 23 * Page), Alloc(file, 3 * Page));
+        Assert.Equal(new FileRange(67 * Page, 68 * Page), Alloc(file, Page));
+    }
+
+    [Fact]
     public void Allocate_TopDown_PlacesAtTheTopOfTheFile()
     {
         using MemoryFile file = Create();
