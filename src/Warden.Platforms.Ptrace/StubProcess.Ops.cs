@@ -47,7 +47,8 @@ internal sealed partial class StubProcess
 
     // One call made in the caller's own stub thread after the queued unmaps, which that thread runs
     // too: no hand-off to the operations thread (a copy-on-write break queues the unmap of the
-    // page it replaces, then maps the copy). _opGate keeps every other request out meanwhile.
+    // page it replaces, then maps the copy: the mmap alone does both). _opGate keeps every other
+    // request out meanwhile.
     private (int Completed, long LastResult, Error? Error) SyscallAfterUnmapsInOwnThread(StubThread own, in SyscallEntry entry)
     {
         lock (_opGate)
@@ -56,8 +57,18 @@ internal sealed partial class StubProcess
             {
                 return (0, 0, PtraceErrors.StubDied);
             }
-            Error? error = RunQueuedUnmaps(own);
-            return error is not null ? (0, 0, error) : own.InjectOne(entry);
+            Span<SyscallEntry> setAside = stackalloc SyscallEntry[StubLayout.TableCapacity];
+            Error? error = RunQueuedUnmaps(own, entry, setAside, out int setAsideCount);
+            if (error is not null)
+            {
+                return (0, 0, error);
+            }
+            (int completed, long result, error) = own.InjectOne(entry);
+            if (error is null && completed == 0 && setAsideCount > 0)
+            {
+                error = RunUnmapsNow(own, setAside[..setAsideCount]);
+            }
+            return (completed, result, error);
         }
     }
 
@@ -235,36 +246,60 @@ internal sealed partial class StubProcess
         {
             return (0, 0, PtraceErrors.StubDied);
         }
-        Error? error = Volatile.Read(ref _unmapCount) == 0 ? null : RunQueuedUnmaps(_syscallThread!);
-        if (error is not null)
+        SyscallThread thread = _syscallThread!;
+        bool hasCall = _opCount != 0 || _opPath is not null;
+        Span<SyscallEntry> setAside = stackalloc SyscallEntry[StubLayout.TableCapacity];
+        int setAsideCount = 0;
+        Error? error = Volatile.Read(ref _unmapCount) == 0 ? null : RunQueuedUnmaps(thread, _opCount == 0 ? default : _opEntry, setAside, out setAsideCount);
+        if (error is not null || !hasCall)
         {
             return (0, 0, error);
         }
-        return _opCount == 0 && _opPath is null ? (0, 0, null) : _syscallThread!.Syscalls(new ReadOnlySpan<SyscallEntry>(in _opEntry)[.._opCount], _opPath);
+        (int completed, long result, error) = thread.Syscalls(new ReadOnlySpan<SyscallEntry>(in _opEntry)[.._opCount], _opPath);
+        if (error is null && completed == 0 && setAsideCount > 0)
+        {
+            error = RunUnmapsNow(thread, setAside[..setAsideCount]);
+        }
+        return (completed, result, error);
     }
 
-    // Takes the queued unmaps and runs them in one batch in `thread` (stopped, traced by the caller);
-    // a failure kills the stub. The caller holds _opGate or is the operations thread serving a request.
-    private Error? RunQueuedUnmaps(TracedThread thread)
+    // Takes the queued unmaps and runs them in one batch in `thread` (stopped, traced by the caller),
+    // except those that `next`, the call to be made right after, replaces (SyscallEntry.Replaces):
+    // those are copied to `setAside` instead, for the caller to run with RunUnmapsNow should that
+    // call fail. A failure kills the stub. The caller holds _opGate or is the operations thread
+    // serving a request.
+    private Error? RunQueuedUnmaps(TracedThread thread, in SyscallEntry next, Span<SyscallEntry> setAside, out int setAsideCount)
     {
         Span<SyscallEntry> batch = stackalloc SyscallEntry[StubLayout.TableCapacity];
-        int count;
+        int count = 0;
+        setAsideCount = 0;
         lock (_queueLock)
         {
-            count = _unmapCount;
-            _unmapQueue.AsSpan(0, count).CopyTo(batch);
+            foreach (ref readonly SyscallEntry unmap in _unmapQueue.AsSpan(0, _unmapCount))
+            {
+                if (next.Replaces(unmap))
+                {
+                    setAside[setAsideCount++] = unmap;
+                }
+                else
+                {
+                    batch[count++] = unmap;
+                }
+            }
             _unmapCount = 0;
         }
-        if (count == 0)
-        {
-            return null;
-        }
-        (int completed, _, Error? error) = thread.InjectUnmaps(batch[..count]);
+        return count == 0 ? null : RunUnmapsNow(thread, batch[..count]);
+    }
+
+    // Runs `unmaps` in one batch in `thread` (the preconditions of RunQueuedUnmaps); a failure kills the stub.
+    private Error? RunUnmapsNow(TracedThread thread, ReadOnlySpan<SyscallEntry> unmaps)
+    {
+        (int completed, _, Error? error) = thread.InjectUnmaps(unmaps);
         if (error is not null)
         {
             return error;
         }
-        if (completed < count)
+        if (completed < unmaps.Length)
         {
             // The stub may still map memory Warden is about to free or reuse: it must not run again.
             Kill();

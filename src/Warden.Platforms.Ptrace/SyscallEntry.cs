@@ -12,6 +12,9 @@ internal struct SyscallEntry
     /// <summary><c>openat</c>.</summary>
     public const ulong SysOpenat = 257;
 
+    // mmap's MAP_FIXED flag.
+    private const ulong MapFixed = 0x10;
+
     /// <summary>The system call number.</summary>
     public ulong Number;
 
@@ -44,4 +47,13 @@ internal struct SyscallEntry
         Arg4 = arg4;
         Arg5 = arg5;
     }
+
+    /// <summary>
+    /// Whether this call, if it succeeds, leaves nothing of what the <c>munmap</c> in
+    /// <paramref name="unmap"/> would have left: it is a <c>MAP_FIXED</c> <c>mmap</c> whose range
+    /// covers the unmapped one (which it replaces, whatever was mapped there).
+    /// </summary>
+    public readonly bool Replaces(in SyscallEntry unmap) =>
+        Number == SysMmap && (Arg3 & MapFixed) != 0 && unmap.Number == SysMunmap &&
+        Arg0 <= unmap.Arg0 && unmap.Arg0 + unmap.Arg1 <= Arg0 + Arg1;
 }

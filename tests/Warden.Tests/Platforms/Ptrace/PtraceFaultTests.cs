@@ -287,6 +287,90 @@ public sealed class PtraceFaultTests
     }
 
     [SkippableFact]
+    public void AMapOverAQueuedUnmap_ReplacesThePage_AndAFailedMapStillUnmapsIt()
+    {
+        using var bed = PtraceTestBed.Create();
+        PtraceAddressSpace space = bed.NewAddressSpace();
+        var a = new Assembler(64);
+        a.mov(rax, __qword_ptr[Hole]);
+        a.int3();
+        a.mov(rbx, __qword_ptr[Hole]);
+        a.int3();
+        a.mov(rcx, __qword_ptr[Data]);
+        a.int3();
+        bed.MapCode(space, Code, a);
+        BinaryPrimitives.WriteUInt64LittleEndian(bed.Bytes(bed.MapData(space, Hole, AccessType.ReadOnly)), 1);
+        BinaryPrimitives.WriteUInt64LittleEndian(bed.Bytes(bed.MapData(space, Data, AccessType.ReadOnly)), 5);
+        PtraceContext context = bed.NewContext();
+        var arch = new ArchContext();
+        arch.Registers.Rip = Code;
+        (_, Error? error) = context.Switch(space, arch, -1, out SignalInfo info);
+        Assert.Same(PlatformErrors.ContextSignal, error);
+        Assert.Equal((SignalInfo.SIGTRAP, 1UL), (info.Signo, arch.Registers.Rax));
+
+        // A copy-on-write break, in the thread that stopped: the old page's unmap is queued, the
+        // copy mapped over it (the mmap alone replaces it).
+        space.Unmap(new Addr(Hole), PtraceTestBed.Page);
+        FileRange copy = bed.Allocate();
+        BinaryPrimitives.WriteUInt64LittleEndian(bed.Bytes(copy), 2);
+        Assert.Null(space.MapFile(new Addr(Hole), bed.Memory, copy, AccessType.ReadOnly, precommit: false));
+        (_, error) = context.Switch(space, arch, -1, out info);
+        Assert.Same(PlatformErrors.ContextSignal, error);
+        Assert.Equal((SignalInfo.SIGTRAP, 2UL), (info.Signo, arch.Registers.Rbx));
+
+        // A map that fails over a queued unmap: the unmap is done all the same.
+        space.Unmap(new Addr(Data), PtraceTestBed.Page);
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, new byte[PtraceTestBed.Page]);
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            var file = new HostFdFile((int)handle.DangerousGetHandle());
+            Assert.Same(Errno.EACCES, space.MapFile(new Addr(Data), file, new FileRange(0, PtraceTestBed.Page), AccessType.ReadWrite, false));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        (_, error) = context.Switch(space, arch, -1, out info);
+        Assert.Same(PlatformErrors.ContextSignal, error);
+        Assert.Equal((SignalInfo.SIGSEGV, SignalInfo.SEGV_MAPERR, Data), (info.Signo, info.Code, info.Addr));
+    }
+
+    [SkippableFact]
+    public void BeforeAnyThreadRuns_AMapOverAQueuedUnmapReplaces_AndAFailedOneStillUnmaps()
+    {
+        using var bed = PtraceTestBed.Create();
+        PtraceAddressSpace space = bed.NewAddressSpace();
+        string path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, new byte[PtraceTestBed.Page]);
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            var file = new HostFdFile((int)handle.DangerousGetHandle());
+            var fr = new FileRange(0, PtraceTestBed.Page);
+            // The file's descriptor reaches the stub with its first mapping (no unmap is queued then).
+            Assert.Null(space.MapFile(new Addr(Data), file, fr, AccessType.ReadOnly, false));
+            bed.MapData(space, Hole, AccessType.ReadOnly, pages: 2);
+
+            // No stub thread yet: the operations thread makes the calls.
+            space.Unmap(new Addr(Hole), PtraceTestBed.Page);
+            Assert.Null(space.MapFile(new Addr(Hole), file, fr, AccessType.ReadOnly, false));
+            space.Unmap(new Addr(Hole + PtraceTestBed.Page), PtraceTestBed.Page);
+            Assert.Same(Errno.EACCES, space.MapFile(new Addr(Hole + PtraceTestBed.Page), file, fr, AccessType.ReadWrite, false));
+
+            string[] maps = File.ReadAllLines($"/proc/{space.StubPid}/maps");
+            // The first page now maps the file; the second is unmapped.
+            Assert.Contains(maps, line => line.StartsWith($"{Hole:x}-{Hole + PtraceTestBed.Page:x} r--s 00000000 ", StringComparison.Ordinal) && line.EndsWith(path, StringComparison.Ordinal));
+            Assert.DoesNotContain(maps, line => line.Contains($"-{Hole + (2 * PtraceTestBed.Page):x} ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [SkippableFact]
     public void MapFile_ReportsTheHostsError_AndRefusesRangesOverTheStub()
     {
         using var bed = PtraceTestBed.Create();
