@@ -135,6 +135,12 @@ public sealed class PtraceContext : IPlatformContext
         StubThread? thread = _lastThread;
         if (!ReferenceEquals(process, _lastProcess) || thread is null || !thread.IsOwnedByCurrentThread)
         {
+            if (thread is not null && thread.IsOwnedByCurrentThread)
+            {
+                // Leaving the last address space (an exec, a vfork child's return to its own): its
+                // thread may sit in a fault's stop for long (see StubThread). Its stub may be gone.
+                _ = thread.LeaveKillingSignalStop();
+            }
             (thread, Error? threadError) = process.ThreadForCurrent();
             if (threadError is not null)
             {

@@ -11,6 +11,10 @@ internal sealed partial class StubThread
     // WSTOPSIG of a system call stop under PTRACE_O_TRACESYSGOOD.
     private const int SyscallStopSignal = SignalInfo.SIGTRAP | 0x80;
 
+    // Whether the last switch ended in the signal-delivery stop of a signal that kills by default
+    // (a fault's SIGSEGV, a SIGSYS) and the thread is still in it: until it is next resumed.
+    private bool _inKillingSignalStop;
+
     /// <summary>Runs <paramref name="archContext"/> in this thread until it stops (see <see cref="PtraceContext.Switch"/>).</summary>
     /// <remarks><b>Preconditions:</b> called on <see cref="Owner"/>'s thread; <paramref name="context"/> has prepared its floating-point state for this thread.</remarks>
     public (AccessType At, Error? Error) Switch(PtraceContext context, ArchContext archContext, out SignalInfo signalInfo)
@@ -48,6 +52,7 @@ internal sealed partial class StubThread
             return (default, error);
         }
 
+        _inKillingSignalStop = false;
         _regs = arch.Registers;
         // The selectors are the stub's own (Linux refuses most others); the caller's bases are kept.
         _regs.Cs = InitialRegs.Cs;
@@ -123,10 +128,9 @@ internal sealed partial class StubThread
                 return (default, Gone());
             }
             bool kick = StubProcess.IsKick(signal, SigInfo);
-            if (!kick && (error = LeaveSignalStop()) is not null)
-            {
-                return (default, error);
-            }
+            // The stop is left as it is until the thread is next resumed, or traded for an interrupt
+            // stop by LeaveKillingSignalStop: a fault costs no more round trips than it must.
+            _inKillingSignalStop = !kick;
             arch.Registers = _regs;
             FinishFP(context, arch.FPState);
             if (kick)
@@ -139,12 +143,28 @@ internal sealed partial class StubThread
         }
     }
 
-    // Trades the signal-delivery stop the thread is in (pointed at the parking loop) for an
-    // interrupt stop, which holds no signal. Should the tracer thread exit while the thread is
-    // stopped, Linux detaches it and it resumes: from a signal-delivery stop the signal would then
-    // be delivered (a fault's SIGSEGV, or SIGSYS, kills the whole stub), from an interrupt stop it
-    // just parks. Costs one more round trip, for switches that end in a signal only (a kick's
-    // SIGCHLD is ignored by default, so that stop is left as it is).
+    /// <summary>
+    /// Trades the signal-delivery stop of a killing signal that the last switch left the thread in,
+    /// if it is still in one, for an interrupt stop, which holds no signal; does nothing otherwise.
+    /// </summary>
+    /// <returns><c>null</c>, or <see cref="PtraceErrors.StubDied"/>.</returns>
+    /// <remarks>
+    /// Should the tracer thread exit while the thread is stopped, Linux detaches it and it resumes at
+    /// the parking loop: from a signal-delivery stop, a kernel that delivers the stop's signal on
+    /// detaching (6.18 discards it) would then kill the whole stub with it. Costs one round trip; so
+    /// it is done when the tracer leaves the address space (see <see cref="PtraceContext.Switch"/>),
+    /// not after every fault.
+    /// </remarks>
+    public Error? LeaveKillingSignalStop()
+    {
+        if (!_inKillingSignalStop || IsDead)
+        {
+            return null;
+        }
+        _inKillingSignalStop = false;
+        return LeaveSignalStop();
+    }
+
     private Error? LeaveSignalStop()
     {
         // PTRACE_CONT with no signal discards the stop's signal; the interrupt stops the thread again.

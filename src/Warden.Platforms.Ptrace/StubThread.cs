@@ -16,11 +16,12 @@ namespace Warden.Platforms.Ptrace;
 /// Between switches it is stopped with its instruction pointer on the stub's parking loop: should its
 /// tracer thread exit (which detaches it), it resumes there and waits for ever instead of running
 /// application code untraced (where the stub's seccomp filter would be all that stood between the
-/// application and the host kernel). It is never left in the signal-delivery stop of a signal whose
-/// default action kills (a fault's <c>SIGSEGV</c>, a <c>SIGSYS</c>): a switch that ends in one trades
-/// it for an interrupt stop first, so that a kernel that delivers the stop's signal on detaching
-/// cannot kill the stub with it (Linux 6.18 discards it; the stop is left only at a kick's or a
-/// routine's <c>SIGCHLD</c>, ignored by default).
+/// application and the host kernel). A switch that ends in a signal whose default action kills (a
+/// fault's <c>SIGSEGV</c>, a <c>SIGSYS</c>) leaves the thread in that signal-delivery stop, which
+/// the next switch or system call resumes from; before its tracer leaves the address space for
+/// another it is traded for an interrupt stop (<see cref="LeaveKillingSignalStop"/>), so that a
+/// kernel that delivers the stop's signal on detaching cannot kill the stub with it (Linux 6.18
+/// discards it).
 /// </para>
 /// <para>
 /// Every member is called on <see cref="Owner"/>'s thread, except <see cref="Kick"/>,
@@ -88,8 +89,15 @@ internal sealed partial class StubThread : TracedThread
 
     /// <summary>Makes one system call in this (stopped) thread; it stops again where it would park.</summary>
     /// <returns>Whether it completed, its result, and an error if the stub is gone.</returns>
-    public (int Completed, long Result, Error? Error) InjectOne(in SyscallEntry entry) =>
-        IsDead ? (0, 0, PtraceErrors.StubDied) : Inject(new ReadOnlySpan<SyscallEntry>(in entry));
+    public (int Completed, long Result, Error? Error) InjectOne(in SyscallEntry entry)
+    {
+        if (IsDead)
+        {
+            return (0, 0, PtraceErrors.StubDied);
+        }
+        _inKillingSignalStop = false;
+        return Inject(new ReadOnlySpan<SyscallEntry>(in entry));
+    }
 
     /// <summary>
     /// Kills the process and collects this thread's end (for a thread not yet known to the process,
