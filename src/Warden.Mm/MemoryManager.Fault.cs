@@ -1,6 +1,7 @@
 using Warden.Contexts;
 using Warden.Errors;
 using Warden.HostArch;
+using Warden.MemMap;
 using Warden.Platform;
 
 namespace Warden.Mm;
@@ -109,11 +110,16 @@ public sealed partial class MemoryManager
             {
                 return error ?? Errno.EFAULT;
             }
-            (ulong windowStart, ulong windowEnd) = FaultAroundWindow(vmaRange, page);
+            ulong around = !at.Write && vma.Mappable is HostFileMappable ? FileReadFaultAroundBytes : FaultAroundBytes;
+            (ulong windowStart, ulong windowEnd) = FaultAroundWindow(vmaRange, page, around);
             // The neighbours are a guess, made where a fault costs a round trip to the platform:
             // whatever they cannot have (past the end of a file, no memory) is left for their own fault.
             FaultInNeighboursLocked(windowStart, page, at);
             FaultInNeighboursLocked(page + Arch.PageSize, windowEnd, at);
+            if (vma.Private && vma.EffectivePerms.Write)
+            {
+                TakeOverExclusivePagesLocked(vmaRange, page);
+            }
             return MapIntoPlatformLocked(vmaRange, page, at);
         }
         finally
@@ -155,10 +161,25 @@ public sealed partial class MemoryManager
     /// </summary>
     public const ulong FaultAroundBytes = 64UL << 10;
 
-    // The aligned window of FaultAroundBytes (or the platform's map unit, if larger) around `page`, within the vma.
-    private (ulong Start, ulong End) FaultAroundWindow(AddrRange vmaRange, ulong page)
+    /// <summary>
+    /// The same for a read or execute fault in a mapping of a host file: 256 KiB, since a program's
+    /// code and read-only data are its most scattered reads (a static busybox touches a 64 KiB window
+    /// of its text on almost every fault), and their pages stay in the file's page cache for the next
+    /// program that maps the file.
+    /// </summary>
+    public const ulong FileReadFaultAroundBytes = 256UL << 10;
+
+    /// <summary>
+    /// How far around a faulting page a fault maps, into the platform address space, the memory the
+    /// address space already has (pmas): 2 MiB, the unit in which anonymous memory is given. Mapping
+    /// changes nothing a program can see, and saves a fault for each further 64 KiB it touches.
+    /// </summary>
+    public const ulong MapAroundBytes = 2UL << 20;
+
+    // The aligned window of `bytes` (or the platform's map unit, if larger) around `page`, within the vma.
+    private (ulong Start, ulong End) FaultAroundWindow(AddrRange vmaRange, ulong page, ulong bytes)
     {
-        ulong unit = Math.Max(Math.Max(_platform.MapUnit, Arch.PageSize), FaultAroundBytes);
+        ulong unit = Math.Max(Math.Max(_platform.MapUnit, Arch.PageSize), bytes);
         ulong windowStart = Math.Max(vmaRange.Start.Value, page - (page % unit));
         ulong windowEnd = Math.Min(vmaRange.End.Value, windowStart + unit < windowStart ? ulong.MaxValue : windowStart + unit);
         return (windowStart, Math.Max(windowEnd, page + Arch.PageSize));
@@ -188,34 +209,92 @@ public sealed partial class MemoryManager
         }
     }
 
-    // Maps the pmas around `page` (the fault-around window, within the vma) into the platform
-    // address space. Active lock held for writing.
+    // Ends copy-on-write, without copying, for the pages around `page` (MapAroundBytes, within the
+    // private writable vma over vmaRange) that no one else references any more: a forked process's
+    // memory once its child has exec'd or exited. Linux keeps such pages write-protected until each
+    // is written, then reuses it (the fault is all the difference, and one costs a round trip to
+    // the platform here): so these are mapped writable at once, and neither a read nor a write of
+    // them faults again. Pages still reading as the zero page, or freed lazily (MADV_FREE), keep
+    // their state, which a write is what changes. Active lock held for writing.
+    private void TakeOverExclusivePagesLocked(AddrRange vmaRange, ulong page)
+    {
+        if (_memoryFile is null)
+        {
+            return;
+        }
+        (ulong windowStart, ulong windowEnd) = FaultAroundWindow(vmaRange, page, MapAroundBytes);
+        var segment = _pmas.LowerBoundSegment(windowStart);
+        while (segment.IsValid && segment.Start < windowEnd)
+        {
+            Pma pma = segment.Value;
+            if (pma.Private && pma.NeedCOW && !pma.ZeroPage && !pma.LazyFree && pma.PinCount == 0 &&
+                ReferenceEquals(pma.File, _memoryFile) && segment.Start >= windowStart && segment.End <= windowEnd &&
+                _memoryFile.HasUniqueRef(pma.FileRangeOf(segment.Start, segment.Range)))
+            {
+                segment.Value.NeedCOW = false;
+            }
+            segment = segment.NextSegment();
+        }
+        _pmas.MergeAdjacent(Range(windowStart, windowEnd));
+    }
+
+    // Maps the pmas of the fault-around window of `page` into the platform address space, and all
+    // of the pma that holds `page` within MapAroundBytes; neighbouring pmas of one file with
+    // following offsets and the same permissions in one call (each call is a round trip to the
+    // platform's stub). Active lock held for writing.
     private Error? MapIntoPlatformLocked(AddrRange vmaRange, ulong page, AccessType at)
     {
         if (_addressSpace is null)
         {
             return null;
         }
-        (ulong windowStart, ulong windowEnd) = FaultAroundWindow(vmaRange, page);
+        (ulong windowStart, ulong windowEnd) = FaultAroundWindow(vmaRange, page, FaultAroundBytes);
+        (ulong wideStart, ulong wideEnd) = FaultAroundWindow(vmaRange, page, MapAroundBytes);
+        var run = default(PlatformRun);
+        // The pma that holds `page` holds windowStart too if it starts below it.
         var segment = _pmas.LowerBoundSegment(windowStart);
         while (segment.IsValid && segment.Start < windowEnd)
         {
-            ulong s = Math.Max(segment.Start, windowStart), e = Math.Min(segment.End, windowEnd);
+            ulong segmentStart = segment.Start;
+            bool hasFaultPage = segmentStart <= page && page < segment.End;
+            ulong s = Math.Max(segmentStart, hasFaultPage ? wideStart : windowStart);
+            ulong e = Math.Min(segment.End, hasFaultPage ? wideEnd : windowEnd);
             Pma pma = segment.Value;
             AccessType perms = pma.PlatformPerms;
-            bool isFaultPage = s <= page && page < e;
-            if (perms.Any && (isFaultPage || !at.Write || perms.Write))
-            {
-                Error? error = _addressSpace.MapFile((Addr)s, pma.File, pma.FileRangeOf(segment.Start, Range(s, e)), perms, precommit: false);
-                if (error is not null && isFaultPage)
-                {
-                    return error;
-                }
-            }
             segment = segment.NextSegment();
+            if (s >= e || !perms.Any || !(hasFaultPage || !at.Write || perms.Write))
+            {
+                continue;
+            }
+            FileRange fr = pma.FileRangeOf(segmentStart, Range(s, e));
+            if (run.File is not null && ReferenceEquals(run.File, pma.File) && run.End == s && run.Range.End == fr.Start && run.Perms == perms)
+            {
+                run = run with { End = e, Range = new FileRange(run.Range.Start, fr.End), HasFaultPage = run.HasFaultPage || hasFaultPage };
+                continue;
+            }
+            Error? error = MapRunLocked(run);
+            if (error is not null)
+            {
+                return error;
+            }
+            run = new PlatformRun(pma.File, s, e, fr, perms, hasFaultPage);
         }
-        return null;
+        return MapRunLocked(run);
     }
+
+    // Maps one run of MapIntoPlatformLocked; only a failure to map the faulting page is an error.
+    private Error? MapRunLocked(in PlatformRun run)
+    {
+        if (run.File is null)
+        {
+            return null;
+        }
+        Error? error = _addressSpace!.MapFile((Addr)run.Start, run.File, run.Range, run.Perms, precommit: false);
+        return run.HasFaultPage ? error : null;
+    }
+
+    // Neighbouring pmas that map with one platform call: [Start, End) from Range of File.
+    private readonly record struct PlatformRun(IFile? File, ulong Start, ulong End, FileRange Range, AccessType Perms, bool HasFaultPage);
 
     // Extends the grows-down vma starting at `vmaStart` down to `newStart`, as Linux's expand_stack
     // does: within RLIMIT_STACK and RLIMIT_AS, keeping the guard gap above the previous vma.

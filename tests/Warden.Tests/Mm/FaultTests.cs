@@ -60,6 +60,53 @@ public class FaultTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AfterFork_AFaultMapsWritableThePagesNoOneElseHolds_WithoutCopying(bool childLives)
+    {
+        using var f = new MmFixture();
+        Assert.Null(f.Mm.Activate(f.Ctx).Error);
+        var space = (SoftMmuAddressSpace)f.Mm.AddressSpace!;
+        ulong a = f.Map(16 * Page);
+        for (ulong i = 0; i < 16; i++)
+        {
+            Assert.Null(f.Mm.HandleUserFault(f.Ctx, (Addr)(a + (i * Page)), AccessType.WriteOnly, default));
+        }
+        Assert.Null(space.CopyOut((Addr)(a + (3 * Page)), new byte[] { 1 }).Error);
+        (MemoryManager? child, Error? forkError) = f.Mm.Fork(f.Ctx);
+        Assert.Null(forkError);
+        try
+        {
+            if (!childLives)
+            {
+                // The child exits (or execs): the parent is again the pages' only holder.
+                child!.Dispose();
+            }
+            long breaks = f.Mm.CopyOnWriteBreaks;
+            ulong usage = f.Usage();
+            Assert.NotNull(space.CopyOut((Addr)(a + (3 * Page)), new byte[] { 2 }).Error);
+
+            // A read of another page: the neighbour is writable at once only if no child holds it.
+            Assert.Null(f.Mm.HandleUserFault(f.Ctx, (Addr)(a + (5 * Page)), AccessType.ReadOnly, default));
+            Error? write = space.CopyOut((Addr)(a + (3 * Page)), new byte[] { 2 }).Error;
+            Assert.Equal(childLives, write is not null);
+            Assert.Equal(breaks, f.Mm.CopyOnWriteBreaks);
+            Assert.Equal(usage, f.Usage());
+            if (childLives)
+            {
+                var buffer = new byte[1];
+                Assert.Null(child!.CopyIn(f.Ctx, (Addr)(a + (3 * Page)), buffer, default).Error);
+                Assert.Equal(1, buffer[0]);
+            }
+            Assert.Equal(childLives ? 1 : 2, f.Read(a + (3 * Page), 1)[0]);
+        }
+        finally
+        {
+            child!.Dispose();
+        }
+    }
+
     [Fact]
     public void TheStackGrowsDownOnFaultsUpToItsLimitAndKeepsItsGuardGap()
     {
