@@ -5,7 +5,7 @@
 #
 #   bench/e2e/run.sh [--runs N] [--export DIR] [WORKLOAD...]
 #
-# WORKLOAD is any of: true md5sum sort gzip find dd pipe loop pipe64 fork (default: all).
+# WORKLOAD is any of: true md5sum sort gzip find dd pipe loop pipe64 fork forklat (default: all).
 # Environment:
 #   WARDEN   the warden command (default: bench/e2e/out/warden if publish.sh made it, else
 #            `dotnet src/Warden.Cli/bin/Release/net10.0/warden.dll`)
@@ -56,7 +56,7 @@ say() { printf '%s\n' "$*" >&2; }
 
 # ---- workloads --------------------------------------------------------------------------------
 
-names=(true md5sum sort gzip find dd pipe loop pipe64 fork)
+names=(true md5sum sort gzip find dd pipe loop pipe64 fork forklat)
 # Each workload's command, as words (no quoting: a shell pipeline is a script file in $tmp).
 declare -A cmds=(
     [true]="$BUSYBOX true"
@@ -69,6 +69,7 @@ declare -A cmds=(
     [loop]="$BUSYBOX sh $tmp/loop.sh"
     [pipe64]="$BUSYBOX sh $tmp/pipe64.sh"
     [fork]="$tmp/fork_child_writes 64 20 1000"
+    [forklat]="$tmp/fork_child_writes 64 100 1"
 )
 declare -A title=(
     [true]="busybox true (start-up)"
@@ -81,6 +82,7 @@ declare -A title=(
     [loop]="sh: 200 × busybox true (fork/exec)"
     [pipe64]="sh: cat \\| gzip -c \\| md5sum, 64 MiB (pipes)"
     [fork]="20 × fork of a 64 MiB heap, 1,000 page writes in the child"
+    [forklat]="100 × fork of a 64 MiB heap, 1 page write in the child (fork latency)"
 )
 ((${#selected[@]})) || selected=("${names[@]}")
 for s in "${selected[@]}"; do
@@ -131,9 +133,10 @@ printf '%s\n' "$BUSYBOX cat $tmp/md5.in | $BUSYBOX gzip -c | $BUSYBOX md5sum" >"
 # The fork workload is a static C program (bench/native/fork_child_writes.c): without a compiler
 # it is missing in every column.
 declare -A workload_missing=()
-if wanted fork; then
+if wanted fork forklat; then
     if ! "$CC" -static -O2 -o "$tmp/fork_child_writes" "$repo/bench/native/fork_child_writes.c" 2>"$tmp/cc.err"; then
         workload_missing[fork]="\`$CC -static\` could not build bench/native/fork_child_writes.c: $(head -c 300 "$tmp/cc.err" | tr '\n' ' ')"
+        workload_missing[forklat]=${workload_missing[fork]}
     fi
 fi
 
