@@ -17,15 +17,54 @@ public sealed partial class MemoryManager
     {
         Debug.Assert(_activeLock.IsWriteLockHeld, "The active lock must be held for writing.");
         AddrRange ar = Range(start, end);
+        List<FileRange> released = _releasedRanges;
         var segment = _pmas.LowerBoundSegment(start);
         while (segment.IsValid && segment.Start < end)
         {
             segment = _pmas.Isolate(segment, ar);
             Pma pma = segment.Value;
-            pma.File.DecRef(pma.FileRangeOf(segment.Start, segment.Range));
+            FileRange fr = pma.FileRangeOf(segment.Start, segment.Range);
+            if (_memoryFile is not null && ReferenceEquals(pma.File, _memoryFile))
+            {
+                released.Add(fr);
+            }
+            else
+            {
+                pma.File.DecRef(fr);
+            }
             _curRSS -= segment.Length;
             segment = _pmas.Remove(segment).NextSegment();
         }
+        DecRefReleasedLocked();
+    }
+
+    // Drops the memory file references gathered in _releasedRanges, those that follow one another
+    // in the file in one call: each call that frees pages punches a hole in the file, and the pages
+    // of a process that exits after copy-on-write breaks are thousands of one-page pmas at scattered
+    // addresses, allocated one after another. Active lock held for writing.
+    private void DecRefReleasedLocked()
+    {
+        List<FileRange> released = _releasedRanges;
+        if (released.Count == 0)
+        {
+            return;
+        }
+        released.Sort(static (x, y) => x.Start.CompareTo(y.Start));
+        FileRange run = released[0];
+        for (int i = 1; i < released.Count; i++)
+        {
+            FileRange next = released[i];
+            if (next.Start == run.End)
+            {
+                run = new FileRange(run.Start, next.End);
+                continue;
+            }
+            // Not adjacent (or overlapping: a page referenced by two pmas drops both references).
+            _memoryFile!.DecRef(run);
+            run = next;
+        }
+        _memoryFile!.DecRef(run);
+        released.Clear();
     }
 
     // Tells the platform to forget [start, end), clamped to the range it can map (Dispose unmaps

@@ -75,6 +75,9 @@ public sealed partial class MemoryManager : IMemoryIO, IMappingSpace, IDisposabl
     private ulong _curRSS;
     private ulong _maxRSS;
     private long _copyOnWriteBreaks;
+
+    // Guarded by the active lock: memory file ranges RemovePmasLocked is releasing (kept, empty, between uses).
+    private readonly List<FileRange> _releasedRanges = [];
     private IAddressSpace? _addressSpace;
 
     private bool _disposed;

@@ -42,6 +42,45 @@ public class ForkTests
         Assert.Equal(0UL, f.Usage());
     }
 
+    [Fact]
+    public void AnExitingChildReleasesItsScatteredCopiesAndEachReferenceOfAPageItMapsTwice()
+    {
+        using var f = new MmFixture();
+        ulong priv = f.Map(64 * Page);
+        ulong shared = f.Map(2 * Page, flags: MAP_SHARED | MAP_ANONYMOUS);
+        // A second mapping of the same shared pages (mremap with an old size of 0).
+        (ulong twice, Error? remapError) = MemorySyscalls.Mremap(f.Ctx, f.Mm, shared, 0, 2 * Page, MREMAP_MAYMOVE, 0);
+        Assert.Null(remapError);
+        for (ulong i = 0; i < 64; i++)
+        {
+            f.Write(priv + (i * Page), [(byte)i]);
+        }
+        f.Write(shared, [1]);
+        f.Write(shared + Page, [1]);
+        Assert.Equal(1, f.Read(twice, 1)[0]);
+        ulong before = f.Usage();
+
+        (MemoryManager? child, Error? error) = f.Mm.Fork(f.Ctx);
+        Assert.Null(error);
+        using (child)
+        {
+            // Every other page copied: copies that follow one another in the file, at scattered addresses.
+            for (ulong i = 0; i < 64; i += 2)
+            {
+                Write(child!, f, priv + (i * Page), [0xee]);
+            }
+            Write(child!, f, twice + Page, [2]);
+            Assert.Equal(before + (32 * Page), f.Usage());
+        }
+        Assert.Equal(before, f.Usage());
+        Assert.Equal(2, f.Read(shared + Page, 1)[0]);
+        Assert.Equal(2, f.Read(priv + (2 * Page), 1)[0]);
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, priv, 64 * Page));
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, shared, 2 * Page));
+        Assert.Null(MemorySyscalls.Munmap(f.Ctx, f.Mm, twice, 2 * Page));
+        Assert.Equal(0UL, f.Usage());
+    }
+
     /// <summary>
     /// A forked child's first activation maps what it inherited, as Linux's fork copies the page
     /// tables: private pages read-only (a write still breaks copy-on-write), shared ones writable,
