@@ -37,7 +37,8 @@ namespace Warden.Platforms.Ptrace;
 /// <item>Requests reach the operations thread through a slot and two doorbells (<see cref="Doorbell"/>):
 /// the caller posts and waits, the operations thread answers. A single system call with no path
 /// is made in the calling Warden thread's own stub thread instead, if it has one here, with any
-/// queued unmaps before it (see <see cref="Syscalls"/>).</item>
+/// queued unmaps before it (see <see cref="Syscalls"/>); so are the queued unmaps before a switch
+/// (see <see cref="EnterRunning"/>).</item>
 /// </list>
 /// <para>
 /// <b>Deferred unmaps.</b> While no application thread is running, <see cref="Unmap"/> only queues
@@ -229,11 +230,12 @@ internal sealed partial class StubProcess
     }
 
     /// <summary>
-    /// Counts an application thread as running (so that unmaps take effect at once), after running
-    /// the deferred unmaps.
+    /// Counts <paramref name="own"/> as running (so that unmaps take effect at once), after running
+    /// the deferred unmaps in it (no hand-off to the operations thread).
     /// </summary>
     /// <returns><c>null</c>, or <see cref="PtraceErrors.StubDied"/> (the thread is then not counted).</returns>
-    public Error? EnterRunning()
+    /// <remarks><b>Preconditions:</b> <paramref name="own"/> is stopped and traced by the calling thread.</remarks>
+    public Error? EnterRunning(StubThread own)
     {
         bool flush;
         lock (_queueLock)
@@ -243,7 +245,11 @@ internal sealed partial class StubProcess
         }
         if (flush)
         {
-            (_, _, Error? error) = SyscallsOp([], null);
+            Error? error;
+            lock (_opGate)
+            {
+                error = _dead ? PtraceErrors.StubDied : RunQueuedUnmaps(own, default, [], out _);
+            }
             if (error is not null)
             {
                 ExitRunning();

@@ -24,7 +24,7 @@ internal sealed partial class StubThread
         {
             return (default, PtraceErrors.StubDied);
         }
-        Error? error = Process.EnterRunning();
+        Error? error = Process.EnterRunning(this);
         if (error is not null)
         {
             return (default, error);
