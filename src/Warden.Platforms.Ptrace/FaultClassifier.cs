@@ -58,10 +58,24 @@ internal sealed class FaultClassifier
         _decoder = Decoder.Create(64, _reader);
     }
 
-    /// <summary>Returns the kind of access that faulted at <paramref name="faultAddr"/>, for a thread stopped with <paramref name="regs"/>.</summary>
-    public AccessType Classify(in PtraceRegs regs, ulong faultAddr)
+    /// <summary>
+    /// Returns the kind of access that faulted at <paramref name="faultAddr"/>, for a thread stopped
+    /// with <paramref name="regs"/> by the signal <paramref name="signo"/> of code <paramref name="code"/>.
+    /// </summary>
+    /// <remarks>
+    /// A <c>SIGSEGV</c> of code <c>SEGV_ACCERR</c> at an address outside the instruction's bytes
+    /// needs no decoding: it is a data access to a page the stub maps without the permission it
+    /// needs, and every page Warden maps is readable (x86 reads whatever it may write or execute;
+    /// execute-only memory faults with <c>SEGV_PKUERR</c>), so it is a write (a copy-on-write break,
+    /// most often). That also settles a store whose operand shares the page with a load.
+    /// </remarks>
+    public AccessType Classify(in PtraceRegs regs, ulong faultAddr, int signo, int code)
     {
         ulong rip = regs.Rip;
+        if (signo == SignalInfo.SIGSEGV && code == SignalInfo.SEGV_ACCERR && faultAddr - rip >= MaxInstructionLength)
+        {
+            return AccessType.WriteOnly;
+        }
         int count = _process.ReadMemory(rip, _reader.Buffer.AsSpan(0, MaxInstructionLength));
         _reader.Reset(count);
         bool decoded = false;

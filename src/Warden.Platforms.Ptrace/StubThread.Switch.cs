@@ -138,7 +138,7 @@ internal sealed partial class StubThread
                 return (default, PlatformErrors.ContextInterrupt);
             }
             signalInfo = SigInfo;
-            AccessType at = signal is SignalInfo.SIGSEGV or SignalInfo.SIGBUS ? _classifier.Classify(in _regs, SigInfo.Addr) : default;
+            AccessType at = signal is SignalInfo.SIGSEGV or SignalInfo.SIGBUS ? _classifier.Classify(in _regs, SigInfo.Addr, SigInfo.Signo, SigInfo.Code) : default;
             return (at, PlatformErrors.ContextSignal);
         }
     }

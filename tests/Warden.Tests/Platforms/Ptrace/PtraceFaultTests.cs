@@ -165,6 +165,24 @@ public sealed class PtraceFaultTests
     }
 
     [SkippableFact]
+    public void ACopyWithinOneReadOnlyPage_IsAWrite()
+    {
+        // movsb of a byte onto itself in a read-only page (a copy-on-write page, say): the load
+        // succeeds, the store faults, and both operands include the fault address.
+        using var bed = PtraceTestBed.Create();
+        PtraceAddressSpace space = bed.NewAddressSpace();
+        bed.MapData(space, Data, AccessType.ReadOnly);
+        (AccessType at, SignalInfo info, _) = RunToFault(bed, space, a =>
+        {
+            a.mov(rsi, Data + 0x10);
+            a.mov(rdi, Data + 0x10);
+            a.movsb();
+        });
+        Assert.Equal((SignalInfo.SIGSEGV, SignalInfo.SEGV_ACCERR, Data + 0x10), (info.Signo, info.Code, info.Addr));
+        Assert.Equal(AccessType.WriteOnly, at);
+    }
+
+    [SkippableFact]
     public void AnInstructionStoringIntoItsOwnExecutablePage_IsAWriteNotAnExecute()
     {
         using var bed = PtraceTestBed.Create();
