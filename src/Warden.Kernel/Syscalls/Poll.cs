@@ -54,7 +54,20 @@ internal static partial class Sys
     {
         int timeoutMs = a.Int(2);
         long deadline = timeoutMs < 0 ? KernelTask.NoDeadline : timeoutMs == 0 ? Immediately : KernelTask.DeadlineIn(timeoutMs * 1_000_000L);
-        return DoPoll(t, a.Pointer(0), a.UInt(1), deadline);
+        return PollUntil(t, a.Pointer(0), a.UInt(1), deadline);
+    }
+
+    // poll(2) has no timeout to write back: interrupted with a timeout, it goes on, if restarted, to
+    // the same deadline (ERESTART_RESTARTBLOCK and restart_syscall, as Linux's do_restart_poll).
+    private static SyscallReturn PollUntil(KernelTask t, Addr fdsAddr, uint nfds, long deadline)
+    {
+        SyscallReturn result = DoPoll(t, fdsAddr, nfds, deadline);
+        if (result.Restart == RestartKind.RestartNoHand && deadline != KernelTask.NoDeadline)
+        {
+            t.RestartBlock = task => PollUntil(task, fdsAddr, nfds, deadline);
+            return SyscallReturn.Interrupted(RestartKind.RestartBlock);
+        }
+        return result;
     }
 
     public static SyscallReturn Ppoll(KernelTask t, in SyscallArguments a)

@@ -226,6 +226,18 @@ internal static partial class Sys
         return SyscallReturn.Interrupted(RestartKind.RestartNoHand);
     }
 
+    /// <summary>
+    /// restart_syscall(2): what a call interrupted with ERESTART_RESTARTBLOCK (nanosleep, poll with
+    /// a timeout) left to do, which the signal's delivery issues when no handler ran; EINTR if
+    /// there is none (a program that calls it itself).
+    /// </summary>
+    public static SyscallReturn RestartSyscall(KernelTask t, in SyscallArguments a)
+    {
+        Func<KernelTask, SyscallReturn>? restart = t.RestartBlock;
+        t.RestartBlock = null;
+        return restart is null ? Errno.EINTR : restart(t);
+    }
+
     public static SyscallReturn RtSigtimedwait(KernelTask t, in SyscallArguments a)
     {
         if (a.ULong(3) != SigsetSize)

@@ -8,4 +8,5 @@ internal static class SyscallNumbers
     public const int Getcpu = 309;
     public const int Exit = 60;
     public const int ExitGroup = 231;
+    public const int RestartSyscall = 219;
 }

@@ -180,6 +180,7 @@ internal static class SyscallTable
         Add(130, Sys.RtSigsuspend, Pointer, Size);
         Add(131, Sys.Sigaltstack, Pointer, Pointer);
         Add(34, Sys.Pause);
+        Add(SyscallNumbers.RestartSyscall, Sys.RestartSyscall);
 
         // Processes (Fork.cs, Exec.cs, Wait.cs, Identity.cs).
         Add(56, Sys.Clone, Hex, Hex, Pointer, Pointer, Hex);

@@ -114,8 +114,19 @@ internal static partial class Sys
         {
             return SyscallReturn.Ok(0);
         }
-        long start = Stopwatch.GetTimestamp();
         long deadline = KernelTask.DeadlineIn(nanoseconds);
+        return (flags & TIMER_ABSTIME) != 0
+            ? SleepUntil(t, deadline, RestartKind.RestartNoHand, Addr.Zero)
+            : SleepUntil(t, deadline, RestartKind.RestartBlock, remaining);
+    }
+
+    // Sleeps until `deadline`. An interrupted absolute sleep is issued again as it was (ERESTARTNOHAND);
+    // a relative one writes the time it had left to `remaining` (if given) and goes on, when
+    // restarted, to the same deadline (ERESTART_RESTARTBLOCK and restart_syscall), as Linux's
+    // hrtimer_nanosleep_restart does: a sleeper that was stopped and continued wakes when it would
+    // have, not a whole length later.
+    private static SyscallReturn SleepUntil(KernelTask t, long deadline, RestartKind restart, Addr remaining)
+    {
         WakeReason reason;
         do
         {
@@ -126,13 +137,18 @@ internal static partial class Sys
         {
             return SyscallReturn.Ok(0);
         }
-        if (remaining != Addr.Zero && (flags & TIMER_ABSTIME) == 0)
+        if (restart == RestartKind.RestartBlock)
         {
-            long left = Math.Max(0, nanoseconds - (long)Stopwatch.GetElapsedTime(start).TotalNanoseconds);
-            t.CopyObjectOut(remaining, new Timespec { Seconds = left / 1_000_000_000, Nanoseconds = left % 1_000_000_000 });
+            if (remaining != Addr.Zero)
+            {
+                long left = Math.Max(0, (long)((deadline - Stopwatch.GetTimestamp()) * (1e9 / Stopwatch.Frequency)));
+                if (t.CopyObjectOut(remaining, new Timespec { Seconds = left / 1_000_000_000, Nanoseconds = left % 1_000_000_000 }).Error is not null)
+                {
+                    return Errno.EFAULT;
+                }
+            }
+            t.RestartBlock = task => SleepUntil(task, deadline, RestartKind.RestartBlock, remaining);
         }
-        // EINTR if a handler runs; otherwise the sleep is issued again (for its whole length: Linux
-        // goes on with what is left, a difference only a stopped and continued sleeper sees).
-        return SyscallReturn.Interrupted(RestartKind.RestartBlock);
+        return SyscallReturn.Interrupted(restart);
     }
 }

@@ -15,6 +15,13 @@ internal sealed partial class KernelTask
     public RestartKind PendingRestart { get; set; }
 
     /// <summary>
+    /// What <c>restart_syscall</c> does: set by a call that returns <see cref="RestartKind.RestartBlock"/>
+    /// to go on with what it had left (a sleep's deadline), and cleared once used or once the call
+    /// ends in EINTR (Linux's <c>restart_block</c>).
+    /// </summary>
+    public Func<KernelTask, SyscallReturn>? RestartBlock { get; set; }
+
+    /// <summary>
     /// Replaces the signal mask for the length of a blocking call (sigsuspend, ppoll, pselect6):
     /// the old one comes back when a handler returns, or at the end of the call if none runs.
     /// </summary>
@@ -163,12 +170,14 @@ internal sealed partial class KernelTask
         bool again = kind == RestartKind.RestartNoIntr || !handlerRuns || (kind == RestartKind.RestartSys && saRestart);
         if (again)
         {
-            regs.Rax = regs.OrigRax;
+            // ERESTART_RESTARTBLOCK goes on through restart_syscall, with what the call had left.
+            regs.Rax = kind == RestartKind.RestartBlock ? SyscallNumbers.RestartSyscall : regs.OrigRax;
             regs.Rip -= 2;
         }
         else
         {
             regs.Rax = unchecked((ulong)-Warden.Errors.Errno.EINTR.Number);
+            RestartBlock = null;
         }
     }
 

@@ -73,8 +73,12 @@ public sealed class NativeTestProgram(string sourceName, string purpose, [Caller
         {
             return near;
         }
-        string folder = System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(callerFile) ?? "");
-        string relative = System.IO.Path.Combine("tests", "Warden.Tests", "Mm", folder, "native", sourceName);
+        // The test's folder relative to the repository: what follows tests/Warden.Tests/ in its path.
+        string testsRoot = System.IO.Path.Combine("tests", "Warden.Tests") + System.IO.Path.DirectorySeparatorChar;
+        string callerDir = System.IO.Path.GetDirectoryName(callerFile) ?? "";
+        int at = (callerDir + System.IO.Path.DirectorySeparatorChar).LastIndexOf(testsRoot, StringComparison.Ordinal);
+        string folder = at < 0 ? System.IO.Path.GetFileName(callerDir) : callerDir[Math.Min(callerDir.Length, at + testsRoot.Length)..];
+        string relative = System.IO.Path.Combine(testsRoot, folder, "native", sourceName);
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             string candidate = System.IO.Path.Combine(dir.FullName, relative);
