@@ -4,6 +4,8 @@ using Warden.HostArch;
 using Warden.MemMap;
 using Warden.Platform;
 
+using PmaMapSegment = Warden.RangeMap.RangeMap<Warden.HostArch.AddrRange, Warden.Mm.Pma, Warden.Mm.PmaOps>.Segment;
+
 namespace Warden.Mm;
 
 public sealed partial class MemoryManager
@@ -105,6 +107,9 @@ public sealed partial class MemoryManager
         _activeLock.EnterWriteLock();
         try
         {
+            // Only a fault on such a page looks around for others (a child that still shares the
+            // memory would find none, at a lookup per neighbour).
+            bool takeOver = vma.Private && vma.EffectivePerms.Write && IsExclusiveCopyOnWriteLocked(page, page + Arch.PageSize);
             (ulong end, Error? error) = FaultInLocked(page, page + Arch.PageSize, at, ignorePermissions: false);
             if (end <= page)
             {
@@ -116,7 +121,7 @@ public sealed partial class MemoryManager
             // whatever they cannot have (past the end of a file, no memory) is left for their own fault.
             FaultInNeighboursLocked(windowStart, page, at);
             FaultInNeighboursLocked(page + Arch.PageSize, windowEnd, at);
-            if (vma.Private && vma.EffectivePerms.Write)
+            if (takeOver)
             {
                 TakeOverExclusivePagesLocked(vmaRange, page);
             }
@@ -226,16 +231,28 @@ public sealed partial class MemoryManager
         var segment = _pmas.LowerBoundSegment(windowStart);
         while (segment.IsValid && segment.Start < windowEnd)
         {
-            Pma pma = segment.Value;
-            if (pma.Private && pma.NeedCOW && !pma.ZeroPage && !pma.LazyFree && pma.PinCount == 0 &&
-                ReferenceEquals(pma.File, _memoryFile) && segment.Start >= windowStart && segment.End <= windowEnd &&
-                _memoryFile.HasUniqueRef(pma.FileRangeOf(segment.Start, segment.Range)))
+            if (segment.Start >= windowStart && segment.End <= windowEnd && IsExclusiveCopyOnWrite(segment))
             {
                 segment.Value.NeedCOW = false;
             }
             segment = segment.NextSegment();
         }
         _pmas.MergeAdjacent(Range(windowStart, windowEnd));
+    }
+
+    // Whether the pma over [start, end) is one TakeOverExclusivePagesLocked takes over. Active lock held.
+    private bool IsExclusiveCopyOnWriteLocked(ulong start, ulong end)
+    {
+        var segment = _pmas.FindSegment(start);
+        return segment.IsValid && segment.End >= end && IsExclusiveCopyOnWrite(segment);
+    }
+
+    private bool IsExclusiveCopyOnWrite(PmaMapSegment segment)
+    {
+        Pma pma = segment.Value;
+        return pma.Private && pma.NeedCOW && !pma.ZeroPage && !pma.LazyFree && pma.PinCount == 0 &&
+            _memoryFile is not null && ReferenceEquals(pma.File, _memoryFile) &&
+            _memoryFile.HasUniqueRef(pma.FileRangeOf(segment.Start, segment.Range));
     }
 
     // Maps the pmas of the fault-around window of `page` into the platform address space, and all
