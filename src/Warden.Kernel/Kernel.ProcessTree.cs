@@ -32,13 +32,15 @@ public sealed partial class Kernel
     /// <summary>
     /// Called once a process has ended and released its address space: its children go to the
     /// sandbox's first process; it becomes a zombie for its parent to reap, which gets its exit
-    /// signal, unless the parent ignores SIGCHLD (or set SA_NOCLDWAIT) and it is reaped at once.
-    /// The first process's end ends the sandbox (its parent is outside).
+    /// signal, unless the parent ignores SIGCHLD (or set SA_NOCLDWAIT) and it is reaped at once;
+    /// process groups its end orphans with a member stopped get SIGHUP and SIGCONT. The first
+    /// process's end ends the sandbox (its parent is outside).
     /// </summary>
     internal void ProcessExited(ThreadGroup group, ExitStatus status)
     {
         ThreadGroup? parent;
         bool reapNow;
+        List<int>? hangUp;
         lock (TreeLock)
         {
             ThreadGroup? init = Init;
@@ -47,6 +49,7 @@ public sealed partial class Kernel
                 if (init is not null && !ReferenceEquals(orphan, init) && !ReferenceEquals(group, init))
                 {
                     orphan.Parent = init;
+                    orphan.Adopted = true;
                     init.Children.Add(orphan);
                 }
                 else
@@ -54,9 +57,11 @@ public sealed partial class Kernel
                     orphan.Parent = null;
                 }
             }
+            parent = group.Parent;
+            // (The first process's end ends the sandbox.)
+            hangUp = parent is null ? null : GroupsOrphanedByExitLocked(group, parent);
             bool orphanZombies = init is not null && group.Children.Exists(c => c.IsZombie);
             group.Children.Clear();
-            parent = group.Parent;
             if (parent is null)
             {
                 _processes.TryRemove(group.Pid, out _);
@@ -77,6 +82,11 @@ public sealed partial class Kernel
             {
                 init.ChildEvents.Notify(-1);
             }
+        }
+        // As Linux's exit_notify: the orphaned groups hear of it before the parent does.
+        if (hangUp is not null)
+        {
+            HangUpAndContinue(hangUp);
         }
         if (group.ExitSignal != 0)
         {

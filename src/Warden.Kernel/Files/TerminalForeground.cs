@@ -11,7 +11,7 @@ namespace Warden.Kernel.Files;
 /// the same program run from a shell would see); <c>TIOCSPGRP</c> moves it, as Linux's
 /// <c>tiocspgrp</c> checks.
 /// </summary>
-/// <remarks>Thread-safe. No job-control stop (SIGTTOU, SIGTTIN) is raised for background groups.</remarks>
+/// <remarks>Thread-safe. No job-control stop (SIGTTOU, SIGTTIN) is raised for background groups that read or write the terminal.</remarks>
 internal sealed class TerminalForeground
 {
     private int _session;

@@ -112,6 +112,11 @@ internal sealed partial class KernelTask
                 }
                 if (Signal.DefaultStops(signal))
                 {
+                    if (signal != Signal.SIGSTOP && Kernel.IsOrphanedGroup(Group))
+                    {
+                        // No shell is left to continue an orphaned group: job-control stops do nothing.
+                        continue;
+                    }
                     if (Group.EnterStop(signal))
                     {
                         Kernel.Strace?.PrintSignal(this, in info);

@@ -63,6 +63,9 @@ internal sealed class ThreadGroup
     /// <summary>The signal the parent gets when this process ends (SIGCHLD for fork; 0 for none).</summary>
     public int ExitSignal { get; init; } = Signal.SIGCHLD;
 
+    /// <summary>Whether the process was given to the sandbox's first process when its parent ended. Tree lock.</summary>
+    public bool Adopted { get; set; }
+
     /// <summary>Tree lock.</summary>
     public int ProcessGroup { get; set; }
 

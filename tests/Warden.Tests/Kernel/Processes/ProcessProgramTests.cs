@@ -17,6 +17,7 @@ public sealed class ProcessProgramTests : IDisposable
     private static readonly NativeTestProgram s_signals = new("sigsegv_recover.c", "the signal test program");
     private static readonly NativeTestProgram s_fork100 = new("fork100.c", "the fork test program");
     private static readonly NativeTestProgram s_terminal = new("terminal_pgrp.c", "the terminal test program");
+    private static readonly NativeTestProgram s_orphaned = new("orphaned_pgrp.c", "the orphaned process group program");
 
     private readonly string _dir = Directory.CreateTempSubdirectory("warden-process-programs-").FullName;
 
@@ -63,6 +64,25 @@ public sealed class ProcessProgramTests : IDisposable
     /// another session); ENOTTY in a new session. Natively the terminal is made the controlling
     /// terminal by <c>setsid -c</c>; under Warden it is the first process's.
     /// </summary>
+    /// <summary>
+    /// SIGTSTP stops a child in a group of its own (its parent's group, in the same session, links
+    /// it) and does nothing in an orphaned group (a child's own session), where SIGTTIN and SIGTTOU
+    /// do nothing either and SIGSTOP still stops; a group its leader's exit orphans while a member
+    /// is stopped gets SIGHUP (and SIGCONT).
+    /// </summary>
+    [SkippableFact]
+    public void JobControlStopsDoNothingInAnOrphanedGroup()
+    {
+        RunResult native = Same(s_orphaned.Path);
+        Assert.Equal(0, native.ShellStatus);
+        string output = native.StdoutText;
+        Assert.Contains("own group: stopped by signal 20\n", output, StringComparison.Ordinal);
+        Assert.Contains("new session: SIGTSTP did nothing\n", output, StringComparison.Ordinal);
+        Assert.Contains("new session: stopped by signal 19\n", output, StringComparison.Ordinal);
+        Assert.Contains("stopped member: SIGHUP once its group was orphaned\n", output, StringComparison.Ordinal);
+        Assert.EndsWith("done\n", output, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public void TerminalForegroundGroupAsOnLinux()
     {
