@@ -84,7 +84,9 @@ internal sealed class PollWait(KernelTask task) : IDisposable
         }
         handles[count] = task.Waker.Handle;
         events[count] = PollEvents.POLLIN;
+        long since = Stopwatch.GetTimestamp();
         (int ready, _) = Libc.Poll(handles, events, revents, timeout);
+        task.AccountBlocked(since);
         task.Waker.Consume();
         if (task.IsInterrupted)
         {

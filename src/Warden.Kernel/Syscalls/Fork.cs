@@ -126,6 +126,7 @@ internal static partial class Sys
         if (vforkDone is not null)
         {
             // The parent waits (killably, not for signals) until the child execs or exits.
+            long since = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 vforkDone.Task.Wait(t.CancellationToken);
@@ -133,6 +134,7 @@ internal static partial class Sys
             catch (OperationCanceledException)
             {
             }
+            t.AccountBlocked(since);
         }
         return SyscallReturn.Ok(pid);
     }

@@ -5,8 +5,8 @@ using Warden.Kernel.Tasks;
 
 namespace Warden.Kernel.Syscalls;
 
-// alarm(2), setitimer(2), getitimer(2): ITIMER_REAL sends SIGALRM. ITIMER_VIRTUAL and ITIMER_PROF
-// (process CPU time) are kept and reported but never expire: Warden does not account CPU time.
+// alarm(2), setitimer(2), getitimer(2): ITIMER_REAL sends SIGALRM (RealTimer); ITIMER_VIRTUAL and
+// ITIMER_PROF, on the process's CPU time, send SIGVTALRM and SIGPROF (CpuTimers).
 internal static partial class Sys
 {
     private const int ITIMER_REAL = 0;
@@ -47,9 +47,11 @@ internal static partial class Sys
         {
             return Errno.EINVAL;
         }
+        long valueNs = Nanoseconds(value.ValueSeconds, value.ValueMicroseconds);
+        long intervalNs = Nanoseconds(value.IntervalSeconds, value.IntervalMicroseconds);
         (long remaining, long interval) = which == ITIMER_REAL
-            ? t.Group.RealTimer.Set(Nanoseconds(value.ValueSeconds, value.ValueMicroseconds), Nanoseconds(value.IntervalSeconds, value.IntervalMicroseconds))
-            : (0, 0);
+            ? t.Group.RealTimer.Set(valueNs, intervalNs)
+            : t.Group.CpuTimers.Set(which, valueNs, intervalNs);
         return WriteItimer(t, a.Pointer(2), remaining, interval);
     }
 
@@ -60,7 +62,7 @@ internal static partial class Sys
         {
             return Errno.EINVAL;
         }
-        (long remaining, long interval) = which == ITIMER_REAL ? t.Group.RealTimer.Get() : (0, 0);
+        (long remaining, long interval) = which == ITIMER_REAL ? t.Group.RealTimer.Get() : t.Group.CpuTimers.Get(which);
         return WriteItimer(t, a.Pointer(1), remaining, interval);
     }
 

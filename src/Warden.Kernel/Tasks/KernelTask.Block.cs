@@ -36,7 +36,9 @@ internal sealed partial class KernelTask
         {
             return WakeReason.TimedOut;
         }
+        long since = Stopwatch.GetTimestamp();
         Waker.Wait(timeout);
+        AccountBlocked(since);
         Waker.Consume();
         return IsInterrupted ? WakeReason.Interrupted : deadline != NoDeadline && Stopwatch.GetTimestamp() >= deadline ? WakeReason.TimedOut : WakeReason.Woken;
     }
@@ -57,7 +59,9 @@ internal sealed partial class KernelTask
             return WakeReason.TimedOut;
         }
         Span<short> revents = stackalloc short[2];
+        long since = Stopwatch.GetTimestamp();
         Libc.Poll([fd, Waker.Handle], [events, Libc.POLLIN], revents, timeout);
+        AccountBlocked(since);
         Waker.Consume();
         return IsInterrupted ? WakeReason.Interrupted : deadline != NoDeadline && Stopwatch.GetTimestamp() >= deadline && revents[0] == 0 ? WakeReason.TimedOut : WakeReason.Woken;
     }

@@ -78,7 +78,9 @@ internal sealed partial class KernelTask
                     return;
                 }
             }
+            long switchStart = BeginSwitchAccounting();
             (AccessType at, Error? switchError) = PlatformContext.Switch(space!, Arch, -1, out SignalInfo info);
+            EndSwitchAccounting(switchStart);
             if (switchError is null)
             {
                 SyscallDispatcher.Dispatch(this);

@@ -193,7 +193,9 @@ internal sealed partial class KernelTask
     {
         while (Group.StopSignal != 0 && !Group.Killed.IsCancellationRequested)
         {
+            long since = System.Diagnostics.Stopwatch.GetTimestamp();
             Waker.Wait(-1);
+            AccountBlocked(since);
             Waker.Consume();
         }
     }

@@ -120,6 +120,31 @@ internal sealed class ThreadGroup
 
     private RealTimer? _realTimer;
 
+    /// <summary>ITIMER_VIRTUAL and ITIMER_PROF (setitimer): made on first use. Not kept across fork, kept across execve.</summary>
+    public CpuTimers CpuTimers => LazyInitializer.EnsureInitialized(ref _cpuTimers, () => new CpuTimers(this));
+
+    private CpuTimers? _cpuTimers;
+
+    // The CPU time (ns) of the process's tasks that have ended. Guarded by _lock.
+    private long _endedUserNs;
+    private long _endedSystemNs;
+
+    /// <summary>The process's user and system CPU time so far (its tasks', ended ones included), in nanoseconds.</summary>
+    public (long UserNs, long SystemNs) CpuTime()
+    {
+        lock (_lock)
+        {
+            long user = _endedUserNs, system = _endedSystemNs;
+            foreach (KernelTask task in _tasks)
+            {
+                (long u, long s) = task.CpuTime();
+                user += u;
+                system += s;
+            }
+            return (user, system);
+        }
+    }
+
     /// <summary>Set while a vfork child runs: the parent's wait ends when the child execs or exits.</summary>
     public TaskCompletionSource? VforkDone { get; set; }
 
@@ -280,6 +305,9 @@ internal sealed class ThreadGroup
         lock (_lock)
         {
             _tasks.Remove(task);
+            (long user, long system) = task.CpuTime();
+            _endedUserNs += user;
+            _endedSystemNs += system;
             last = _tasks.Count == 0;
             _exitStatus ??= Warden.Kernel.Tasks.ExitStatus.Exited(0);
             status = _exitStatus.Value;
@@ -291,6 +319,7 @@ internal sealed class ThreadGroup
             {
                 Kernel.Strace?.PrintExit(task, status);
                 _realTimer?.Dispose();
+                _cpuTimers?.Dispose();
                 Kernel.ProcessExiting(this, task);
                 VforkDone?.TrySetResult();
                 AddressSpace.DecRef();
