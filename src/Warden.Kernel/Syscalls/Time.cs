@@ -13,6 +13,8 @@ internal static partial class Sys
 {
     private const int CLOCK_REALTIME = 0;
     private const int CLOCK_MONOTONIC = 1;
+    private const int CLOCK_PROCESS_CPUTIME_ID = 2;
+    private const int CLOCK_THREAD_CPUTIME_ID = 3;
     private const int CLOCK_BOOTTIME = 7;
     private const int CLOCK_TAI = 11;
     private const int TIMER_ABSTIME = 1;
@@ -26,18 +28,96 @@ internal static partial class Sys
 
     public static SyscallReturn ClockGettime(KernelTask t, in SyscallArguments a)
     {
-        (long sec, long nsec, Errno? error) = Libc.ClockGettime(a.Int(0));
-        if (error is not null)
+        int clock = a.Int(0);
+        long sec, nsec;
+        if (IsCpuClock(clock))
         {
-            return error;
+            (long ns, Errno? cpuError) = CpuClockNow(t, clock);
+            if (cpuError is not null)
+            {
+                return cpuError;
+            }
+            (sec, nsec) = (ns / 1_000_000_000, ns % 1_000_000_000);
+        }
+        else
+        {
+            (sec, nsec, Errno? error) = Libc.ClockGettime(clock);
+            if (error is not null)
+            {
+                return error;
+            }
         }
         (_, Error? copyError) = t.CopyObjectOut(a.Pointer(1), new Timespec { Seconds = sec, Nanoseconds = nsec });
         return copyError is null ? SyscallReturn.Ok(0) : Errno.EFAULT;
     }
 
+    // CPU-time clocks: CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, and the negative ids
+    // clock_getcpuclockid and pthread_getcpuclockid make (and the dynamic clocks of descriptors).
+    // They are the program's, never the host's: the host would read Warden's own, or a host
+    // process's by the number.
+    private static bool IsCpuClock(int clock) => clock is CLOCK_PROCESS_CPUTIME_ID or CLOCK_THREAD_CPUTIME_ID || clock < 0;
+
+    // The value of a CPU-time clock, in nanoseconds, or EINVAL for a clock of no such process or
+    // thread (or of a descriptor: Warden has no clock devices). A negative id holds ~pid above its
+    // low three bits: bit 2 for a thread's clock, then 0 for user and system time (PROF), 1 for
+    // user time (VIRT), 2 for the scheduler's (SCHED); pid 0 is the caller.
+    private static (long Ns, Errno? Error) CpuClockNow(KernelTask t, int clock)
+    {
+        if (clock == CLOCK_PROCESS_CPUTIME_ID)
+        {
+            (long user, long system) = t.Group.CpuTime();
+            return (user + system, null);
+        }
+        if (clock == CLOCK_THREAD_CPUTIME_ID)
+        {
+            (long user, long system) = t.CpuTime();
+            return (user + system, null);
+        }
+        int kind = clock & 3;
+        bool thread = (clock & 4) != 0;
+        int pid = ~(clock >> 3);
+        if (kind == 3 || pid < 0)
+        {
+            return (0, Errno.EINVAL);
+        }
+        (long u, long s) times;
+        if (thread)
+        {
+            KernelTask? task = pid == 0 ? t : Array.Find(t.Group.Tasks(), x => x.Tid == pid);
+            if (task is null)
+            {
+                return (0, Errno.EINVAL);
+            }
+            times = task.CpuTime();
+        }
+        else
+        {
+            ThreadGroup? group = pid == 0 ? t.Group : t.Kernel.FindProcess(pid);
+            if (group is null || group.IsZombie)
+            {
+                return (0, Errno.EINVAL);
+            }
+            times = group.CpuTime();
+        }
+        return (kind == 1 ? times.u : times.u + times.s, null);
+    }
+
     public static SyscallReturn ClockGetres(KernelTask t, in SyscallArguments a)
     {
-        (long sec, long nsec, Errno? error) = Libc.ClockGetres(a.Int(0));
+        int clock = a.Int(0);
+        if (IsCpuClock(clock))
+        {
+            (_, Errno? cpuError) = CpuClockNow(t, clock);
+            if (cpuError is not null)
+            {
+                return cpuError;
+            }
+            // Linux's CPU clocks count nanoseconds.
+            return a.Pointer(1) == Addr.Zero || t.CopyObjectOut(a.Pointer(1), new Timespec { Seconds = 0, Nanoseconds = 1 }).Error is null
+                ? SyscallReturn.Ok(0)
+                : Errno.EFAULT;
+        }
+        (long sec, long nsec, Errno? error) = Libc.ClockGetres(clock);
         if (error is not null)
         {
             return error;
@@ -84,7 +164,7 @@ internal static partial class Sys
         if (clock is not (CLOCK_REALTIME or CLOCK_MONOTONIC or CLOCK_BOOTTIME or CLOCK_TAI))
         {
             // CPU-time clocks of other processes, and unknown clocks.
-            return clock is 2 ? Errno.EOPNOTSUPP : Errno.EINVAL;
+            return clock is CLOCK_PROCESS_CPUTIME_ID ? Errno.EOPNOTSUPP : Errno.EINVAL;
         }
         return Sleep(t, clock, a.Int(1), a.Pointer(2), a.Pointer(3));
     }

@@ -1,8 +1,12 @@
 // ITIMER_VIRTUAL and ITIMER_PROF count the process's CPU time: a program that computes (with no
 // system call in its loop) gets SIGVTALRM, then SIGPROF, every period; a sleeping one gets
 // neither; getitimer reports an armed timer's time left within its period, and 0 once disarmed.
+// The CPU-time clocks (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID, clock_getcpuclockid's)
+// advance while it computes, not while it sleeps.
 //
 // Prints only what any correct kernel makes the same: counts and yes/no, no times.
+#define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +65,50 @@ static void run(int which, const char *name, volatile sig_atomic_t *count)
     printf("%s: disarmed, reads 0: %s\n", name, left.it_value.tv_sec == 0 && left.it_value.tv_usec == 0 ? "yes" : "no");
 }
 
+static double cpu(clockid_t clock)
+{
+    struct timespec ts;
+    if (clock_gettime(clock, &ts) != 0) {
+        return -1;
+    }
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void compute(double seconds)
+{
+    double start = now();
+    volatile unsigned long x = 0;
+    while (now() - start < seconds) {
+        for (int i = 0; i < 100000; i++) {
+            x += i;
+        }
+    }
+}
+
+static void clocks(void)
+{
+    clockid_t own;
+    int error = clock_getcpuclockid(getpid(), &own);
+    printf("clock_getcpuclockid of itself: %s\n", error == 0 ? "0" : strerror(error));
+    double p0 = cpu(CLOCK_PROCESS_CPUTIME_ID), t0 = cpu(CLOCK_THREAD_CPUTIME_ID), o0 = cpu(own);
+    compute(0.2);
+    double p1 = cpu(CLOCK_PROCESS_CPUTIME_ID), t1 = cpu(CLOCK_THREAD_CPUTIME_ID), o1 = cpu(own);
+    printf("computing 0.2 s: the process, thread and pid clocks advance 0.1 to 0.5 s: %s %s %s\n",
+           p1 - p0 > 0.1 && p1 - p0 < 0.5 ? "yes" : "no", t1 - t0 > 0.1 && t1 - t0 < 0.5 ? "yes" : "no",
+           o1 - o0 > 0.1 && o1 - o0 < 0.5 ? "yes" : "no");
+    struct timespec nap = { 0, 200000000 };
+    while (nanosleep(&nap, &nap) != 0) {
+    }
+    double p2 = cpu(CLOCK_PROCESS_CPUTIME_ID);
+    printf("sleeping 0.2 s: the process clock advances less than 0.05 s: %s\n", p2 - p1 < 0.05 ? "yes" : "no");
+    struct timespec res;
+    clock_getres(CLOCK_PROCESS_CPUTIME_ID, &res);
+    printf("its resolution: %ld s %ld ns\n", (long)res.tv_sec, res.tv_nsec);
+    clockid_t none;
+    error = clock_getcpuclockid(999999, &none);
+    printf("clock_getcpuclockid of no process: %s\n", error == 0 ? "0" : error == ESRCH ? "ESRCH" : "other");
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -82,6 +130,9 @@ int main(void)
     while (nanosleep(&nap, &nap) != 0) {
     }
     printf("ITIMER_VIRTUAL while asleep: expired: %s\n", vtalrm ? "yes" : "no");
+    struct itimerval off = { { 0, 0 }, { 0, 0 } };
+    setitimer(ITIMER_VIRTUAL, &off, NULL);
+    clocks();
     printf("done\n");
     return 0;
 }
