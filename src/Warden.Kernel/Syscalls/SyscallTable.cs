@@ -154,11 +154,13 @@ internal static class SyscallTable
         Add(97, Sys.Getrlimit, Int, Pointer);
         Add(160, Sys.Setrlimit, Int, Pointer);
 
-        // Time (Time.cs).
+        // Time (Time.cs, Timers.cs) and usage (Usage.cs).
         Add(228, Sys.ClockGettime, Int, Pointer);
         Add(229, Sys.ClockGetres, Int, Pointer);
         Add(96, Sys.Gettimeofday, Pointer, Pointer);
         Add(201, Sys.Time, Pointer);
+        Add(98, Sys.Getrusage, Int, Pointer);
+        Add(100, Sys.Times, Pointer);
         Add(35, Sys.Nanosleep, Pointer, Pointer);
         Add(230, Sys.ClockNanosleep, Int, Hex, Pointer, Pointer);
         Add(37, Sys.Alarm, Int);

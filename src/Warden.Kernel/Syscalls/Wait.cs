@@ -24,9 +24,6 @@ internal static partial class Sys
     private const int P_PID = 1;
     private const int P_PGID = 2;
 
-    // struct rusage: 18 longs; Warden reports no usage.
-    private const int RusageSize = 144;
-
     public static SyscallReturn Wait4(KernelTask t, in SyscallArguments a)
     {
         int pid = a.Int(0);
@@ -53,7 +50,7 @@ internal static partial class Sys
             {
                 return Errno.EFAULT;
             }
-            if (a.Pointer(3) != Addr.Zero && t.CopyOut(a.Pointer(3), new byte[RusageSize]).Error is not null)
+            if (WriteChildRusage(t, a.Pointer(3), result.Usage) is not null)
             {
                 return Errno.EFAULT;
             }
@@ -96,15 +93,15 @@ internal static partial class Sys
                 return Errno.EFAULT;
             }
         }
-        if (a.Pointer(4) != Addr.Zero && t.CopyOut(a.Pointer(4), new byte[RusageSize]).Error is not null)
+        if (WriteChildRusage(t, a.Pointer(4), result.Usage) is not null)
         {
             return Errno.EFAULT;
         }
         return SyscallReturn.Ok(0);
     }
 
-    // What a wait found: the child, wait4's status word, and waitid's code and status.
-    private readonly record struct WaitResult(int Pid, int Status, int Code, int InfoStatus, uint Uid);
+    // What a wait found: the child, wait4's status word, waitid's code and status, and the child's usage.
+    private readonly record struct WaitResult(int Pid, int Status, int Code, int InfoStatus, uint Uid, ProcessUsage Usage = default);
 
     // The common wait: the first child (in creation order) matching (kind, id) with something the
     // options ask for. Returns the result, or the call's return when it ends otherwise (ECHILD,
@@ -179,9 +176,11 @@ internal static partial class Sys
             ExitStatus status = child.ExitStatus ?? ExitStatus.Exited(0);
             var result = new WaitResult(child.Pid, status.WaitStatus,
                 status.Signaled ? SignalCodes.CLD_KILLED : SignalCodes.CLD_EXITED,
-                status.Signaled ? status.Signal : status.Code, child.Credentials.Uid);
+                status.Signaled ? status.Signal : status.Code, child.Credentials.Uid, ThreadGroup.WaitUsageLocked(child));
             if (!keep)
             {
+                // The parent's RUSAGE_CHILDREN counts what it reaps.
+                child.Parent?.AddReapedChildLocked(child);
                 kernel.RemoveLocked(child);
             }
             return result;
@@ -192,7 +191,7 @@ internal static partial class Sys
             {
                 child.StopUnreported = false;
             }
-            return new WaitResult(child.Pid, (child.StopSignal << 8) | 0x7f, SignalCodes.CLD_STOPPED, child.StopSignal, child.Credentials.Uid);
+            return new WaitResult(child.Pid, (child.StopSignal << 8) | 0x7f, SignalCodes.CLD_STOPPED, child.StopSignal, child.Credentials.Uid, ThreadGroup.WaitUsageLocked(child));
         }
         if (child.ContinueUnreported && (options & WCONTINUED) != 0)
         {
@@ -200,7 +199,7 @@ internal static partial class Sys
             {
                 child.ContinueUnreported = false;
             }
-            return new WaitResult(child.Pid, 0xffff, SignalCodes.CLD_CONTINUED, Signal.SIGCONT, child.Credentials.Uid);
+            return new WaitResult(child.Pid, 0xffff, SignalCodes.CLD_CONTINUED, Signal.SIGCONT, child.Credentials.Uid, ThreadGroup.WaitUsageLocked(child));
         }
         return null;
     }

@@ -129,6 +129,51 @@ internal sealed class ThreadGroup
     private long _endedUserNs;
     private long _endedSystemNs;
 
+    // The largest peak resident set of the address spaces execve and the end have retired. Guarded by _lock.
+    private ulong _retiredMaxRss;
+
+    // The usage of the children a wait has reaped, theirs included. Tree lock.
+    private ProcessUsage _childrenUsage;
+
+    /// <summary>getrusage(RUSAGE_SELF): the CPU time so far and the largest resident set.</summary>
+    public ProcessUsage Usage()
+    {
+        (long user, long system) = CpuTime();
+        ulong maxRss;
+        lock (_lock)
+        {
+            maxRss = _retiredMaxRss;
+        }
+        // (A released memory manager still answers: its peak stays.)
+        maxRss = Math.Max(maxRss, Volatile.Read(ref _mm).MM.MaxResidentSetSize);
+        return new ProcessUsage(user, system, maxRss);
+    }
+
+    /// <summary>getrusage(RUSAGE_CHILDREN): the children's a wait reaped (and their children's).</summary>
+    public ProcessUsage ChildrenUsage()
+    {
+        lock (Kernel.TreeLock)
+        {
+            return _childrenUsage;
+        }
+    }
+
+    /// <summary>Counts the usage of <paramref name="child"/>, which a wait is reaping. Tree lock held.</summary>
+    public void AddReapedChildLocked(ThreadGroup child) => _childrenUsage = _childrenUsage.Plus(child.Usage()).Plus(child._childrenUsage);
+
+    /// <summary>What a wait reports of <paramref name="child"/>: its usage and its reaped children's. Tree lock held.</summary>
+    public static ProcessUsage WaitUsageLocked(ThreadGroup child) => child.Usage().Plus(child._childrenUsage);
+
+    // Keeps the peak resident set of an address space about to be released.
+    private void RetireAddressSpace(AddressSpaceRef mm)
+    {
+        ulong peak = mm.MM.MaxResidentSetSize;
+        lock (_lock)
+        {
+            _retiredMaxRss = Math.Max(_retiredMaxRss, peak);
+        }
+    }
+
     /// <summary>The process's user and system CPU time so far (its tasks', ended ones included), in nanoseconds.</summary>
     public (long UserNs, long SystemNs) CpuTime()
     {
@@ -177,7 +222,12 @@ internal sealed class ThreadGroup
     }
 
     /// <summary>Replaces the address space (execve); returns the old reference, which the caller releases.</summary>
-    public AddressSpaceRef ReplaceAddressSpace(AddressSpaceRef mm) => Interlocked.Exchange(ref _mm, mm);
+    public AddressSpaceRef ReplaceAddressSpace(AddressSpaceRef mm)
+    {
+        AddressSpaceRef old = Interlocked.Exchange(ref _mm, mm);
+        RetireAddressSpace(old);
+        return old;
+    }
 
     /// <summary>
     /// Begins the exit of the whole process with <paramref name="status"/> (the first status wins):
@@ -322,6 +372,7 @@ internal sealed class ThreadGroup
                 _cpuTimers?.Dispose();
                 Kernel.ProcessExiting(this, task);
                 VforkDone?.TrySetResult();
+                RetireAddressSpace(AddressSpace);
                 AddressSpace.DecRef();
             }
             finally
