@@ -59,12 +59,6 @@ public sealed class ProcessProgramTests : IDisposable
     }
 
     /// <summary>
-    /// tcgetpgrp and tcsetpgrp on a terminal that is the session's controlling terminal: the
-    /// foreground group moved to a child's group and back; EINVAL, ESRCH and EPERM (a group of
-    /// another session); ENOTTY in a new session. Natively the terminal is made the controlling
-    /// terminal by <c>setsid -c</c>; under Warden it is the first process's.
-    /// </summary>
-    /// <summary>
     /// SIGTSTP stops a child in a group of its own (its parent's group, in the same session, links
     /// it) and does nothing in an orphaned group (a child's own session), where SIGTTIN and SIGTTOU
     /// do nothing either and SIGSTOP still stops; a group its leader's exit orphans while a member
@@ -83,6 +77,12 @@ public sealed class ProcessProgramTests : IDisposable
         Assert.EndsWith("done\n", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// tcgetpgrp and tcsetpgrp on a terminal that is the session's controlling terminal: the
+    /// foreground group moved to a child's group and back; EINVAL, ESRCH and EPERM (a group of
+    /// another session); ENOTTY in a new session. Natively the terminal is made the controlling
+    /// terminal by <c>setsid -c</c>; under Warden it is the first process's.
+    /// </summary>
     [SkippableFact]
     public void TerminalForegroundGroupAsOnLinux()
     {
