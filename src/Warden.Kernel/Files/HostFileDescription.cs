@@ -39,13 +39,17 @@ internal sealed class HostFileDescription : FileDescription
     // devices (/dev/null, /dev/zero, /dev/urandom) answer at once and are not polled first.
     private readonly bool _mayBlock;
 
+    // Whether the descriptor is a terminal (the sandbox's controlling terminal: job control applies).
+    private readonly bool _isTerminal;
+
     private HostFileDescription(SafeFileHandle fd, int flags, string path, uint fileType, HostFileCache files)
         : base(flags, path)
     {
         _fd = fd;
         _fileType = fileType;
         _files = files;
-        _mayBlock = fileType is not (S_IFREG or S_IFDIR or S_IFLNK) && (fileType != S_IFCHR || Libc.Isatty(fd));
+        _isTerminal = fileType == S_IFCHR && Libc.Isatty(fd);
+        _mayBlock = fileType is not (S_IFREG or S_IFDIR or S_IFLNK) && (fileType != S_IFCHR || _isTerminal);
     }
 
     /// <summary>Wraps an open host descriptor, which it then owns.</summary>
@@ -135,6 +139,10 @@ internal sealed class HostFileDescription : FileDescription
     // memory manager calls the reader once for all of dst, so a read never blocks a second time.
     private (long Count, Error? Error) ReadStream(KernelTask task, IOSequence dst)
     {
+        if (_isTerminal && TerminalIoctl.CheckReadOrWrite(task, _fd, write: false) is { } jobControl)
+        {
+            return (0, jobControl);
+        }
         if (dst.NumBytes == 0)
         {
             return (0, null);
@@ -151,6 +159,10 @@ internal sealed class HostFileDescription : FileDescription
     /// <inheritdoc/>
     public override (long Count, Error? Error) Write(KernelTask task, IOSequence src, long offset)
     {
+        if (_isTerminal && TerminalIoctl.CheckReadOrWrite(task, _fd, write: true) is { } jobControl)
+        {
+            return (0, jobControl);
+        }
         if (IsStream && offset < 0)
         {
             Error? waitError = WaitUntilReady(task, Libc.POLLOUT);

@@ -11,7 +11,8 @@ namespace Warden.Kernel.Files;
 /// the same program run from a shell would see); <c>TIOCSPGRP</c> moves it, as Linux's
 /// <c>tiocspgrp</c> checks.
 /// </summary>
-/// <remarks>Thread-safe. No job-control stop (SIGTTOU, SIGTTIN) is raised for background groups that read or write the terminal.</remarks>
+/// <remarks>Thread-safe. A background group that reads the terminal, writes it with TOSTOP set, or
+/// changes its settings gets SIGTTIN or SIGTTOU (<see cref="CheckAccess"/>), as Linux's job control.</remarks>
 internal sealed class TerminalForeground
 {
     private int _session;
@@ -23,6 +24,46 @@ internal sealed class TerminalForeground
         ArgumentNullException.ThrowIfNull(init);
         Volatile.Write(ref _group, init.ProcessGroup);
         Volatile.Write(ref _session, init.Session);
+    }
+
+    /// <summary>
+    /// Linux's job-control check (<c>tty_check_change</c>) before <paramref name="task"/> reads the
+    /// terminal (<paramref name="signal"/> SIGTTIN) or writes it or changes its settings (SIGTTOU):
+    /// nothing for the foreground group, or a task of another session. A background group gets the
+    /// signal (the call is then restarted once it is continued: ERESTARTSYS), unless the task
+    /// ignores or blocks it (a read then fails with EIO, a write or change goes ahead) or the group
+    /// is orphaned (EIO).
+    /// </summary>
+    /// <returns><c>null</c> to go ahead; EIO; or <see cref="Syscalls.RestartError.Sys"/>.</returns>
+    public Error? CheckAccess(KernelTask task, int signal)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ThreadGroup group = task.Group;
+        int foreground = Volatile.Read(ref _group);
+        if (group.Session != Volatile.Read(ref _session) || group.ProcessGroup == foreground || foreground == 0)
+        {
+            return null;
+        }
+        bool ignored = group.Handlers.Get(signal).Handler == Signals.SignalAction.Ignore || (task.SignalMask & Signals.Signal.Bit(signal)) != 0;
+        if (ignored)
+        {
+            return signal == Signals.Signal.SIGTTIN ? Errno.EIO : null;
+        }
+        if (task.Kernel.IsOrphanedGroup(group))
+        {
+            return Errno.EIO;
+        }
+        var info = new Warden.Platform.SignalInfo { Signo = signal, Code = Signals.SignalCodes.SI_KERNEL };
+        ThreadGroup[] members;
+        lock (task.Kernel.TreeLock)
+        {
+            members = Array.FindAll(task.Kernel.Processes(), p => p.ProcessGroup == group.ProcessGroup && !p.IsZombie);
+        }
+        foreach (ThreadGroup member in members)
+        {
+            member.Send(in info);
+        }
+        return Syscalls.RestartError.Sys;
     }
 
     /// <summary>TIOCGPGRP: the foreground group, or ENOTTY when the terminal is not the caller's controlling terminal.</summary>

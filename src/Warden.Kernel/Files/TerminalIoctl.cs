@@ -24,6 +24,9 @@ internal static class TerminalIoctl
 
     // The kernel's struct termios (not glibc's larger one): four flags, c_line, 19 control characters.
     private const int TermiosSize = 36;
+
+    // c_lflag's TOSTOP: a background group's writes raise SIGTTOU.
+    private const uint TOSTOP = 0x100;
     private const int WinsizeSize = 8;
 
     public static (long Result, Error? Error) Handle(KernelTask task, SafeFileHandle fd, uint request, ulong argument)
@@ -41,7 +44,7 @@ internal static class TerminalIoctl
             case FIONREAD:
                 return Out(task, fd, request, argument, sizeof(int));
             case TCSETS or TCSETSW or TCSETSF:
-                return In(task, fd, request, argument, TermiosSize);
+                return task.Kernel.Terminal.CheckAccess(task, Signals.Signal.SIGTTOU) is { } settingsStop ? (0, settingsStop) : In(task, fd, request, argument, TermiosSize);
             case TIOCSWINSZ:
                 return In(task, fd, request, argument, WinsizeSize);
             case TIOCGPGRP:
@@ -56,12 +59,34 @@ internal static class TerminalIoctl
             }
             case TIOCSPGRP:
             {
+                if (task.Kernel.Terminal.CheckAccess(task, Signals.Signal.SIGTTOU) is { } groupStop)
+                {
+                    return (0, groupStop);
+                }
                 (_, Error? copyError) = task.CopyObjectIn((Addr)argument, out int group);
                 return copyError is not null ? (0, copyError) : (0, task.Kernel.Terminal.Set(task.Kernel, task.Group, group));
             }
             default:
                 return (0, Errno.ENOTTY);
         }
+    }
+
+    /// <summary>
+    /// Job control before a read (<paramref name="write"/> false) or write of terminal <paramref name="fd"/>:
+    /// SIGTTIN for a background reader, SIGTTOU for a background writer when TOSTOP is set (see
+    /// <see cref="TerminalForeground.CheckAccess"/>); <c>null</c> to go ahead.
+    /// </summary>
+    public static Error? CheckReadOrWrite(KernelTask task, SafeFileHandle fd, bool write)
+    {
+        if (!write)
+        {
+            return task.Kernel.Terminal.CheckAccess(task, Signals.Signal.SIGTTIN);
+        }
+        Span<byte> termios = stackalloc byte[64];
+        (_, Errno? error) = Libc.Ioctl(fd, TCGETS, termios);
+        // c_lflag is the fourth of the four flag words.
+        bool tostop = error is null && (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(termios[12..]) & TOSTOP) != 0;
+        return tostop ? task.Kernel.Terminal.CheckAccess(task, Signals.Signal.SIGTTOU) : null;
     }
 
     private static (long Result, Error? Error) Out(KernelTask task, SafeFileHandle fd, uint request, ulong argument, int size)

@@ -18,6 +18,7 @@ public sealed class ProcessProgramTests : IDisposable
     private static readonly NativeTestProgram s_fork100 = new("fork100.c", "the fork test program");
     private static readonly NativeTestProgram s_terminal = new("terminal_pgrp.c", "the terminal test program");
     private static readonly NativeTestProgram s_orphaned = new("orphaned_pgrp.c", "the orphaned process group program");
+    private static readonly NativeTestProgram s_backgroundTty = new("background_tty.c", "the background terminal program");
 
     private readonly string _dir = Directory.CreateTempSubdirectory("warden-process-programs-").FullName;
 
@@ -75,6 +76,29 @@ public sealed class ProcessProgramTests : IDisposable
         Assert.Contains("new session: stopped by signal 19\n", output, StringComparison.Ordinal);
         Assert.Contains("stopped member: SIGHUP once its group was orphaned\n", output, StringComparison.Ordinal);
         Assert.EndsWith("done\n", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A background group that reads the controlling terminal stops with SIGTTIN (EIO if it ignores
+    /// it); one that changes its settings stops with SIGTTOU (goes ahead if it ignores it). Natively
+    /// the terminal is made the controlling terminal by <c>setsid -c</c>.
+    /// </summary>
+    [SkippableFact]
+    public void BackgroundGroupsStopOnTheTerminalAsOnLinux()
+    {
+        Prerequisite.Require(File.Exists("/usr/bin/setsid"), "setsid (util-linux)");
+        using var pty = HostPty.Open();
+        string program = s_backgroundTty.Path;
+        var spec = new RunSpec(program, [program]) { WorkingDirectory = _dir, StdinFile = pty.SlavePath };
+        RunResult native = NativeRunner.Run(spec with { Program = "/usr/bin/setsid", Argv = ["setsid", "-c", program] });
+        RunResult warden = KernelRunner.Run(spec);
+        RunResult.AssertSame(native, warden);
+        Assert.Equal(0, native.ShellStatus);
+        Assert.Contains("background read, SIGTTIN ignored: -1 (EIO)\n", native.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("background read: stopped by signal 21\n", native.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("background tcsetattr: stopped by signal 22\n", native.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("background tcsetattr, SIGTTOU ignored: 0\n", native.StdoutText, StringComparison.Ordinal);
+        Assert.EndsWith("done\n", native.StdoutText, StringComparison.Ordinal);
     }
 
     /// <summary>
