@@ -338,17 +338,9 @@ public sealed class PtraceFaultTests
 
         // A map that fails over a queued unmap: the unmap is done all the same.
         space.Unmap(new Addr(Data), PtraceTestBed.Page);
-        string path = Path.GetTempFileName();
-        try
+        using (var readOnly = new ReadOnlyTempFile())
         {
-            File.WriteAllBytes(path, new byte[PtraceTestBed.Page]);
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-            var file = new HostFdFile((int)handle.DangerousGetHandle());
-            Assert.Same(Errno.EACCES, space.MapFile(new Addr(Data), file, new FileRange(0, PtraceTestBed.Page), AccessType.ReadWrite, false));
-        }
-        finally
-        {
-            File.Delete(path);
+            Assert.Same(Errno.EACCES, space.MapFile(new Addr(Data), readOnly.HostFile, new FileRange(0, PtraceTestBed.Page), AccessType.ReadWrite, false));
         }
         (_, error) = context.Switch(space, arch, -1, out info);
         Assert.Same(PlatformErrors.ContextSignal, error);
@@ -360,32 +352,24 @@ public sealed class PtraceFaultTests
     {
         using var bed = PtraceTestBed.Create();
         PtraceAddressSpace space = bed.NewAddressSpace();
-        string path = Path.GetTempFileName();
-        try
-        {
-            File.WriteAllBytes(path, new byte[PtraceTestBed.Page]);
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-            var file = new HostFdFile((int)handle.DangerousGetHandle());
-            var fr = new FileRange(0, PtraceTestBed.Page);
-            // The file's descriptor reaches the stub with its first mapping (no unmap is queued then).
-            Assert.Null(space.MapFile(new Addr(Data), file, fr, AccessType.ReadOnly, false));
-            bed.MapData(space, Hole, AccessType.ReadOnly, pages: 2);
+        using var readOnly = new ReadOnlyTempFile();
+        HostFdFile file = readOnly.HostFile;
+        string path = readOnly.Path;
+        var fr = new FileRange(0, PtraceTestBed.Page);
+        // The file's descriptor reaches the stub with its first mapping (no unmap is queued then).
+        Assert.Null(space.MapFile(new Addr(Data), file, fr, AccessType.ReadOnly, false));
+        bed.MapData(space, Hole, AccessType.ReadOnly, pages: 2);
 
-            // No stub thread yet: the operations thread makes the calls.
-            space.Unmap(new Addr(Hole), PtraceTestBed.Page);
-            Assert.Null(space.MapFile(new Addr(Hole), file, fr, AccessType.ReadOnly, false));
-            space.Unmap(new Addr(Hole + PtraceTestBed.Page), PtraceTestBed.Page);
-            Assert.Same(Errno.EACCES, space.MapFile(new Addr(Hole + PtraceTestBed.Page), file, fr, AccessType.ReadWrite, false));
+        // No stub thread yet: the operations thread makes the calls.
+        space.Unmap(new Addr(Hole), PtraceTestBed.Page);
+        Assert.Null(space.MapFile(new Addr(Hole), file, fr, AccessType.ReadOnly, false));
+        space.Unmap(new Addr(Hole + PtraceTestBed.Page), PtraceTestBed.Page);
+        Assert.Same(Errno.EACCES, space.MapFile(new Addr(Hole + PtraceTestBed.Page), file, fr, AccessType.ReadWrite, false));
 
-            string[] maps = File.ReadAllLines($"/proc/{space.StubPid}/maps");
-            // The first page now maps the file; the second is unmapped.
-            Assert.Contains(maps, line => line.StartsWith($"{Hole:x}-{Hole + PtraceTestBed.Page:x} r--s 00000000 ", StringComparison.Ordinal) && line.EndsWith(path, StringComparison.Ordinal));
-            Assert.DoesNotContain(maps, line => line.Contains($"-{Hole + (2 * PtraceTestBed.Page):x} ", StringComparison.Ordinal));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        string[] maps = File.ReadAllLines($"/proc/{space.StubPid}/maps");
+        // The first page now maps the file; the second is unmapped.
+        Assert.Contains(maps, line => line.StartsWith($"{Hole:x}-{Hole + PtraceTestBed.Page:x} r--s 00000000 ", StringComparison.Ordinal) && line.EndsWith(path, StringComparison.Ordinal));
+        Assert.DoesNotContain(maps, line => line.Contains($"-{Hole + (2 * PtraceTestBed.Page):x} ", StringComparison.Ordinal));
     }
 
     [SkippableFact]
@@ -394,19 +378,11 @@ public sealed class PtraceFaultTests
         using var bed = PtraceTestBed.Create();
         PtraceAddressSpace space = bed.NewAddressSpace();
         // A file Warden can only read: mapping it writable fails in the stub with EACCES.
-        string path = Path.GetTempFileName();
-        try
+        using (var readOnly = new ReadOnlyTempFile())
         {
-            File.WriteAllBytes(path, new byte[PtraceTestBed.Page]);
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-            var file = new HostFdFile((int)handle.DangerousGetHandle());
             var fr = new FileRange(0, PtraceTestBed.Page);
-            Assert.Same(Errno.EACCES, space.MapFile(new Addr(Hole), file, fr, AccessType.ReadWrite, false));
-            Assert.Null(space.MapFile(new Addr(Hole), file, fr, AccessType.ReadOnly, false));
-        }
-        finally
-        {
-            File.Delete(path);
+            Assert.Same(Errno.EACCES, space.MapFile(new Addr(Hole), readOnly.HostFile, fr, AccessType.ReadWrite, false));
+            Assert.Null(space.MapFile(new Addr(Hole), readOnly.HostFile, fr, AccessType.ReadOnly, false));
         }
 
         Assert.Throws<ArgumentOutOfRangeException>(() =>
