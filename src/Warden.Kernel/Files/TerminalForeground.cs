@@ -39,8 +39,7 @@ internal sealed class TerminalForeground
     {
         ArgumentNullException.ThrowIfNull(task);
         ThreadGroup group = task.Group;
-        int foreground = Volatile.Read(ref _group);
-        if (group.Session != Volatile.Read(ref _session) || group.ProcessGroup == foreground || foreground == 0)
+        if (!IsBackground(group))
         {
             return null;
         }
@@ -64,6 +63,14 @@ internal sealed class TerminalForeground
             member.Send(in info);
         }
         return Syscalls.RestartError.Sys;
+    }
+
+    /// <summary>Whether <paramref name="group"/> is of the terminal's session but not in its foreground.</summary>
+    public bool IsBackground(ThreadGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        int foreground = Volatile.Read(ref _group);
+        return group.Session == Volatile.Read(ref _session) && foreground != 0 && group.ProcessGroup != foreground;
     }
 
     /// <summary>TIOCGPGRP: the foreground group, or ENOTTY when the terminal is not the caller's controlling terminal.</summary>

@@ -82,6 +82,11 @@ internal static class TerminalIoctl
         {
             return task.Kernel.Terminal.CheckAccess(task, Signals.Signal.SIGTTIN);
         }
+        if (!task.Kernel.Terminal.IsBackground(task.Group))
+        {
+            // The foreground's writes (nearly all of them) cost no look at the terminal's modes.
+            return null;
+        }
         Span<byte> termios = stackalloc byte[64];
         (_, Errno? error) = Libc.Ioctl(fd, TCGETS, termios);
         // c_lflag is the fourth of the four flag words.
