@@ -70,7 +70,16 @@ public sealed partial class MemoryManager
             error ??= LockAdmissionErrorLocked(opts, length);
             if (error is null)
             {
-                error = LimitsErrorLocked(opts, addr, length) ?? OvercommitError(opts, hints, addr, length);
+                error = LimitsErrorLocked(opts, addr, length);
+                Error? overcommitError = error is null ? OvercommitError(opts, hints, addr, length) : null;
+                if (overcommitError is not null && opts.Fixed && opts.Unmap && opts.Mappable is null && !opts.Private)
+                {
+                    // Linux charges new shared anonymous memory as it makes the shmem object, after it
+                    // has taken down what a fixed mapping replaces: that range is left a hole.
+                    UnmapLocked(ctx, addr, addr + length);
+                    return (default, overcommitError);
+                }
+                error ??= overcommitError;
                 if (error is not null && opts.Fixed && opts.Unmap)
                 {
                     // Linux (6.12 and later) has split the mappings a fixed mapping replaces at its
