@@ -35,6 +35,19 @@ public sealed class ProcessProgramTests : IDisposable
         return native;
     }
 
+    // As Same, with a new pty on stdin that is the controlling terminal of the program's session
+    // (natively made so by setsid -c; under Warden it is the first process's).
+    private RunResult SameOnTerminal(string program)
+    {
+        Prerequisite.Require(File.Exists("/usr/bin/setsid"), "setsid (util-linux)");
+        using var pty = HostPty.Open();
+        var spec = new RunSpec(program, [program]) { WorkingDirectory = _dir, StdinFile = pty.SlavePath };
+        RunResult native = NativeRunner.Run(spec with { Program = "/usr/bin/setsid", Argv = ["setsid", "-c", program] });
+        RunResult warden = KernelRunner.Run(spec);
+        RunResult.AssertSame(native, warden);
+        return native;
+    }
+
     /// <summary>
     /// SIGSEGV (SEGV_ACCERR, SEGV_MAPERR) and SIGBUS (BUS_ADRERR) recovered with siglongjmp, with
     /// si_addr the faulting address; a pipe read interrupted with and without SA_RESTART;
@@ -86,13 +99,7 @@ public sealed class ProcessProgramTests : IDisposable
     [SkippableFact]
     public void BackgroundGroupsStopOnTheTerminalAsOnLinux()
     {
-        Prerequisite.Require(File.Exists("/usr/bin/setsid"), "setsid (util-linux)");
-        using var pty = HostPty.Open();
-        string program = s_backgroundTty.Path;
-        var spec = new RunSpec(program, [program]) { WorkingDirectory = _dir, StdinFile = pty.SlavePath };
-        RunResult native = NativeRunner.Run(spec with { Program = "/usr/bin/setsid", Argv = ["setsid", "-c", program] });
-        RunResult warden = KernelRunner.Run(spec);
-        RunResult.AssertSame(native, warden);
+        RunResult native = SameOnTerminal(s_backgroundTty.Path);
         Assert.Equal(0, native.ShellStatus);
         Assert.Contains("background read, SIGTTIN ignored: -1 (EIO)\n", native.StdoutText, StringComparison.Ordinal);
         Assert.Contains("background read: stopped by signal 21\n", native.StdoutText, StringComparison.Ordinal);
@@ -110,13 +117,7 @@ public sealed class ProcessProgramTests : IDisposable
     [SkippableFact]
     public void TerminalForegroundGroupAsOnLinux()
     {
-        Prerequisite.Require(File.Exists("/usr/bin/setsid"), "setsid (util-linux)");
-        using var pty = HostPty.Open();
-        string program = s_terminal.Path;
-        var spec = new RunSpec(program, [program]) { WorkingDirectory = _dir, StdinFile = pty.SlavePath };
-        RunResult native = NativeRunner.Run(spec with { Program = "/usr/bin/setsid", Argv = ["setsid", "-c", program] });
-        RunResult warden = KernelRunner.Run(spec);
-        RunResult.AssertSame(native, warden);
+        RunResult native = SameOnTerminal(s_terminal.Path);
         Assert.Equal(0, native.ShellStatus);
         Assert.Contains("tcsetpgrp(the child's group): 0 (0)\nforeground is the child's group: yes\nchild: foreground is my group: yes\n", native.StdoutText, StringComparison.Ordinal);
         Assert.Contains("new session: tcgetpgrp: -1 (ENOTTY)\n", native.StdoutText, StringComparison.Ordinal);
