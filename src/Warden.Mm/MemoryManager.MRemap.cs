@@ -195,7 +195,7 @@ public sealed partial class MemoryManager
         // Linux 6.18 charges the move of an accounted vma its size change (vrm_charge's delta; the
         // new length with MREMAP_DONTUNMAP), computed before any shrink: so a shrinking move from
         // a huge old length is refused by the overcommit heuristic, its shrink already done
-        // (checked against this machine's kernel).
+        // (checked against this machine's kernel). The check itself comes after the placement.
         ulong charge = request.Opts.DontUnmap ? request.NewLen
             : request.OldLen > request.NewLen ? request.OldLen - request.NewLen : request.NewLen - request.OldLen;
         if (request.Type == RemapType.Shrink)
@@ -206,10 +206,6 @@ public sealed partial class MemoryManager
                 return (default, unmapError);
             }
             request.OldLen = request.NewLen;
-        }
-        if (_vmas.FindSegment(start) is { IsValid: true } moving && moving.Value.Accounted && charge > _options.OvercommitLimit)
-        {
-            return (default, Errno.ENOMEM);
         }
         if (request.Opts.DontUnmap && _usageAS + request.OldLen > _limits.AddressSpace)
         {
@@ -229,6 +225,12 @@ public sealed partial class MemoryManager
         else if (newAddr < FixedMinAddress)
         {
             return (default, Errno.EPERM);
+        }
+        // The charge is move_vma's, after the destination is settled: a fixed one below
+        // vm.mmap_min_addr is EPERM first (kernel fuzz seed 22008).
+        if (_vmas.FindSegment(start) is { IsValid: true } moving && moving.Value.Accounted && charge > _options.OvercommitLimit)
+        {
+            return (default, Errno.ENOMEM);
         }
         return MoveLocked(ctx, start, request.OldLen, newAddr, request.NewLen, request.Opts.DontUnmap);
     }

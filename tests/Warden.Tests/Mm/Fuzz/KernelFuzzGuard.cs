@@ -115,13 +115,15 @@ public static class KernelFuzzGuard
                     // The kernel never locks vvar or the vdso; their placeholders would be locked and split.
                     return "locks a special mapping";
                 }
-                bool onFault = c.Number == Sysno.Mlock2 && ((int)c.A2 & MLOCK_ONFAULT) != 0;
+                // Linux cannot make a droppable vma lock-on-fault, so it populates it instead.
+                bool onFault = c.Number == Sysno.Mlock2 && ((int)c.A2 & MLOCK_ONFAULT) != 0 && !s.DroppableEver;
                 return !onFault && Accessible(kernelMaps(), c.A0, c.A1) > PopulateCap ? "would populate too much" : null;
             }
             case Sysno.Mlockall:
             {
                 int flags = (int)c.A0;
-                bool populates = (flags & MCL_CURRENT) != 0 && (flags & MCL_ONFAULT) == 0;
+                // MCL_ONFAULT spares only the vmas it can lock; a droppable one is populated (seed 22082).
+                bool populates = (flags & MCL_CURRENT) != 0 && ((flags & MCL_ONFAULT) == 0 || s.DroppableEver);
                 return populates && Accessible(kernelMaps(), 0, Arch.TaskSize) > PopulateCap ? "would populate too much" : null;
             }
             default:
@@ -166,6 +168,7 @@ public static class KernelFuzzGuard
             case Sysno.Mmap:
                 s.Mapped.Add((ulong)kernel);
                 s.LockedEver |= (c.A3 & MAP_LOCKED) != 0;
+                s.DroppableEver |= (c.A3 & MAP_TYPE) == MAP_DROPPABLE;
                 if ((c.A3 & MAP_GROWSDOWN) != 0)
                 {
                     s.GrowsDown.Add((ulong)kernel);

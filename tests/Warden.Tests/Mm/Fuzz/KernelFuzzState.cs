@@ -57,6 +57,9 @@ public sealed class KernelFuzzState
     /// <summary>Whether any call has locked memory (or MCL_FUTURE) so far: later growth may populate.</summary>
     public bool LockedEver { get; set; }
 
+    /// <summary>Whether a MAP_DROPPABLE mapping was ever made: mlock cannot lock one, so a lock-on-fault request populates it.</summary>
+    public bool DroppableEver { get; set; }
+
     /// <summary>The ranges of MADV_PAGEOUT calls the kernel carried out (wholly, or up to a hole).</summary>
     public List<(ulong Start, ulong End)> PagedOut { get; } = [];
 

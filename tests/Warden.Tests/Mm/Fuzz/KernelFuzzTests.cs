@@ -124,6 +124,15 @@ public sealed class KernelFuzzTests(ITestOutputHelper output)
     // Seed 22831 (nobody): a fixed shared anonymous mapping that overcommit refuses (ENOMEM) leaves
     // the range it replaces unmapped: Linux charges shmem after taking the old mappings down.
     [InlineData(22831, false)]
+    // Seed 22008 (nobody): a MREMAP_FIXED move to below vm.mmap_min_addr is EPERM even when the
+    // overcommit heuristic would refuse its charge, which Linux checks later, in move_vma.
+    // Seed 22273: MADV_PAGEOUT after MADV_FREE kept the page resident when the child had moved to
+    // another CPU in between (the lazy-free batch was on the old one): the child now stays on one.
+    // Seed 22082 (root): mlockall(MCL_CURRENT|MCL_ONFAULT) populates a droppable mapping, which it
+    // cannot lock; the guard kept a 20 GB one back only without MCL_ONFAULT.
+    [InlineData(22008, false)]
+    [InlineData(22273, true)]
+    [InlineData(22082, true)]
     [InlineData(1122, true)]
     [InlineData(1021, false)]
     [InlineData(1069, true)]
