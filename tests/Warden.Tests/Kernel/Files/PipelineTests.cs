@@ -7,11 +7,6 @@ namespace Warden.Tests.Kernel.Files;
 /// Pipes between processes: busybox shell pipelines, whose ends block on each other (a writer on a
 /// full pipe, a reader on an empty one, end of file when the writer exits). The native run is the oracle.
 /// </summary>
-/// <remarks>
-/// No reader here leaves before its writer is done: a native run inherits SIGPIPE ignored from the
-/// test runner (.NET ignores it), so a broken pipe would print an error natively and kill silently
-/// under Warden.
-/// </remarks>
 [Collection(KernelCollection.Name)]
 public sealed class PipelineTests
 {

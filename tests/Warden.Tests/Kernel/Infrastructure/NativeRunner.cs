@@ -1,22 +1,43 @@
 using System.Diagnostics;
+using Warden.Tests.Infrastructure;
 using Xunit;
 
 namespace Warden.Tests.Kernel.Infrastructure;
 
 /// <summary>
 /// Runs a <see cref="RunSpec"/> on the host, the oracle for a run under Warden: the same program,
-/// arguments, environment (and nothing else of the test runner's), working directory and input.
+/// arguments, environment (and nothing else of the test runner's), working directory and input,
+/// with every signal at its default action, as a program started from a shell (and under Warden) has.
 /// </summary>
 internal static class NativeRunner
 {
+    // GNU env execs its command with the same argv[0], arguments and environment, SIGPIPE reset.
+    private const string Env = "/usr/bin/env";
+    private const string DefaultSigpipe = "--default-signal=PIPE";
+
+    // Whether this host's env can reset a signal (GNU coreutils 8.31 or later).
+    private static readonly Lazy<bool> s_envResetsSignals = new(() =>
+    {
+        if (!File.Exists(Env))
+        {
+            return false;
+        }
+        using var probe = Process.Start(new ProcessStartInfo(Env, [DefaultSigpipe, "true"]) { UseShellExecute = false, RedirectStandardError = true });
+        probe!.WaitForExit();
+        return probe.ExitCode == 0;
+    });
+
     /// <summary>Runs <paramref name="spec"/> natively, in <paramref name="workingDirectory"/> if given (else the spec's).</summary>
     /// <remarks>
-    /// A <see cref="RunSpec.StdinFile"/> is given as the file itself, by a shell that redirects and
-    /// then execs the program (Process can only give a pipe); the shell adds nothing to the
-    /// environment the program sees.
+    /// The .NET runtime ignores SIGPIPE and a child process inherits that, so the program is started
+    /// by <c>env --default-signal=PIPE</c>: a writer to a closed pipe is then killed by SIGPIPE, as
+    /// natively from a shell, instead of seeing EPIPE. A <see cref="RunSpec.StdinFile"/> is given as
+    /// the file itself, by a shell that redirects and then execs the program (Process can only give
+    /// a pipe); the shell adds nothing to the environment the program sees.
     /// </remarks>
     public static RunResult Run(RunSpec spec, string? workingDirectory = null)
     {
+        Prerequisite.Require(s_envResetsSignals.Value, "env --default-signal (GNU coreutils 8.31 or later)");
         var psi = new ProcessStartInfo
         {
             UseShellExecute = false,
@@ -25,21 +46,19 @@ internal static class NativeRunner
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory ?? spec.WorkingDirectory ?? Environment.CurrentDirectory,
         };
+        psi.FileName = Env;
+        psi.ArgumentList.Add(DefaultSigpipe);
         if (spec.StdinFile is string file)
         {
-            psi.FileName = "/bin/sh";
-            foreach (string arg in (string[])["-c", "f=$1; shift; exec \"$@\" <\"$f\"", "sh", file, spec.Program, .. spec.Argv[1..]])
+            foreach (string arg in (string[])["/bin/sh", "-c", "f=$1; shift; exec \"$@\" <\"$f\"", "sh", file])
             {
                 psi.ArgumentList.Add(arg);
             }
         }
-        else
+        psi.ArgumentList.Add(spec.Program);
+        foreach (string arg in spec.Argv[1..])
         {
-            psi.FileName = spec.Program;
-            foreach (string arg in spec.Argv[1..])
-            {
-                psi.ArgumentList.Add(arg);
-            }
+            psi.ArgumentList.Add(arg);
         }
         psi.Environment.Clear();
         foreach (string variable in spec.Env)

@@ -25,38 +25,14 @@ public sealed class ProcessTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     /// <summary>Runs <paramref name="spec"/> natively and under Warden (in the temporary directory) and asserts the same results.</summary>
-    /// <remarks>
-    /// The native run starts with SIGPIPE's default action, through <c>env --default-signal=PIPE</c>:
-    /// the .NET runtime ignores SIGPIPE and its child processes inherit that, so without it a
-    /// writer to a closed pipe would see EPIPE where, run from a shell (and under Warden), it is
-    /// killed by SIGPIPE.
-    /// </remarks>
     private RunResult Same(RunSpec spec)
     {
         spec = spec with { WorkingDirectory = spec.WorkingDirectory ?? _dir };
-        RunResult native = NativeRunner.Run(WithDefaultSigpipe(spec));
+        RunResult native = NativeRunner.Run(spec);
         RunResult warden = KernelRunner.Run(spec);
         RunResult.AssertSame(native, warden);
         return native;
     }
-
-    /// <summary>The same run, started by <c>env --default-signal=PIPE</c> (which execs the program with the same argv[0], arguments and environment).</summary>
-    internal static RunSpec WithDefaultSigpipe(RunSpec spec)
-    {
-        Prerequisite.Require(EnvDefaultsSignals.Value, "env --default-signal (GNU coreutils 8.31 or later)");
-        Assert.Equal(spec.Program, spec.Argv[0]);
-        return spec with { Program = "/usr/bin/env", Argv = ["/usr/bin/env", "--default-signal=PIPE", .. spec.Argv] };
-    }
-
-    private static readonly Lazy<bool> EnvDefaultsSignals = new(() =>
-    {
-        if (!File.Exists("/usr/bin/env"))
-        {
-            return false;
-        }
-        var probe = new RunSpec("/usr/bin/env", ["/usr/bin/env", "--default-signal=PIPE", "/bin/busybox", "true"]);
-        return NativeRunner.Run(probe).ShellStatus == 0;
-    });
 
     /// <summary><c>busybox sh -c SCRIPT</c>.</summary>
     private static RunSpec Sh(string script) => RunSpec.Busybox("sh", "-c", script);
