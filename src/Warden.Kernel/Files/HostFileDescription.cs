@@ -81,6 +81,34 @@ internal sealed class HostFileDescription : FileDescription
         }, null);
     }
 
+    /// <summary>
+    /// A new open of the file <paramref name="file"/> holds, as an open through its <c>/proc/self/fd</c>
+    /// link reaches it on Linux: the same pipe, socket or file, with a description (and offset) of its own.
+    /// </summary>
+    /// <returns>The description, or the host open's errno (ENXIO for a socket).</returns>
+    public static (HostFileDescription? File, Errno? Error) Reopen(HostFileDescription file, int flags, HostFileCache files)
+    {
+        bool added = false;
+        try
+        {
+            file._fd.DangerousAddRef(ref added);
+            // Warden's own descriptor's link, followed by the host: it can reach only the file the
+            // program already holds.
+            using var cwd = new SafeFileHandle(Libc.AT_FDCWD, ownsHandle: false);
+            byte[] link = System.Text.Encoding.ASCII.GetBytes($"/proc/self/fd/{file._fd.DangerousGetHandle()}");
+            ulong hostFlags = (ulong)(uint)((flags & OpenFlags.Known & ~(OpenFlags.O_CREAT | OpenFlags.O_TMPFILE)) | OpenFlags.O_CLOEXEC);
+            (SafeFileHandle? fd, Errno? error) = Libc.Openat2(cwd, link, hostFlags, 0, 0);
+            return error is not null ? (null, error) : Create(fd!, flags, file.Path, files);
+        }
+        finally
+        {
+            if (added)
+            {
+                file._fd.DangerousRelease();
+            }
+        }
+    }
+
     private byte[]? _keptStat;
 
     // The file's identity, by which a read or write finds the file's page cache if it is mapped.

@@ -1,5 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 using Warden.Errors;
+using Warden.Interop;
 using Warden.Kernel.Procfs;
 using Warden.Kernel.Tasks;
 
@@ -70,6 +71,10 @@ internal sealed class VirtualFileSystem(Kernel kernel)
         }
         uint effectiveMode = mode & ~(uint)task.Fs.Umask;
         (SafeFileHandle? fd, Errno? error) = root.Open(path, flags, effectiveMode);
+        if (error == Errno.ELOOP && LinkIntoProc(path, followLast: (flags & OpenFlags.O_NOFOLLOW) == 0) is string procPath)
+        {
+            return Open(task, procPath, flags, mode, transient);
+        }
         if (error is not null)
         {
             return (null, error);
@@ -77,6 +82,79 @@ internal sealed class VirtualFileSystem(Kernel kernel)
         string name = transient ? path : root.SandboxPathOf(fd!) ?? path;
         (HostFileDescription? file, Errno? createError) = HostFileDescription.Create(fd!, flags, name, kernel.FileCache, keepStat: transient);
         return (file, createError);
+    }
+
+    // Linux follows at most 40 symbolic links in one lookup.
+    private const int MaxLinks = 40;
+
+    // Where a host symbolic link on the way (such as /dev/stdin, to /proc/self/fd/0) takes a lookup
+    // into /proc: the path it becomes there, which procfs serves; null if none does. The host's
+    // lookup refuses these (they reach its magic links), so they are followed here, one component
+    // at a time, inside the sandbox root.
+    private string? LinkIntoProc(string path, bool followLast)
+    {
+        var pending = new Stack<string>();
+        PushComponents(pending, path);
+        string current = "/";
+        int links = 0;
+        Span<byte> target = stackalloc byte[4096];
+        while (pending.TryPop(out string? part))
+        {
+            if (part == "..")
+            {
+                current = FsContext.Normalize(current + "/..");
+                continue;
+            }
+            string next = current == "/" ? "/" + part : current + "/" + part;
+            if (IsProc(next, out _))
+            {
+                while (pending.TryPop(out string? rest))
+                {
+                    next += "/" + rest;
+                }
+                return next;
+            }
+            if (pending.Count == 0 && !followLast)
+            {
+                return null;
+            }
+            (SafeFileHandle? fd, Errno? error) = kernel.Root.Open(next, OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW, 0);
+            if (error is not null)
+            {
+                return null;
+            }
+            (int length, Errno? notLink) = Libc.ReadlinkEmptyPath(fd!, target);
+            fd!.Dispose();
+            if (notLink is not null)
+            {
+                current = next;
+                continue;
+            }
+            if (++links > MaxLinks || length == target.Length)
+            {
+                return null;
+            }
+            string text = System.Text.Encoding.UTF8.GetString(target[..length]);
+            PushComponents(pending, text);
+            if (text.StartsWith('/'))
+            {
+                current = "/";
+            }
+        }
+        return null;
+    }
+
+    // Pushes the components of `path` so that the first is popped first ("." and empty ones dropped).
+    private static void PushComponents(Stack<string> pending, string path)
+    {
+        string[] parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (int i = parts.Length - 1; i >= 0; i--)
+        {
+            if (parts[i] != ".")
+            {
+                pending.Push(parts[i]);
+            }
+        }
     }
 
     // On a read-only root, open(2) still succeeds for O_CREAT without O_EXCL of a file that exists

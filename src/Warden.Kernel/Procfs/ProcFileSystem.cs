@@ -104,6 +104,12 @@ internal static class ProcFileSystem
                     // A pipe has no path to follow: the open reaches the pipe itself, as Linux's.
                     return (pipeEnd.Reopen(flags), null);
                 }
+                if (follow && file is HostFileDescription host && !file.Path.StartsWith('/'))
+                {
+                    // A host pipe or socket, which has no path in the sandbox: reached itself too (for
+                    // O_PATH as well, so that stat through the link sees it).
+                    return HostFileDescription.Reopen(host, flags, task.Kernel.FileCache);
+                }
                 return Link(task, $"{dir}/fd/{number}", file.Path, baseInode + 64 + (ulong)number, flags, follow);
             }
         }
