@@ -22,6 +22,9 @@ internal static unsafe partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "mkdirat", SetLastError = true)]
     private static partial int MkdiratNative(SafeFileHandle dirfd, byte* path, uint mode);
 
+    [LibraryImport(LibraryName, EntryPoint = "mknodat", SetLastError = true)]
+    private static partial int MknodatNative(SafeFileHandle dirfd, byte* path, uint mode, ulong dev);
+
     [LibraryImport(LibraryName, EntryPoint = "unlinkat", SetLastError = true)]
     private static partial int UnlinkatNative(SafeFileHandle dirfd, byte* path, int flags);
 
@@ -68,6 +71,16 @@ internal static unsafe partial class Libc
         fixed (byte* p = Terminated(name))
         {
             return MkdiratNative(dirfd, p, mode) == 0 ? null : LastErrno();
+        }
+    }
+
+    /// <summary><c>mknodat(2)</c>: makes the node <paramref name="name"/> (one component, no NUL) in <paramref name="dirfd"/>.</summary>
+    [SupportedOSPlatform("linux")]
+    public static Errno? Mknodat(SafeFileHandle dirfd, ReadOnlySpan<byte> name, uint mode, ulong dev)
+    {
+        fixed (byte* p = Terminated(name))
+        {
+            return MknodatNative(dirfd, p, mode, dev) == 0 ? null : LastErrno();
         }
     }
 

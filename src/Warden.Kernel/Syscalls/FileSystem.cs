@@ -130,6 +130,49 @@ internal static partial class Sys
         }
     }
 
+    public static SyscallReturn Mknod(KernelTask t, in SyscallArguments a) => MknodAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), a.UInt(1));
+
+    public static SyscallReturn Mknodat(KernelTask t, in SyscallArguments a) => MknodAt(t, a.Int(0), a.Pointer(1), a.UInt(2));
+
+    // Linux's do_mknodat: the type is checked first (a directory is EPERM, an unknown type EINVAL),
+    // then the name. Regular files, FIFOs and sockets are made in the host directory; device nodes
+    // are EPERM, as for a process without CAP_MKNOD: nothing in the sandbox may make one.
+    private static SyscallReturn MknodAt(KernelTask t, int dirfd, Addr pathAddr, uint mode)
+    {
+        const uint S_IFMT = 0xf000, S_IFSOCK = 0xc000, S_IFBLK = 0x6000, S_IFDIR = 0x4000, S_IFCHR = 0x2000, S_IFIFO = 0x1000, S_IFREG = 0x8000;
+        uint type = mode & S_IFMT;
+        if (type == S_IFDIR)
+        {
+            return Errno.EPERM;
+        }
+        if (type is not (0 or S_IFREG or S_IFIFO or S_IFSOCK or S_IFCHR or S_IFBLK))
+        {
+            return Errno.EINVAL;
+        }
+        (SafeFileHandle? dir, string name, Errno? error) = ParentAt(t, dirfd, pathAddr);
+        if (error is not null)
+        {
+            return error;
+        }
+        using (dir)
+        {
+            if (name is "." or "..")
+            {
+                return Errno.EEXIST;
+            }
+            byte[] bytes = Encoding.UTF8.GetBytes(name);
+            if (type is S_IFCHR or S_IFBLK)
+            {
+                // The name's own errors (EEXIST) come before the capability check.
+                (SafeFileHandle? existing, Errno? missing) = Libc.Openat2(dir!, bytes, (ulong)(OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC), 0, Libc.RESOLVE_IN_ROOT);
+                existing?.Dispose();
+                return missing is null ? Errno.EEXIST : Errno.EPERM;
+            }
+            uint permissions = mode & 0xfff & ~(uint)t.Fs.Umask;
+            return SyscallReturn.Of(Libc.Mknodat(dir!, bytes, (type == 0 ? S_IFREG : type) | permissions, 0));
+        }
+    }
+
     public static SyscallReturn Rmdir(KernelTask t, in SyscallArguments a) => UnlinkAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), OpenFlags.AT_REMOVEDIR);
 
     public static SyscallReturn Unlink(KernelTask t, in SyscallArguments a) => UnlinkAt(t, OpenFlags.AT_FDCWD, a.Pointer(0), 0);

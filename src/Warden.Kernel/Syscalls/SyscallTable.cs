@@ -81,6 +81,8 @@ internal static class SyscallTable
         Add(81, Sys.Fchdir, Fd);
         Add(83, Sys.Mkdir, FilePath, Octal);
         Add(258, Sys.Mkdirat, Fd, FilePath, Octal);
+        Add(133, Sys.Mknod, FilePath, Octal, Hex);
+        Add(259, Sys.Mknodat, Fd, FilePath, Octal, Hex);
         Add(84, Sys.Rmdir, FilePath);
         Add(87, Sys.Unlink, FilePath);
         Add(263, Sys.Unlinkat, Fd, FilePath, Hex);
