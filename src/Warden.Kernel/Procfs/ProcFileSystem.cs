@@ -110,6 +110,10 @@ internal static class ProcFileSystem
                     // O_PATH as well, so that stat through the link sees it).
                     return HostFileDescription.Reopen(host, flags, task.Kernel.FileCache);
                 }
+                if (!follow)
+                {
+                    return pathOnly ? (SyntheticLink.ForDescriptor($"{dir}/fd/{number}", file, baseInode + 64 + (ulong)number), null) : (null, Errno.ELOOP);
+                }
                 return Link(task, $"{dir}/fd/{number}", file.Path, baseInode + 64 + (ulong)number, flags, follow);
             }
         }

@@ -35,7 +35,7 @@ internal static class ProcStat
         return null;
     }
 
-    public static Errno? FillStatx(Span<byte> buffer, uint mode, ulong inode)
+    public static Errno? FillStatx(Span<byte> buffer, uint mode, ulong inode, long size = 0)
     {
         buffer.Clear();
         // struct statx: mask, blksize, attributes, nlink, uid, gid, mode, pad, ino, size, blocks, ...
@@ -44,6 +44,7 @@ internal static class ProcStat
         MemoryMarshal.Write(buffer[16..], (mode & S_IFDIR) != 0 ? 2u : 1u);
         MemoryMarshal.Write(buffer[28..], (ushort)mode);
         MemoryMarshal.Write(buffer[32..], inode);
+        MemoryMarshal.Write(buffer[40..], (ulong)size);
         foreach (int timeOffset in (ReadOnlySpan<int>)[64, 80, 96, 112])
         {
             MemoryMarshal.Write(buffer[timeOffset..], s_bootSeconds);

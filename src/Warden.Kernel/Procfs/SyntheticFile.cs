@@ -52,13 +52,27 @@ internal sealed class SyntheticFile(string path, byte[] contents, ulong inode) :
 }
 
 /// <summary>A symbolic link procfs shows (/proc/self, /proc/[pid]/exe, fd/N), opened with O_PATH|O_NOFOLLOW.</summary>
-internal sealed class SyntheticLink(string path, string target, ulong inode) : FileDescription(OpenFlags.O_PATH, path)
+/// <remarks>
+/// Its size is 0 and its permissions rwxrwxrwx, as Linux's procfs links have, except a descriptor's
+/// link (fd/N), which Linux gives a size of 64 and permissions from how the descriptor was opened
+/// (<see cref="ForDescriptor"/>).
+/// </remarks>
+internal sealed class SyntheticLink(string path, string target, ulong inode, uint permissions = 0x1ff, long size = 0)
+    : FileDescription(OpenFlags.O_PATH, path)
 {
+    /// <summary>The link fd/N of <paramref name="file"/>: r-x for reading, -wx for writing, as Linux's.</summary>
+    public static SyntheticLink ForDescriptor(string path, FileDescription file, ulong inode)
+    {
+        const uint ReadAndSearch = 0x140, WriteAndSearch = 0xc0; // S_IRUSR|S_IXUSR, S_IWUSR|S_IXUSR
+        uint permissions = (file.Readable ? ReadAndSearch : 0) | (file.Writable ? WriteAndSearch : 0);
+        return new SyntheticLink(path, file.Path, inode, permissions, size: 64);
+    }
+
     public override (string? Target, Errno? Error) ReadLink() => (target, null);
 
-    public override Errno? Stat(Span<byte> stat) => ProcStat.Fill(stat, ProcStat.S_IFLNK | 0x1ff, inode, target.Length);
+    public override Errno? Stat(Span<byte> stat) => ProcStat.Fill(stat, ProcStat.S_IFLNK | permissions, inode, size);
 
-    public override Errno? Statx(int flags, uint mask, Span<byte> statx) => ProcStat.FillStatx(statx, ProcStat.S_IFLNK | 0x1ff, inode);
+    public override Errno? Statx(int flags, uint mask, Span<byte> statx) => ProcStat.FillStatx(statx, ProcStat.S_IFLNK | permissions, inode, size);
 }
 
 /// <summary>A procfs directory: a fixed list of entries, read with getdents64.</summary>

@@ -6,7 +6,8 @@ namespace Warden.Tests.Kernel.Files;
 /// <summary>
 /// The host's /dev/stdin, /dev/fd and /dev/stderr are symbolic links into /proc/self/fd: a lookup
 /// through them reaches the program's own descriptors, as on Linux (a pipe is the same pipe, a
-/// file is opened anew at offset 0), and readlink and lstat still see the links themselves. A
+/// file is opened anew at offset 0), and readlink and lstat still see the links themselves (a
+/// descriptor's link with Linux's size and its permissions from the open's mode). A
 /// gcc-built static program, and busybox cat, with standard input a pipe and a file; the native
 /// run is the oracle.
 /// </summary>
@@ -39,6 +40,11 @@ public sealed class DevStdinTests : IDisposable
             struct stat st;
             printf("lstat link %d, stat fifo %d\n", lstat("/dev/stdin", &st) == 0 && S_ISLNK(st.st_mode),
                    stat("/dev/stdin", &st) == 0 && S_ISFIFO(st.st_mode));
+            const char *links[] = {"/proc/self/fd/0", "/proc/self/fd/2", "/proc/self/exe", "/proc/self"};
+            for (int i = 0; i < 4; i++) {
+                lstat(links[i], &st);
+                printf("lstat %s: mode %o size %ld\n", links[i], (unsigned)st.st_mode, (long)st.st_size);
+            }
             show_open("/dev/stdin", O_RDONLY);
             show_open("/dev/fd/0", O_RDONLY);
             show_open("/proc/self/fd/0", O_RDONLY);
