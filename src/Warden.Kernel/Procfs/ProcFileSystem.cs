@@ -14,8 +14,13 @@ namespace Warden.Kernel.Procfs;
 /// </summary>
 internal static class ProcFileSystem
 {
-    private static readonly string[] s_files = ["auxv", "cmdline", "comm", "maps", "smaps", "stat", "statm", "status"];
+    private static readonly string[] s_files = ["auxv", "cmdline", "comm", "maps", "smaps", "stat", "statm", "status", "mounts"];
+
+    // The machine-wide files shown as the host's, read when read (inodes from 3 on, in this order).
+    private static readonly string[] s_hostFiles = ["cpuinfo", "meminfo", "version", "uptime", "loadavg", "filesystems"];
     private static readonly string[] s_links = ["cwd", "exe", "root"];
+
+    private const ulong MountsLinkInode = 15;
 
     /// <summary>Opens <paramref name="path"/> (normalized, under /proc) with <paramref name="flags"/>.</summary>
     public static (FileDescription? File, Errno? Error) Open(KernelTask task, string path, int flags)
@@ -35,6 +40,27 @@ internal static class ProcFileSystem
                 return (new SyntheticLink(path, task.Group.Pid.ToString(CultureInfo.InvariantCulture), 2), null);
             }
             process = task.Group;
+        }
+        else if (parts[0] == "mounts")
+        {
+            // Linux's /proc/mounts is a link to self/mounts.
+            return parts.Length == 1 && !follow
+                ? ((flags & OpenFlags.O_PATH) != 0 ? (new SyntheticLink(path, "self/mounts", MountsLinkInode), null) : (null, Errno.ELOOP))
+                : Open(task, "/proc/self/mounts/" + string.Join('/', parts[1..]), flags);
+        }
+        else if (parts.Length == 1 && Array.IndexOf(s_hostFiles, parts[0]) is int index and >= 0)
+        {
+            if (OpenFlags.Writes(flags) || (flags & OpenFlags.O_CREAT) != 0)
+            {
+                return (null, Errno.EACCES);
+            }
+            if ((flags & OpenFlags.O_DIRECTORY) != 0)
+            {
+                return (null, Errno.ENOTDIR);
+            }
+            string host = "/proc/" + parts[0];
+            Func<KernelTask, byte[]?> make = pathOnly ? static _ => [] : _ => ProcContent.HostFile(host);
+            return (new SyntheticFile(path, make, task, 3 + (ulong)index), null);
         }
         else if (int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
         {
@@ -65,8 +91,8 @@ internal static class ProcFileSystem
             {
                 return (null, Errno.ENOTDIR);
             }
-            byte[] contents = pathOnly ? [] : ProcContent.Make(task, process, name);
-            return (new SyntheticFile(dir + "/" + name, contents, baseInode + 16 + (ulong)Array.IndexOf(s_files, name)), null);
+            Func<KernelTask, byte[]?> make = pathOnly ? static _ => [] : reader => ProcContent.Make(reader, process, name);
+            return (new SyntheticFile(dir + "/" + name, make, task, baseInode + 16 + (ulong)Array.IndexOf(s_files, name)), null);
         }
         if (parts.Length > 2 && name is "root" or "cwd")
         {
@@ -158,7 +184,11 @@ internal static class ProcFileSystem
 
     private static List<(string, byte, ulong)> RootEntries(KernelTask task)
     {
-        var entries = new List<(string, byte, ulong)> { ("self", SyntheticDirectory.DT_LNK, 2) };
+        var entries = new List<(string, byte, ulong)> { ("self", SyntheticDirectory.DT_LNK, 2), ("mounts", SyntheticDirectory.DT_LNK, MountsLinkInode) };
+        for (int i = 0; i < s_hostFiles.Length; i++)
+        {
+            entries.Add((s_hostFiles[i], SyntheticDirectory.DT_REG, 3 + (ulong)i));
+        }
         foreach (int pid in task.Kernel.Pids())
         {
             entries.Add((pid.ToString(CultureInfo.InvariantCulture), SyntheticDirectory.DT_DIR, (ulong)pid << 8));

@@ -6,17 +6,34 @@ using Warden.UserMem;
 
 namespace Warden.Kernel.Procfs;
 
-/// <summary>A read-only file whose contents the kernel made when it was opened (a procfs file).</summary>
-internal sealed class SyntheticFile(string path, byte[] contents, ulong inode) : FileDescription(OpenFlags.O_RDONLY, path)
+/// <summary>
+/// A read-only file whose contents the kernel makes when it is first read (a procfs file): as
+/// Linux's seq files, it shows the state at the read, not at the open (a shell's redirection from
+/// /proc/self/cmdline before exec shows the new program's), and again after a seek to 0.
+/// </summary>
+/// <param name="path">Its path.</param>
+/// <param name="make">Makes the contents, for the reading task (or the opener, for a seek that needs the size); <c>null</c> for ESRCH (the process is gone).</param>
+/// <param name="opener">The task that opened it.</param>
+/// <param name="inode">Its inode number.</param>
+internal sealed class SyntheticFile(string path, Func<KernelTask, byte[]?> make, KernelTask opener, ulong inode) : FileDescription(OpenFlags.O_RDONLY, path)
 {
     private readonly Lock _lock = new();
     private long _offset;
+    private byte[]? _contents;
+
+    // Under _lock.
+    private byte[]? Contents(KernelTask reader) => _contents ??= make(reader);
 
     public override (long Count, Error? Error) Read(KernelTask task, IOSequence dst, long offset)
     {
         lock (_lock)
         {
             long at = offset < 0 ? _offset : offset;
+            byte[]? contents = Contents(task);
+            if (contents is null)
+            {
+                return (0, Errno.ESRCH);
+            }
             if (at >= contents.Length)
             {
                 return (0, null);
@@ -35,12 +52,17 @@ internal sealed class SyntheticFile(string path, byte[] contents, ulong inode) :
     {
         lock (_lock)
         {
-            long target = whence switch { 0 => offset, 1 => _offset + offset, 2 => contents.Length + offset, _ => -1 };
+            long target = whence switch { 0 => offset, 1 => _offset + offset, 2 => (Contents(opener)?.Length ?? 0) + offset, _ => -1 };
             if (whence is < 0 or > 2 || target < 0)
             {
                 return (0, Errno.EINVAL);
             }
             _offset = target;
+            if (target == 0)
+            {
+                // A read from the start makes the contents again.
+                _contents = null;
+            }
             return (target, null);
         }
     }

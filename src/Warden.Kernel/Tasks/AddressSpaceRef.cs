@@ -25,6 +25,23 @@ internal sealed class AddressSpaceRef(MemoryManager mm)
         return this;
     }
 
+    /// <summary>Adds a user unless the last one has already released it (a reader of another process's memory, which may be exiting).</summary>
+    /// <returns>Whether a reference was taken, to be dropped with <see cref="DecRef"/>.</returns>
+    public bool TryIncRef()
+    {
+        int refs = Volatile.Read(ref _refs);
+        while (refs > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _refs, refs + 1, refs);
+            if (seen == refs)
+            {
+                return true;
+            }
+            refs = seen;
+        }
+        return false;
+    }
+
     /// <summary>Drops a user; the last disposes the memory manager.</summary>
     public void DecRef()
     {
