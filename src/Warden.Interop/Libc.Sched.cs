@@ -9,6 +9,9 @@ internal static unsafe partial class Libc
     /// <summary>The size of glibc's <c>cpu_set_t</c> in bytes (1024 CPUs).</summary>
     public const int CpuSetSize = 128;
 
+    [LibraryImport(LibraryName, EntryPoint = "getpriority")]
+    private static partial int GetpriorityNative(int which, uint who);
+
     [LibraryImport(LibraryName, EntryPoint = "sched_getcpu", SetLastError = true)]
     private static partial int SchedGetcpuNative();
 
@@ -17,6 +20,10 @@ internal static unsafe partial class Libc
 
     [LibraryImport(LibraryName, EntryPoint = "sched_getaffinity", SetLastError = true)]
     private static partial int SchedGetaffinityNative(int pid, nuint cpusetsize, ulong* mask);
+
+    /// <summary>The calling process's nice value (<c>getpriority(PRIO_PROCESS, 0)</c>, which cannot fail for the caller itself).</summary>
+    [SupportedOSPlatform("linux")]
+    public static int OwnNice() => GetpriorityNative(0, 0);
 
     /// <summary><c>sched_getcpu(3)</c>: the CPU the calling thread is running on (answered in user space where the vDSO allows).</summary>
     /// <returns>The CPU number, or the errno.</returns>

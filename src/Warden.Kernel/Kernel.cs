@@ -199,7 +199,8 @@ public sealed partial class Kernel : IDisposable
         arch.Registers.Rip = image.Entry.Value;
         arch.Registers.Rsp = image.StackPointer.Value;
         arch.Registers.Eflags = 0x202;
-        var task = new KernelTask(this, group, pid, arch, fds, fs) { Name = group.Name };
+        // Its nice value is Warden's own, as a program started by Warden's parent would have it.
+        var task = new KernelTask(this, group, pid, arch, fds, fs) { Name = group.Name, Nice = Libc.OwnNice() };
         group.AddTask(task);
         _processes[pid] = group;
         Terminal.Attach(group);

@@ -172,7 +172,9 @@ internal static class ProcContent
 
     private static string Stat(ThreadGroup p, MemoryManager? mm) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{p.Pid} ({p.Name}) {(p.IsZombie ? 'Z' : 'R')} {p.ParentPid} {p.ProcessGroup} {p.Session} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 {p.Tasks().Length} 0 0 {mm?.VirtualMemorySize ?? 0} {(mm?.ResidentSetSize ?? 0) / Page} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+            $"{p.Pid} ({p.Name}) {(p.IsZombie ? 'Z' : 'R')} {p.ParentPid} {p.ProcessGroup} {p.Session} 0 -1 4194304 0 0 0 0 0 0 0 0 {20 + Nice(p)} {Nice(p)} {p.Tasks().Length} 0 0 {mm?.VirtualMemorySize ?? 0} {(mm?.ResidentSetSize ?? 0) / Page} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+
+    private static int Nice(ThreadGroup p) => p.Tasks().FirstOrDefault()?.Nice ?? 0;
 
     private static byte[] Cmdline(KernelTask reader, ThreadGroup process, MemoryManager mm)
     {

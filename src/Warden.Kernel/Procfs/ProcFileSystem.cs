@@ -17,7 +17,7 @@ internal static class ProcFileSystem
     private static readonly string[] s_files = ["auxv", "cmdline", "comm", "maps", "smaps", "stat", "statm", "status", "mounts"];
 
     // The machine-wide files shown as the host's, read when read (inodes from 3 on, in this order).
-    private static readonly string[] s_hostFiles = ["cpuinfo", "meminfo", "version", "uptime", "loadavg", "filesystems"];
+    private static readonly string[] s_hostFiles = ["cpuinfo", "meminfo", "version", "uptime", "loadavg", "filesystems", "stat"];
     private static readonly string[] s_links = ["cwd", "exe", "root"];
 
     private const ulong MountsLinkInode = 15;

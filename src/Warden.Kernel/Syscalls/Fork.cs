@@ -105,6 +105,8 @@ internal static partial class Sys
         var child = new KernelTask(kernel, group, pid, arch, t.Fds.Fork(), t.Fs.Fork())
         {
             Name = t.Name,
+            Nice = t.Nice,
+            IoPriority = t.IoPriority,
             SignalMask = t.SignalMask,
             AltStack = shareMemory && (flags & CLONE_VFORK) == 0 ? SignalStack.Disabled : t.AltStack,
             ClearChildTid = (flags & CLONE_CHILD_CLEARTID) != 0 ? childTid.Value : 0,

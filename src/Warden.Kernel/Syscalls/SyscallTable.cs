@@ -162,6 +162,10 @@ internal static class SyscallTable
         Add(96, Sys.Gettimeofday, Pointer, Pointer);
         Add(201, Sys.Time, Pointer);
         Add(98, Sys.Getrusage, Int, Pointer);
+        Add(140, Sys.Getpriority, Int, Int);
+        Add(141, Sys.Setpriority, Int, Int, Int);
+        Add(251, Sys.IoprioSet, Int, Int, Hex);
+        Add(252, Sys.IoprioGet, Int, Int);
         Add(100, Sys.Times, Pointer);
         Add(35, Sys.Nanosleep, Pointer, Pointer);
         Add(230, Sys.ClockNanosleep, Int, Hex, Pointer, Pointer);

@@ -81,6 +81,12 @@ internal sealed partial class KernelTask : IContext
     /// <summary>The name PR_SET_NAME gives the thread (16 bytes at most, NUL included).</summary>
     public string Name { get; set; } = "";
 
+    /// <summary>Its nice value, -20 to 19 (getpriority and setpriority; inherited by a child).</summary>
+    public int Nice { get; set; }
+
+    /// <summary>Its I/O priority, class and data as ioprio_set encodes them (0: none set; inherited by a child).</summary>
+    public int IoPriority { get; set; }
+
     /// <inheritdoc/>
     public CancellationToken CancellationToken => Group.Killed;
 
