@@ -202,6 +202,7 @@ public sealed partial class Kernel : IDisposable
         // Its nice value is Warden's own, as a program started by Warden's parent would have it.
         var task = new KernelTask(this, group, pid, arch, fds, fs) { Name = group.Name, Nice = Libc.OwnNice() };
         group.AddTask(task);
+        group.WatchCpuLimit();
         _processes[pid] = group;
         Terminal.Attach(group);
         int early;

@@ -199,6 +199,14 @@ internal sealed class HostFileDescription : FileDescription
                 return (0, waitError);
             }
         }
+        if (_fileType == S_IFREG)
+        {
+            (bool allowed, src) = FitFileSizeLimit(task, src, offset);
+            if (!allowed)
+            {
+                return (0, Errno.EFBIG);
+            }
+        }
         var writer = offset < 0 ? new HostFileWriter(_fd) : new HostFileWriter(_fd, offset);
         if (_fileType != S_IFREG || _files.Find(_device, _inode) is not { } mapped)
         {
@@ -351,6 +359,36 @@ internal sealed class HostFileDescription : FileDescription
     /// <inheritdoc/>
     public override (long Result, Error? Error) Ioctl(KernelTask task, uint request, ulong argument) =>
         TerminalIoctl.Handle(task, _fd, request, argument);
+
+    // Linux's generic_write_check_limits for RLIMIT_FSIZE: a write that starts at or past the
+    // limit is EFBIG and raises SIGXFSZ; one that crosses it is cut short at it.
+    private (bool Allowed, IOSequence Src) FitFileSizeLimit(KernelTask task, IOSequence src, long offset)
+    {
+        ulong limit = task.Group.Limits.Get(ResourceLimitSet.RLIMIT_FSIZE).Current;
+        if (limit == ResourceLimitSet.Infinity || src.NumBytes == 0)
+        {
+            return (true, src);
+        }
+        (long at, Errno? error) = (StatusFlags & OpenFlags.O_APPEND) != 0 ? FileSize() : Position(offset);
+        if (error is not null)
+        {
+            // The write itself will meet the same error.
+            return (true, src);
+        }
+        if ((ulong)at >= limit)
+        {
+            RaiseFileSizeSignal(task);
+            return (false, src);
+        }
+        return (true, (ulong)src.NumBytes > limit - (ulong)at ? src.TakeFirst64((long)(limit - (ulong)at)) : src);
+    }
+
+    /// <summary>SIGXFSZ for a write or truncate past RLIMIT_FSIZE, to the task that made it (as Linux's send_sig).</summary>
+    public static void RaiseFileSizeSignal(KernelTask task)
+    {
+        var info = new SignalInfo { Signo = Signals.Signal.SIGXFSZ, Code = Signals.SignalCodes.SI_USER, Pid = task.Group.Pid, Uid = task.Group.Credentials.Uid };
+        task.Group.Send(in info, task);
+    }
 
     /// <summary>ftruncate(2): through the file's page cache when it is mapped, so that mappings see it.</summary>
     public override Error? Truncate(long size)

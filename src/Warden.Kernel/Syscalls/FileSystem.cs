@@ -308,7 +308,11 @@ internal static partial class Sys
         }
         try
         {
-            return file!.Host is null ? Errno.EINVAL : SyscallReturn.Of(Libc.Ftruncate(file.Host, a.Long(1)));
+            if (file!.Host is null)
+            {
+                return Errno.EINVAL;
+            }
+            return PastFileSizeLimit(t, a.Long(1)) ? Errno.EFBIG : SyscallReturn.Of(Libc.Ftruncate(file.Host, a.Long(1)));
         }
         finally
         {
@@ -328,7 +332,22 @@ internal static partial class Sys
         {
             return Errno.EINVAL;
         }
+        if (PastFileSizeLimit(t, a.Long(1)))
+        {
+            return Errno.EFBIG;
+        }
         return SyscallReturn.Of(file.Truncate(a.Long(1)));
+    }
+
+    // Linux's inode_newsize_ok: a length past RLIMIT_FSIZE is EFBIG, with SIGXFSZ.
+    private static bool PastFileSizeLimit(KernelTask t, long length)
+    {
+        if ((ulong)length <= t.Group.Limits.Get(ResourceLimitSet.RLIMIT_FSIZE).Current)
+        {
+            return false;
+        }
+        HostFileDescription.RaiseFileSizeSignal(t);
+        return true;
     }
 
     public static SyscallReturn Fsync(KernelTask t, in SyscallArguments a) => Sync(t, a.Int(0), data: false);

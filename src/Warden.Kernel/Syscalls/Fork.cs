@@ -120,6 +120,7 @@ internal static partial class Sys
             memory.MM.CopyObjectOut(t, childTid, pid, default);
         }
         group.AddTask(child);
+        group.WatchCpuLimit();
         TaskCompletionSource? vforkDone = (flags & CLONE_VFORK) != 0 ? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : null;
         group.VforkDone = vforkDone;
         kernel.AddProcess(group, parent);

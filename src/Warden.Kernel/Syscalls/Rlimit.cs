@@ -92,6 +92,10 @@ internal static partial class Sys
             return error;
         }
         group.MM.Limits = group.Limits.ForMemoryManager();
+        if (resource == ResourceLimitSet.RLIMIT_CPU)
+        {
+            group.WatchCpuLimit();
+        }
         if (resource == ResourceLimitSet.RLIMIT_NOFILE)
         {
             foreach (KernelTask task in group.Tasks())

@@ -6,7 +6,9 @@ namespace Warden.Kernel.Tasks;
 /// <summary>
 /// A process's CPU-time interval timers: ITIMER_VIRTUAL (the time its program runs, which sends
 /// SIGVTALRM) and ITIMER_PROF (that and the time Warden spends on its system calls and faults, which
-/// sends SIGPROF). Each starts again with its interval, if it has one, when it expires.
+/// sends SIGPROF). Each starts again with its interval, if it has one, when it expires. It also
+/// enforces RLIMIT_CPU on the same CPU time as ITIMER_PROF, as Linux does: SIGKILL at the hard
+/// limit; SIGXCPU at the soft one, which then goes up by a second, for a SIGXCPU each second.
 /// </summary>
 /// <remarks>
 /// <para>The process's CPU time is what its tasks account (<see cref="KernelTask.CpuTime"/>): as
@@ -36,6 +38,32 @@ internal sealed class CpuTimers(ThreadGroup group) : IDisposable
     private readonly long[] _interval = new long[3];
     private Timer? _ticker;
     private bool _disposed;
+    private bool _watchingLimit;
+
+    /// <summary>Looks at RLIMIT_CPU on each tick from now on, until it is infinite again.</summary>
+    public void WatchLimit()
+    {
+        lock (_lock)
+        {
+            _watchingLimit = true;
+            UpdateTickerLocked();
+        }
+    }
+
+    // The ticker runs while a timer is armed or the limit is watched.
+    private void UpdateTickerLocked()
+    {
+        bool needed = !_disposed && (_deadline[Virtual] != 0 || _deadline[Prof] != 0 || _watchingLimit);
+        if (needed && _ticker is null)
+        {
+            _ticker = new Timer(_ => OnTick(), null, Tick, Tick);
+        }
+        else if (!needed && _ticker is not null)
+        {
+            _ticker.Dispose();
+            _ticker = null;
+        }
+    }
 
     /// <summary>
     /// Arms timer <paramref name="which"/> to expire after <paramref name="valueNs"/> nanoseconds of
@@ -52,16 +80,7 @@ internal sealed class CpuTimers(ThreadGroup group) : IDisposable
             // getitimer then reads a tick more than was set); Warden's tick stands for it.
             _deadline[which] = valueNs > 0 && !_disposed ? Math.Max(1, SaturatingAdd(now, SaturatingAdd(valueNs, TickNs))) : 0;
             _interval[which] = intervalNs;
-            bool armed = _deadline[Virtual] != 0 || _deadline[Prof] != 0;
-            if (armed && _ticker is null)
-            {
-                _ticker = new Timer(_ => OnTick(), null, Tick, Tick);
-            }
-            else if (!armed && _ticker is not null)
-            {
-                _ticker.Dispose();
-                _ticker = null;
-            }
+            UpdateTickerLocked();
             return (remaining, interval);
         }
     }
@@ -100,10 +119,18 @@ internal sealed class CpuTimers(ThreadGroup group) : IDisposable
 
     private void OnTick()
     {
-        Span<int> expired = stackalloc int[2];
+        Span<int> expired = stackalloc int[3];
         int count = 0;
         lock (_lock)
         {
+            if (_watchingLimit && !_disposed)
+            {
+                int limitSignal = CheckLimitLocked();
+                if (limitSignal != 0)
+                {
+                    expired[count++] = limitSignal;
+                }
+            }
             foreach (int which in (ReadOnlySpan<int>)[Virtual, Prof])
             {
                 long deadline = _deadline[which];
@@ -126,6 +153,33 @@ internal sealed class CpuTimers(ThreadGroup group) : IDisposable
             var info = new SignalInfo { Signo = signal, Code = SignalCodes.SI_KERNEL };
             group.Send(in info);
         }
+    }
+
+    // Linux's check_rlimit for RLIMIT_CPU (seconds of user and system time): SIGKILL at the hard
+    // limit and nothing more; SIGXCPU at the soft limit, raised by a second each time. 0 for none.
+    private int CheckLimitLocked()
+    {
+        (ulong soft, ulong hard) = group.Limits.Get(ResourceLimitSet.RLIMIT_CPU);
+        if (soft == ResourceLimitSet.Infinity)
+        {
+            _watchingLimit = false;
+            UpdateTickerLocked();
+            return 0;
+        }
+        (long user, long system) = group.CpuTime();
+        ulong seconds = (ulong)Math.Max(0, user + system) / 1_000_000_000;
+        if (hard != ResourceLimitSet.Infinity && seconds >= hard)
+        {
+            _watchingLimit = false;
+            UpdateTickerLocked();
+            return Signal.SIGKILL;
+        }
+        if (seconds < soft)
+        {
+            return 0;
+        }
+        group.Limits.Set(ResourceLimitSet.RLIMIT_CPU, soft + 1, hard, privileged: true);
+        return Signal.SIGXCPU;
     }
 
     private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;

@@ -10,6 +10,9 @@ namespace Warden.Kernel.Tasks;
 /// </summary>
 internal sealed class ResourceLimitSet
 {
+    /// <summary>RLIM_INFINITY: no limit.</summary>
+    public const ulong Infinity = ulong.MaxValue;
+
     public const int RLIMIT_CPU = 0;
     public const int RLIMIT_FSIZE = 1;
     public const int RLIMIT_DATA = 2;

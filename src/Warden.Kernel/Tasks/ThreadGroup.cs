@@ -125,6 +125,15 @@ internal sealed class ThreadGroup
 
     private CpuTimers? _cpuTimers;
 
+    /// <summary>Has <see cref="CpuTimers"/> enforce RLIMIT_CPU if it is finite: after the limit changes, and once a new process has its task.</summary>
+    public void WatchCpuLimit()
+    {
+        if (Limits.Get(ResourceLimitSet.RLIMIT_CPU).Current != ResourceLimitSet.Infinity)
+        {
+            CpuTimers.WatchLimit();
+        }
+    }
+
     // The CPU time (ns) of the process's tasks that have ended. Guarded by _lock.
     private long _endedUserNs;
     private long _endedSystemNs;
