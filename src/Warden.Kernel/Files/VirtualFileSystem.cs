@@ -57,6 +57,11 @@ internal sealed class VirtualFileSystem(Kernel kernel)
     {
         if (IsProc(path, out string normalized))
         {
+            if (path.EndsWith('/') || path.EndsWith("/.", StringComparison.Ordinal))
+            {
+                // A trailing slash asks for a directory, through a final link too (lstat("/proc/self/")).
+                flags = (flags & ~OpenFlags.O_NOFOLLOW) | OpenFlags.O_DIRECTORY;
+            }
             return ProcFileSystem.Open(task, normalized, flags);
         }
         SandboxRoot root = kernel.Root;

@@ -9,7 +9,8 @@ namespace Warden.Tests.Kernel.Procfs;
 /// is read, not when it is opened (a shell redirects from /proc/self/cmdline before it execs, and
 /// the program reads its own command line); /proc/mounts, a link to self/mounts, lists the host's
 /// mounts, which df needs to find a file system; the machine-wide files (cpuinfo, meminfo, version,
-/// uptime, loadavg, filesystems) are the host's; a dead process's files read as Linux's. Only what does not change between the two runs is
+/// uptime, loadavg, filesystems) are the host's; a dead process's files read as Linux's; a
+/// trailing slash follows a link. Only what does not change between the two runs is
 /// compared (not free memory, load or uptime).
 /// </summary>
 [Collection(KernelCollection.Name)]
@@ -51,6 +52,13 @@ public sealed class ProcfsProgramTests
         Assert.Contains("zombie status: some (says zombie)", native.StdoutText, StringComparison.Ordinal);
         RunResult.AssertSame(native, KernelRunner.Run(spec));
     }
+
+    /// <summary>A trailing slash follows a final link (lstat of /proc/self/ is the directory) and asks for a directory.</summary>
+    [SkippableFact]
+    public void ATrailingSlash_FollowsTheLink() =>
+        Assert.StartsWith("dr-xr-xr-x\n", Same(
+            "busybox ls -ld /proc/self/ | busybox cut -c1-10; busybox ls -ld /proc/self | busybox cut -c1-10; " +
+            "busybox cat /proc/self/status/ 2>&1; busybox cat /proc/self/exe/ 2>&1; echo $?"), StringComparison.Ordinal);
 
     [SkippableFact]
     public void MachineFiles_AreTheHosts() =>
