@@ -125,10 +125,15 @@ internal static class ProcFileSystem
             if (parts.Length == 3 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int number) &&
                 owner.Fds.Get(number) is FileDescription file)
             {
-                if (follow && !pathOnly && file is PipeEnd pipeEnd)
+                if (follow && file is PipeEnd pipeEnd)
                 {
-                    // A pipe has no path to follow: the open reaches the pipe itself, as Linux's.
-                    return (pipeEnd.Reopen(flags), null);
+                    // A pipe has no path to follow: the open reaches the pipe itself, as Linux's
+                    // (stat through the link, test -p /dev/stdin, sees the pipe).
+                    if ((flags & OpenFlags.O_DIRECTORY) != 0)
+                    {
+                        return (null, Errno.ENOTDIR);
+                    }
+                    return pathOnly ? (new PathView(pipeEnd), null) : (pipeEnd.Reopen(flags), null);
                 }
                 if (follow && file is HostFileDescription host && !file.Path.StartsWith('/'))
                 {

@@ -97,6 +97,18 @@ internal sealed class SyntheticLink(string path, string target, ulong inode, uin
     public override Errno? Statx(int flags, uint mask, Span<byte> statx) => ProcStat.FillStatx(statx, ProcStat.S_IFLNK | permissions, inode, size);
 }
 
+/// <summary>
+/// What an O_PATH open through a descriptor's link (fd/N) reaches when the descriptor has no path
+/// to open again, a kernel pipe: a view that stats as it, as Linux's does, and holds nothing
+/// (it is no reader or writer of the pipe).
+/// </summary>
+internal sealed class PathView(FileDescription target) : FileDescription(OpenFlags.O_PATH, target.Path)
+{
+    public override Errno? Stat(Span<byte> stat) => target.Stat(stat);
+
+    public override Errno? Statx(int flags, uint mask, Span<byte> statx) => target.Statx(flags, mask, statx);
+}
+
 /// <summary>A procfs directory: a fixed list of entries, read with getdents64.</summary>
 /// <remarks>The entries are listed when first read (as Linux lists them then), so a directory shows what exists when it is read.</remarks>
 internal sealed class SyntheticDirectory(string path, Func<IReadOnlyList<(string Name, byte Type, ulong Inode)>> list, ulong inode)

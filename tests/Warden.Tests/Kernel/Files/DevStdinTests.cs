@@ -91,5 +91,17 @@ public sealed class DevStdinTests : IDisposable
         RunResult.AssertSame(native, KernelRunner.Run(spec));
     }
 
+    /// <summary>Inside the sandbox a pipeline's pipe is Warden's own: stat through the link sees a FIFO, a read reads it.</summary>
+    [SkippableFact]
+    public void ThroughAKernelPipe_StatAndReadReachThePipe()
+    {
+        Busybox.Require();
+        RunSpec spec = RunSpec.Busybox("sh", "-c",
+            "echo x | busybox sh -c '[ -p /dev/stdin ] && echo piped; busybox stat -L -c %F /dev/stdin; busybox cat /dev/stdin; [ -d /dev/stdin/ ] || echo not a directory'");
+        RunResult native = NativeRunner.Run(spec);
+        Assert.Equal("piped\nfifo\nx\nnot a directory\n", native.StdoutText);
+        RunResult.AssertSame(native, KernelRunner.Run(spec));
+    }
+
     private static string Program() => CompiledProgram.Build("dev_stdin", Source, ["-static"]);
 }
