@@ -117,7 +117,8 @@ internal sealed class VirtualFileSystem(Kernel kernel)
                 {
                     next += "/" + rest;
                 }
-                return next;
+                // A trailing slash keeps asking for a directory there.
+                return path.EndsWith('/') ? next + "/" : next;
             }
             if (pending.Count == 0 && !followLast)
             {

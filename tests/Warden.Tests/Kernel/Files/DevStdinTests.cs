@@ -97,9 +97,9 @@ public sealed class DevStdinTests : IDisposable
     {
         Busybox.Require();
         RunSpec spec = RunSpec.Busybox("sh", "-c",
-            "echo x | busybox sh -c '[ -p /dev/stdin ] && echo piped; busybox stat -L -c %F /dev/stdin; busybox cat /dev/stdin; [ -d /dev/stdin/ ] || echo not a directory'");
+            "echo x | busybox sh -c '[ -p /dev/stdin ] && echo piped; busybox stat -L -c %F /dev/stdin; busybox cat /dev/stdin; [ -d /dev/stdin/ ] || echo not a directory; busybox cat /dev/stdin/ 2>&1'");
         RunResult native = NativeRunner.Run(spec);
-        Assert.Equal("piped\nfifo\nx\nnot a directory\n", native.StdoutText);
+        Assert.Equal("piped\nfifo\nx\nnot a directory\ncat: can't open '/dev/stdin/': Not a directory\n", native.StdoutText);
         RunResult.AssertSame(native, KernelRunner.Run(spec));
     }
 
