@@ -84,6 +84,8 @@ internal static class ProcContent
         string? holding = null;
         int holdingLength = -1;
         bool rootShown = false, procShown = false;
+        // Mount points are octal-escaped (a space is \040): the root's path is compared escaped too.
+        string escapedRoot = root.Replace(" ", "\\040", StringComparison.Ordinal);
         foreach (string line in lines)
         {
             string[] fields = line.Split(' ');
@@ -91,9 +93,7 @@ internal static class ProcContent
             {
                 continue;
             }
-            // Mount points are octal-escaped (a space is \040); the root's path is compared escaped too.
             string point = fields[1];
-            string escapedRoot = root.Replace(" ", "\\040", StringComparison.Ordinal);
             string? inside = root == "/" ? point
                 : point == escapedRoot ? "/"
                 : point.StartsWith(escapedRoot + "/", StringComparison.Ordinal) ? point[escapedRoot.Length..]

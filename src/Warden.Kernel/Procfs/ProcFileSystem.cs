@@ -50,17 +50,8 @@ internal static class ProcFileSystem
         }
         else if (parts.Length == 1 && Array.IndexOf(s_hostFiles, parts[0]) is int index and >= 0)
         {
-            if (OpenFlags.Writes(flags) || (flags & OpenFlags.O_CREAT) != 0)
-            {
-                return (null, Errno.EACCES);
-            }
-            if ((flags & OpenFlags.O_DIRECTORY) != 0)
-            {
-                return (null, Errno.ENOTDIR);
-            }
             string host = "/proc/" + parts[0];
-            Func<KernelTask, byte[]?> make = pathOnly ? static _ => [] : _ => ProcContent.HostFile(host);
-            return (new SyntheticFile(path, make, task, 3 + (ulong)index), null);
+            return ReadOnlyFile(task, path, flags, _ => ProcContent.HostFile(host), 3 + (ulong)index);
         }
         else if (int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
         {
@@ -83,16 +74,7 @@ internal static class ProcFileSystem
         string name = parts[1];
         if (parts.Length == 2 && Array.IndexOf(s_files, name) >= 0)
         {
-            if (OpenFlags.Writes(flags) || (flags & OpenFlags.O_CREAT) != 0)
-            {
-                return (null, Errno.EACCES);
-            }
-            if ((flags & OpenFlags.O_DIRECTORY) != 0)
-            {
-                return (null, Errno.ENOTDIR);
-            }
-            Func<KernelTask, byte[]?> make = pathOnly ? static _ => [] : reader => ProcContent.Make(reader, process, name);
-            return (new SyntheticFile(dir + "/" + name, make, task, baseInode + 16 + (ulong)Array.IndexOf(s_files, name)), null);
+            return ReadOnlyFile(task, dir + "/" + name, flags, reader => ProcContent.Make(reader, process, name), baseInode + 16 + (ulong)Array.IndexOf(s_files, name));
         }
         if (parts.Length > 2 && name is "root" or "cwd")
         {
@@ -162,6 +144,21 @@ internal static class ProcFileSystem
             }
         }
         return entries;
+    }
+
+    // A read-only file made by `make` when read (an O_PATH open makes nothing): EACCES for writing,
+    // ENOTDIR for O_DIRECTORY.
+    private static (FileDescription?, Errno?) ReadOnlyFile(KernelTask task, string path, int flags, Func<KernelTask, byte[]?> make, ulong inode)
+    {
+        if (OpenFlags.Writes(flags) || (flags & OpenFlags.O_CREAT) != 0)
+        {
+            return (null, Errno.EACCES);
+        }
+        if ((flags & OpenFlags.O_DIRECTORY) != 0)
+        {
+            return (null, Errno.ENOTDIR);
+        }
+        return (new SyntheticFile(path, (flags & OpenFlags.O_PATH) != 0 ? static _ => [] : make, task, inode), null);
     }
 
     private static (FileDescription?, Errno?) Directory(string path, int flags, Func<IReadOnlyList<(string, byte, ulong)>> entries, ulong inode)
